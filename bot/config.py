@@ -1,0 +1,271 @@
+"""Settings, read from the environment and `.env`; every bad value is named in one line."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+MAX_SURVEY_DELAY_SECONDS = 20 * 60
+SUPPORTED_LANGUAGES = ("en", "ru", "uk")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Accept seconds (`90`), or a number with a unit (`30m`, `2h`, `1d`)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError("expected a duration such as 90, 90s, 30m, 2h or 1d")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return timedelta(seconds=seconds)
+
+
+def parse_clock(value: str) -> time:
+    """Parse `HH:MM` into a time of day."""
+    match = _CLOCK.match(value.strip())
+    if not match:
+        raise ValueError(f"expected HH:MM, got {value!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+Duration = Annotated[timedelta, NoDecode]
+
+
+class QuietHours:
+    """A daily window such as 22:00-09:00 (it may cross midnight)."""
+
+    def __init__(self, start: time, end: time) -> None:
+        self.start = start
+        self.end = end
+
+    @classmethod
+    def parse(cls, value: str) -> QuietHours:
+        parts = value.split("-")
+        if len(parts) != 2:
+            raise ValueError(f"expected HH:MM-HH:MM, got {value!r}")
+        start, end = parse_clock(parts[0]), parse_clock(parts[1])
+        if start == end:
+            raise ValueError("quiet hours must not start and end at the same minute")
+        return cls(start, end)
+
+    def contains(self, moment: time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __repr__(self) -> str:
+        return f"QuietHours({self.start:%H:%M}-{self.end:%H:%M})"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; `.env.example` documents each field."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Telegram
+    bot_token: SecretStr
+    telegram_api_url: str = TELEGRAM_API_URL
+    manager_chat_id: int
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    escalation_chat_id: int | None = None
+
+    # Storage and HTTP API
+    database_url: str = "sqlite:///otklik.sqlite3"
+    migrate_on_start: bool = True
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    api_token: SecretStr
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Business and wording
+    company_name: str = "Otklik"
+    timezone: str = "UTC"
+    default_language: str = "en"
+    nps_question: str | None = None
+    ces_question: str | None = None
+
+    # Surveys
+    survey_delay_seconds: int = Field(default=300, ge=0, le=MAX_SURVEY_DELAY_SECONDS)
+    survey_cooldown_days: int = Field(default=30, ge=0)
+    visit_max_age: Duration = timedelta(hours=2)
+    reminder_after: Duration = timedelta(hours=2)
+    survey_expires_after: Duration = timedelta(hours=24)
+    quiet_hours: Annotated[QuietHours | None, NoDecode] = None
+
+    # Delivery
+    send_rate_per_second: float = Field(default=25, gt=0, le=1000)
+    paid_broadcast: bool = False
+
+    # Cases
+    detractor_ces_max: int = Field(default=2, ge=0, le=7)
+    case_take_sla_minutes: int = Field(default=30, ge=1)
+    case_resolve_sla_hours: int = Field(default=48, ge=1)
+    case_followup_days: int = Field(default=14, ge=0)
+
+    # Reports
+    min_sample: int = Field(default=80, ge=1)
+    nps_drop_alert: int = Field(default=15, ge=1, le=200)
+    digest_at: Annotated[str, NoDecode] = "mon 09:00"
+
+    # Anniversaries
+    anniversary_auto_send_at: Annotated[time | None, NoDecode] = None
+    anniversary_text: str | None = None
+
+    # Scale
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    redis_url: str | None = None
+    instance_id: str | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return tuple(int(part) for part in parts)
+            except ValueError:
+                raise ValueError("expected comma-separated Telegram user ids") from None
+        return value
+
+    @field_validator("visit_max_age", "reminder_after", "survey_expires_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_hours(cls, value: Any) -> QuietHours | None:
+        if value is None or isinstance(value, QuietHours):
+            return value
+        if not str(value).strip():
+            return None
+        return QuietHours.parse(str(value))
+
+    @field_validator("anniversary_auto_send_at", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> time | None:
+        if value is None or isinstance(value, time):
+            return value
+        return parse_clock(str(value)) if str(value).strip() else None
+
+    @field_validator("digest_at", mode="before")
+    @classmethod
+    def _digest_at(cls, value: Any) -> str:
+        text = str(value or "").strip().lower()
+        if text:
+            day, _, clock = text.partition(" ")
+            if day not in _WEEKDAYS:
+                raise ValueError("expected a weekday (mon..sun) and HH:MM, e.g. 'mon 09:00'")
+            parse_clock(clock)
+        return text
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"expected one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("expected sqlite:///path or postgresql://...")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        # Never echo the value: only its shape is checked.
+        if not re.match(r"^\d+:[\w-]+$", value.get_secret_value()):
+            raise ValueError("expected a token like 123456:ABC-DEF from @BotFather")
+        return value
+
+    @field_validator("api_token")
+    @classmethod
+    def _api_token(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+    @model_validator(mode="after")
+    def _paid_rate(self) -> Settings:
+        if self.send_rate_per_second > 30 and not self.paid_broadcast:
+            raise ValueError(
+                "SEND_RATE_PER_SECOND above 30 needs PAID_BROADCAST=true (Telegram's free limit)"
+            )
+        if self.telegram_api_url is None:
+            self.telegram_api_url = TELEGRAM_API_URL
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def alert_escalation_chat_id(self) -> int:
+        return self.escalation_chat_id if self.escalation_chat_id is not None else (
+            self.manager_chat_id
+        )
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it and never shows a secret."""
+
+
+def describe_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]).upper() or "SETTINGS"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required but not set"
+        lines.append(f"{name}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(f"config error: {describe_errors(error)}") from None

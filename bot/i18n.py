@@ -1,0 +1,98 @@
+"""The translation layer: Fluent bundles for ru, uk and en, one .ftl file per feature.
+
+Every text a customer or manager reads is looked up here by key. Files live in
+`bot/locales/<lang>/<feature>.ftl`; all files of a language form one bundle, so a
+feature adds its texts by adding a file. English is the fallback for a missing key
+or an unsupported language.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from fluent.runtime import FluentBundle, FluentResource
+
+from bot.config import SUPPORTED_LANGUAGES
+
+FALLBACK_LANGUAGE = "en"
+logger = logging.getLogger(__name__)
+
+
+def normalize_language(code: str | None, default: str = FALLBACK_LANGUAGE) -> str:
+    """Map a Telegram language_code (`ru`, `uk-UA`, `en-GB`, None) to a supported one."""
+    if code:
+        base = code.split("-")[0].split("_")[0].lower()
+        if base in SUPPORTED_LANGUAGES:
+            return base
+    return default
+
+
+class Translator:
+    """Formats messages by key in one of the supported languages."""
+
+    def __init__(self, bundles: dict[str, FluentBundle]) -> None:
+        self._bundles = bundles
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._bundles)
+
+    def has(self, key: str, language: str = FALLBACK_LANGUAGE) -> bool:
+        return self._bundles[normalize_language(language)].has_message(key)
+
+    def get(self, language: str | None, key: str, **args: Any) -> str:
+        """The text of `key` in `language`, falling back to English, then to the key."""
+        for code in (normalize_language(language), FALLBACK_LANGUAGE):
+            bundle = self._bundles[code]
+            if bundle.has_message(key):
+                message = bundle.get_message(key)
+                if message.value is None:
+                    break
+                text, errors = bundle.format_pattern(message.value, args)
+                if errors:
+                    logger.warning("i18n: %s/%s: %s", code, key, errors[0])
+                return str(text)
+        logger.error("i18n: missing key %s", key)
+        return key
+
+    def keys(self, language: str) -> set[str]:
+        """Every message key a language defines (for completeness tests)."""
+        return set(_messages_of(language))
+
+
+def _locale_files(language: str) -> list[str]:
+    folder = resources.files("bot.locales").joinpath(language)
+    return [
+        entry.read_text("utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda item: item.name)
+        if entry.name.endswith(".ftl")
+    ]
+
+
+def _messages_of(language: str) -> list[str]:
+    from fluent.syntax import FluentParser
+    from fluent.syntax.ast import Message
+
+    keys = []
+    for text in _locale_files(language):
+        for entry in FluentParser().parse(text).body:
+            if isinstance(entry, Message):
+                keys.append(entry.id.name)
+    return keys
+
+
+@cache
+def load_translator() -> Translator:
+    """Read every .ftl file once per process."""
+    bundles: dict[str, FluentBundle] = {}
+    for language in SUPPORTED_LANGUAGES:
+        # use_isolating would wrap every argument in Unicode bidi marks, which
+        # Telegram shows as garbage in some clients.
+        bundle = FluentBundle([language], use_isolating=False)
+        for text in _locale_files(language):
+            bundle.add_resource(FluentResource(text))
+        bundles[language] = bundle
+    return Translator(bundles)

@@ -1,0 +1,198 @@
+"""A small database facade: named-parameter SQL, transactions, migrations.
+
+Repositories write SQL with `:name` parameters and call the four methods of
+`Connection`; the backend (SQLite via aiosqlite today) is chosen from the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+Row = dict[str, Any]
+Params = Mapping[str, Any]
+
+
+class Connection(Protocol):
+    """What a repository needs from a connection inside a transaction."""
+
+    dialect: str
+
+    async def execute(self, sql: str, params: Params | None = None) -> int: ...
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def transaction(self) -> Any:
+        """An async context manager yielding a Connection; commits on success."""
+
+    def read(self) -> Any:
+        """An async context manager yielding a Connection for reads only."""
+
+
+class _SqliteConnection:
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        cursor = await self._conn.execute(sql, dict(params or {}))
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._conn.executemany(sql, [dict(row) for row in rows])
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
+        async with self._conn.execute(sql, dict(params or {})) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
+        async with self._conn.execute(sql, dict(params or {})) as cursor:
+            rows = await cursor.fetchall()
+        return [dict(row) for row in rows]
+
+
+class SqliteDatabase:
+    """SQLite in WAL mode: one writer connection (serialised), one reader."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def _open(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    async def connect(self) -> None:
+        if self._writer is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._writer = await self._open()
+            self._reader = await self._open()
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._writer = self._reader = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        assert self._writer is not None, "Database.connect() was not awaited"
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteConnection(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        assert self._reader is not None, "Database.connect() was not awaited"
+        yield _SqliteConnection(self._reader)
+
+
+def create_database(url: str) -> Database:
+    """Pick the backend from DATABASE_URL."""
+    if url.startswith("sqlite:///"):
+        return SqliteDatabase(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        from storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
+
+
+# --- migrations ---------------------------------------------------------------
+
+_DIALECT_TYPES = {
+    "sqlite": {"ID_PK": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+    "postgresql": {"ID_PK": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
+}
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped in storage/migrations."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = re.match(r"^(\d{4})_(\w+)\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text("utf-8")))
+    return sorted(found)
+
+
+def render_migration(sql: str, dialect: str) -> list[str]:
+    for macro, replacement in _DIALECT_TYPES[dialect].items():
+        sql = sql.replace(macro, replacement)
+    statements = [part.strip() for part in sql.split(";")]
+    return [statement for statement in statements if _has_code(statement)]
+
+
+def _has_code(statement: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines())
+
+
+async def migrate(db: Database) -> list[int]:
+    """Apply pending migrations in order; returns the versions applied."""
+    applied: list[int] = []
+    async with db.transaction() as conn:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+        )
+        done = {row["version"] for row in await conn.fetch_all("SELECT version FROM schema_migrations")}
+        for version, name, sql in migration_files():
+            if version in done:
+                continue
+            for statement in render_migration(sql, db.dialect):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (:version, :name)",
+                {"version": version, "name": name},
+            )
+            applied.append(version)
+    return applied
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,107 @@
+"""Plain dataclasses that repositories return; nothing here knows SQL or aiogram."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+
+class _FromRow:
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in row.items() if key in names})
+
+
+@dataclass(slots=True)
+class Customer(_FromRow):
+    id: int
+    telegram_id: int | None
+    external_id: str | None
+    phone: str | None
+    name: str | None
+    username: str | None
+    language: str | None
+    customer_since: str | None
+    since_md: str | None
+    link_token: str | None
+    opted_out: int
+    unreachable: int
+    unreachable_reason: str | None
+    last_surveyed_at: int | None
+    forgotten_at: int | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(slots=True)
+class Visit(_FromRow):
+    id: int
+    visit_key: str
+    customer_id: int | None
+    visited_at: int
+    utc_offset_minutes: int | None
+    location: str
+    staff: str
+    touchpoint: str
+    source: str
+    outcome: str
+    skip_reason: str | None
+    day: str
+    created_at: int
+
+
+@dataclass(slots=True)
+class Survey(_FromRow):
+    id: int
+    visit_id: int
+    customer_id: int
+    location: str
+    staff: str
+    touchpoint: str
+    day: str
+    status: str
+    step: str
+    due_at: int
+    deadline_at: int
+    sent_at: int | None
+    expires_at: int | None
+    chat_id: int | None
+    message_id: int | None
+    language: str | None
+    nps: int | None
+    ces: int | None
+    reason: str | None
+    nps_at: int | None
+    ces_at: int | None
+    reason_at: int | None
+    completed_at: int | None
+    reminded_at: int | None
+    closed_reason: str | None
+    created_at: int
+
+
+@dataclass(slots=True)
+class OutboxItem(_FromRow):
+    id: int
+    kind: str
+    dedupe_key: str | None
+    priority: int
+    chat_id: int
+    ref_id: int | None
+    payload: str
+    due_at: int
+    deadline_at: int | None
+    status: str
+    attempts: int
+    lease_owner: str | None
+    lease_until: int | None
+    last_error: str | None
+    message_id: int | None
+    created_at: int
+    finished_at: int | None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.payload) if self.payload else {}

@@ -1,0 +1,52 @@
+"""Shared fixtures: a real migrated SQLite file per test, a fake clock, settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.services.clock import FakeClock
+from storage.database import SqliteDatabase, migrate
+
+BOT_TOKEN = "123456:TEST-TOKEN"
+API_TOKEN = "test-api-token-0123456789"
+MANAGER_CHAT_ID = -1001
+ADMIN_ID = 900
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    database = SqliteDatabase(tmp_path / "otklik.sqlite3")
+    await database.connect()
+    await migrate(database)
+    yield database
+    await database.close()
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for tests, never read from the developer's .env."""
+    values: dict[str, object] = {
+        "bot_token": BOT_TOKEN,
+        "api_token": API_TOKEN,
+        "manager_chat_id": MANAGER_CHAT_ID,
+        "admin_ids": (ADMIN_ID,),
+        "database_url": f"sqlite:///{tmp_path / 'otklik.sqlite3'}",
+        "api_port": 0,
+        "survey_delay_seconds": 0,
+        "digest_at": "",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
