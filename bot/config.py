@@ -243,8 +243,10 @@ class Settings(BaseSettings):
 
     @property
     def alert_escalation_chat_id(self) -> int:
-        return self.escalation_chat_id if self.escalation_chat_id is not None else (
-            self.manager_chat_id
+        return (
+            self.escalation_chat_id
+            if self.escalation_chat_id is not None
+            else (self.manager_chat_id)
         )
 
 

@@ -96,3 +96,14 @@ def load_translator() -> Translator:
             bundle.add_resource(FluentResource(text))
         bundles[language] = bundle
     return Translator(bundles)
+
+
+class Texts:
+    """A Translator bound to one reader's language: `texts("survey-thanks")`."""
+
+    def __init__(self, translator: Translator, language: str | None) -> None:
+        self.translator = translator
+        self.language = normalize_language(language)
+
+    def __call__(self, key: str, **args: Any) -> str:
+        return self.translator.get(self.language, key, **args)

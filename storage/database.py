@@ -162,7 +162,9 @@ def render_migration(sql: str, dialect: str) -> list[str]:
 
 
 def _has_code(statement: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines())
+    return any(
+        line.strip() and not line.strip().startswith("--") for line in statement.splitlines()
+    )
 
 
 async def migrate(db: Database) -> list[int]:
@@ -173,7 +175,9 @@ async def migrate(db: Database) -> list[int]:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
-        done = {row["version"] for row in await conn.fetch_all("SELECT version FROM schema_migrations")}
+        done = {
+            row["version"] for row in await conn.fetch_all("SELECT version FROM schema_migrations")
+        }
         for version, name, sql in migration_files():
             if version in done:
                 continue

@@ -69,7 +69,9 @@ async def add_ces(conn: Connection, segment: Segment, score: int) -> None:
     )
 
 
-async def add_funnel(conn: Connection, day: str, location: str, event: str, count: int = 1) -> None:
+async def add_funnel(
+    conn: Connection, day: str, location: str, event: str, count: int = 1
+) -> None:
     """Count a delivery-funnel event: reported, scheduled, skipped:<reason>, sent,
     answered, failed, blocked, expired."""
     await conn.execute(

@@ -1,0 +1,20 @@
+"""The HTTP API served beside the bot: visits, customers, health."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY, ApiServices
+from bot.api.routes import add_routes, auth_middleware
+
+
+def create_api_app(services: ApiServices, api_token: str, max_body_bytes: int) -> web.Application:
+    """The aiohttp app of the API; bodies over `max_body_bytes` get 413."""
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[auth_middleware])
+    app[API_TOKEN_KEY] = api_token
+    app[SERVICES_KEY] = services
+    add_routes(app)
+    return app
+
+
+__all__ = ["create_api_app"]

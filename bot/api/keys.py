@@ -1,0 +1,24 @@
+"""Typed aiohttp application keys, shared by the API's routes and the factory."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from bot.services.customers import CustomerService
+from bot.services.visits import VisitService
+
+
+class ApiServices(Protocol):
+    """What the API needs from the running bot."""
+
+    visits: VisitService
+    accounts: CustomerService
+    bot_username: str | None
+
+    async def health(self) -> dict[str, Any]: ...
+
+
+API_TOKEN_KEY = web.AppKey("api_token", str)
+SERVICES_KEY = web.AppKey("services", ApiServices)

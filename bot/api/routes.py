@@ -1,0 +1,210 @@
+"""The HTTP API for tills, CRMs and monitors: validation here, decisions in services."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY
+from bot.services.customers import CustomerService
+from bot.services.visits import VisitError, VisitRequest, VisitService
+from storage.customers import CrmCustomer, normalize_phone
+
+logger = logging.getLogger(__name__)
+
+Text = Annotated[str, Field(max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerRef(_Strict):
+    telegram_id: StrictInt | None = Field(default=None, gt=0)
+    phone: Text | None = None
+    external_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CustomerRef:
+        given = [v for v in (self.telegram_id, self.phone, self.external_id) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of telegram_id, phone, external_id")
+        if self.phone is not None and normalize_phone(self.phone) is None:
+            raise ValueError("phone: expected an international number such as +79161234567")
+        return self
+
+
+class VisitBody(_Strict):
+    visit_id: Annotated[str, Field(min_length=1, max_length=200)]
+    customer: CustomerRef
+    visited_at: AwareDatetime | None = None
+    location: Text = ""
+    staff: Text = ""
+    touchpoint: Text = ""
+
+
+class CustomerBody(_Strict):
+    external_id: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Text | None = None
+    name: Text | None = None
+    language: Literal["ru", "uk", "en"] | None = None
+    customer_since: date | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        normalized = normalize_phone(value)
+        if normalized is None:
+            raise ValueError("expected an international number such as +79161234567")
+        return normalized
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error": message}
+    if field:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+def _validation_error(error: ValidationError) -> web.Response:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] == "missing":
+        message = "is required"
+    return _error(400, f"{field}: {message}" if field else message, field)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+    if request.content_type != "application/json":
+        return _error(415, "expected Content-Type: application/json")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "body too large")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _error(400, "malformed JSON")
+    if not isinstance(body, dict):
+        return _error(400, "expected a JSON object")
+    return body
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Bearer API_TOKEN on /api/; compared in constant time, never logged."""
+    if request.path.startswith("/api/"):
+        expected = request.app[API_TOKEN_KEY]
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), expected.encode()
+        ):
+            return _error(401, "missing or wrong API token")
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "body too large")
+    return response
+
+
+async def post_visit(request: web.Request) -> web.Response:
+    """Report a visit; the answer says whether a survey was scheduled, when, or why not."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        visit = VisitBody.model_validate(body)
+    except ValidationError as error:
+        return _validation_error(error)
+    visits: VisitService = request.app[SERVICES_KEY].visits
+    try:
+        outcome = await visits.register(
+            VisitRequest(
+                visit_key=visit.visit_id,
+                telegram_id=visit.customer.telegram_id,
+                phone=visit.customer.phone,
+                external_id=visit.customer.external_id,
+                visited_at=visit.visited_at,
+                location=visit.location,
+                staff=visit.staff,
+                touchpoint=visit.touchpoint,
+                source="api",
+            )
+        )
+    except VisitError as error:
+        return _error(400, str(error), error.field)
+    status = 200 if outcome.duplicate else 201
+    return web.json_response({"ok": True, **outcome.as_dict()}, status=status)
+
+
+async def post_customer(request: web.Request) -> web.Response:
+    """Create or update a CRM customer; the answer carries their personal deep link."""
+    body = await _json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        customer = CustomerBody.model_validate(body)
+    except ValidationError as error:
+        return _validation_error(error)
+    accounts: CustomerService = request.app[SERVICES_KEY].accounts
+    stored, created = await accounts.upsert_crm(
+        CrmCustomer(
+            external_id=customer.external_id,
+            phone=customer.phone,
+            name=customer.name,
+            language=customer.language,
+            customer_since=customer.customer_since.isoformat()
+            if customer.customer_since
+            else None,
+        )
+    )
+    username = request.app[SERVICES_KEY].bot_username
+    link = f"https://t.me/{username}?start=c_{stored.link_token}" if username else None
+    return web.json_response(
+        {
+            "ok": True,
+            "customer_id": stored.id,
+            "created": created,
+            "linked": stored.telegram_id is not None,
+            "start_link": link,
+        },
+        status=201 if created else 200,
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """For monitors: the database answers and the delivery loop is alive."""
+    services = request.app[SERVICES_KEY]
+    try:
+        health = await services.health()
+    except Exception:
+        logger.exception("healthz: check failed")
+        return web.json_response({"ok": False}, status=503)
+    return web.json_response({"ok": True, **health})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/visits", post_visit)
+    app.router.add_post("/api/v1/customers", post_customer)
+    app.router.add_get("/healthz", healthz)

@@ -1,0 +1,198 @@
+"""Renderers of the outbox kinds of the core loop: what each row looks like when it
+is due, and what its success or failure means for the survey and the customer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from aiogram.types import ReplyParameters
+
+from bot.i18n import Texts, Translator
+from bot.keyboards import nps_keyboard
+from bot.services.clock import Clock, to_ms
+from bot.services.outbound import Outgoing, Renderer, SendError, SendResult, Unreachable
+from bot.services.policy import SurveyPolicy
+from bot.views import Wording, alert_text, nps_text, reminder_text
+from storage import customers, outbox, rollups, surveys
+from storage.database import Connection, Database
+from storage.models import OutboxItem
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    db: Database
+    clock: Clock
+    translator: Translator
+    policy: SurveyPolicy
+    wording: Wording
+    manager_language: str
+    zone: ZoneInfo
+
+
+class SurveyRenderer:
+    """The first survey message: the NPS question with its 11 buttons."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        ctx = self._ctx
+        now = ctx.clock.now()
+        async with ctx.db.transaction() as conn:
+            found = await surveys.context(conn, item.ref_id or 0)
+            if found is None or found.survey.status != "scheduled":
+                return None
+            survey, customer = found.survey, found.customer
+            reason = None
+            if customer.opted_out or customer.forgotten_at:
+                reason = "opted_out"
+            elif customer.unreachable:
+                reason = "unreachable"
+            elif to_ms(now) - found.visited_at > ctx.policy.max_age.total_seconds() * 1000:
+                # Overdue after downtime: a survey about a visit this old would only annoy.
+                reason = "too_old"
+            if reason is not None:
+                await surveys.close(conn, survey.id, "skipped", reason, to_ms(now))
+                await rollups.add_funnel(conn, survey.day, survey.location, f"skipped:{reason}")
+                return None
+        texts = Texts(ctx.translator, customer.language)
+        return Outgoing(
+            chat_id=item.chat_id,
+            text=nps_text(texts, ctx.wording, survey.location),
+            keyboard=nps_keyboard(survey.id),
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        survey = await surveys.get(conn, item.ref_id or 0)
+        if survey is None or result.message_id is None:
+            return
+        customer = await customers.get(conn, survey.customer_id)
+        now = to_ms(self._ctx.clock.now())
+        language = Texts(self._ctx.translator, customer.language if customer else None).language
+        marked = await surveys.mark_sent(
+            conn,
+            survey.id,
+            chat_id=item.chat_id,
+            message_id=result.message_id,
+            language=language,
+            sent_at=now,
+            expires_at=now + int(self._ctx.policy.expires_after.total_seconds() * 1000),
+        )
+        if marked:
+            await rollups.add_sent(
+                conn, rollups.Segment(survey.day, survey.location, survey.staff, survey.touchpoint)
+            )
+            await rollups.add_funnel(conn, survey.day, survey.location, "sent")
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        survey = await surveys.get(conn, item.ref_id or 0)
+        now = to_ms(self._ctx.clock.now())
+        blocked = isinstance(error, Unreachable)
+        if blocked:
+            await customers.mark_unreachable(conn, item.chat_id, error.reason, now)
+        if survey is not None and await surveys.close(
+            conn, survey.id, "failed", error.reason, now
+        ):
+            event = "blocked" if blocked else "failed"
+            await rollups.add_funnel(conn, survey.day, survey.location, event)
+
+
+class ReminderRenderer:
+    """The one gentle reminder, as a reply to the unanswered survey."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        ctx = self._ctx
+        async with ctx.db.read() as conn:
+            found = await surveys.context(conn, item.ref_id or 0)
+        if found is None:
+            return None
+        survey, customer = found.survey, found.customer
+        if survey.status != "sent" or survey.step != "nps" or customer.opted_out:
+            return None
+        texts = Texts(ctx.translator, survey.language or customer.language)
+        return Outgoing(
+            chat_id=item.chat_id,
+            text=reminder_text(texts, ctx.wording, survey.location),
+            extra={
+                "reply_parameters": ReplyParameters(
+                    message_id=survey.message_id or 0, allow_sending_without_reply=True
+                )
+            },
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """Nothing to record: the survey noted the reminder when it was queued."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        if isinstance(error, Unreachable):
+            await customers.mark_unreachable(
+                conn, item.chat_id, error.reason, to_ms(self._ctx.clock.now())
+            )
+
+
+class SurveyCloseRenderer:
+    """An expired survey loses its buttons, so it cannot be answered any more."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        async with self._ctx.db.read() as conn:
+            survey = await surveys.get(conn, item.ref_id or 0)
+        if survey is None or survey.message_id is None or survey.chat_id is None:
+            return None
+        return Outgoing(
+            chat_id=survey.chat_id,
+            edit_message_id=survey.message_id,
+            edit_keyboard_only=True,
+            keyboard=None,
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The keyboard is gone; nothing else changes."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """The survey is closed either way; a stale keyboard only answers 'closed'."""
+
+
+class AlertRenderer:
+    """The detractor alert in the managers' chat, rendered from the latest answers."""
+
+    def __init__(self, ctx: RenderContext, *, edit: bool = False) -> None:
+        self._ctx = ctx
+        self._edit = edit
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        ctx = self._ctx
+        async with ctx.db.read() as conn:
+            found = await surveys.context(conn, item.ref_id or 0)
+            alert = await outbox.by_dedupe_key(conn, f"alert:{item.ref_id}")
+        if found is None:
+            return None
+        texts = Texts(ctx.translator, ctx.manager_language)
+        text = alert_text(texts, found.survey, found.customer, found.visited_at, ctx.zone)
+        if not self._edit:
+            return Outgoing(chat_id=item.chat_id, text=text)
+        if alert is None or alert.status != "sent" or alert.message_id is None:
+            return None  # a pending alert will show the latest answers when it goes out
+        return Outgoing(chat_id=alert.chat_id, text=text, edit_message_id=alert.message_id)
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The outbox row keeps the alert's message id for later edits."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """Recorded on the outbox row with its reason; the managers' chat is not a customer."""
+
+
+def core_renderers(ctx: RenderContext) -> dict[str, Renderer]:
+    return {
+        "survey": SurveyRenderer(ctx),
+        "reminder": ReminderRenderer(ctx),
+        "survey_close": SurveyCloseRenderer(ctx),
+        "alert": AlertRenderer(ctx),
+        "alert_edit": AlertRenderer(ctx, edit=True),
+    }

@@ -1,0 +1,246 @@
+"""Answering a survey, reminding, expiring, and a customer's opt-out: the survey's rules.
+
+Each answer is stored the moment it is given, in one transaction with its rollup,
+its funnel count and, for a detractor, the alert to the managers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from bot.services.clock import Clock, to_ms
+from bot.services.outbound import Priority
+from bot.services.policy import SurveyPolicy, is_detractor
+from storage import customers, outbox, rollups, surveys
+from storage.database import Connection, Database
+from storage.models import Survey
+
+MAX_REASON_LENGTH = 2000
+
+
+class Refusal(StrEnum):
+    NOT_FOUND = "not_found"
+    NOT_YOURS = "not_yours"
+    CLOSED = "closed"
+    ALREADY_ANSWERED = "already_answered"
+    OUT_OF_RANGE = "out_of_range"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    survey: Survey | None
+    refusal: Refusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+# Called inside the answer's transaction when a survey first qualifies as a detractor,
+# and again (with first=False) when later answers add to what the managers should see.
+DetractorHook = Callable[[Connection, Survey, int, bool], Awaitable[None]]
+
+
+def segment_of(survey: Survey) -> rollups.Segment:
+    return rollups.Segment(survey.day, survey.location, survey.staff, survey.touchpoint)
+
+
+class SurveyService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policy: SurveyPolicy,
+        on_detractor: DetractorHook,
+        on_enqueued: Callable[[], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._policy = policy
+        self._on_detractor = on_detractor
+        self._on_enqueued = on_enqueued
+
+    def _now(self) -> int:
+        return to_ms(self._clock.now())
+
+    async def _guarded(self, conn: Connection, survey_id: int, telegram_id: int) -> AnswerResult:
+        """Refuse a press on a survey that is missing, someone else's or finished."""
+        survey = await surveys.get(conn, survey_id)
+        if survey is None:
+            return AnswerResult(None, Refusal.NOT_FOUND)
+        if survey.chat_id != telegram_id:
+            return AnswerResult(None, Refusal.NOT_YOURS)
+        if survey.status != "sent":
+            return AnswerResult(survey, Refusal.CLOSED)
+        return AnswerResult(survey)
+
+    async def answer_nps(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
+        if not 0 <= score <= 10:
+            return AnswerResult(None, Refusal.OUT_OF_RANGE)
+        now = self._now()
+        async with self._db.transaction() as conn:
+            guard = await self._guarded(conn, survey_id, telegram_id)
+            if not guard.ok:
+                return guard
+            if not await surveys.answer_nps(conn, survey_id, score, now):
+                return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
+            survey = await surveys.get(conn, survey_id)
+            assert survey is not None
+            await rollups.add_nps(conn, segment_of(survey), score)
+            await rollups.add_funnel(conn, survey.day, survey.location, "answered")
+            if is_detractor(score, None, self._policy.detractor_ces_max):
+                await self._on_detractor(conn, survey, now, True)
+        self._wake()
+        return AnswerResult(survey)
+
+    async def answer_ces(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
+        if not 1 <= score <= 7:
+            return AnswerResult(None, Refusal.OUT_OF_RANGE)
+        now = self._now()
+        async with self._db.transaction() as conn:
+            guard = await self._guarded(conn, survey_id, telegram_id)
+            if not guard.ok:
+                return guard
+            if not await surveys.answer_ces(conn, survey_id, score, now):
+                return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
+            survey = await surveys.get(conn, survey_id)
+            assert survey is not None
+            await rollups.add_ces(conn, segment_of(survey), score)
+            ces_max = self._policy.detractor_ces_max
+            if is_detractor(survey.nps, score, ces_max):
+                first = not is_detractor(survey.nps, None, ces_max)
+                await self._on_detractor(conn, survey, now, first)
+        self._wake()
+        return AnswerResult(survey)
+
+    async def answer_reason(
+        self, survey_id: int, telegram_id: int, reason: str | None
+    ) -> AnswerResult:
+        """Store the free-text reason (None when skipped) and finish the survey."""
+        text = reason.strip()[:MAX_REASON_LENGTH] if reason else None
+        now = self._now()
+        async with self._db.transaction() as conn:
+            guard = await self._guarded(conn, survey_id, telegram_id)
+            if not guard.ok:
+                return guard
+            if not await surveys.answer_reason(conn, survey_id, text or None, now):
+                return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
+            survey = await surveys.get(conn, survey_id)
+            assert survey is not None
+            if text and is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
+                await self._on_detractor(conn, survey, now, False)
+        self._wake()
+        return AnswerResult(survey)
+
+    async def awaiting_reason(self, telegram_id: int) -> Survey | None:
+        async with self._db.read() as conn:
+            return await surveys.awaiting_reason(conn, telegram_id)
+
+    async def expire_due(self) -> int:
+        """Close surveys past their expiry and queue the removal of their buttons.
+
+        An abandoned survey keeps whatever was answered: its NPS stays in the reports."""
+        now = self._now()
+        count = 0
+        async with self._db.transaction() as conn:
+            for survey in await surveys.due_to_expire(conn, now):
+                if not await surveys.close(
+                    conn, survey.id, "expired", "not answered in time", now
+                ):
+                    continue
+                count += 1
+                await rollups.add_funnel(conn, survey.day, survey.location, "expired")
+                assert survey.chat_id is not None
+                await outbox.enqueue(
+                    conn,
+                    kind="survey_close",
+                    chat_id=survey.chat_id,
+                    priority=Priority.REMINDER,
+                    due_at=now,
+                    now=now,
+                    ref_id=survey.id,
+                    dedupe_key=f"survey_close:{survey.id}",
+                )
+        if count:
+            self._wake()
+        return count
+
+    async def remind_due(self) -> int:
+        """Queue the one gentle reminder for surveys sent long ago and not answered."""
+        if self._policy.reminder_after is None:
+            return 0
+        now = self._now()
+        sent_before = now - int(self._policy.reminder_after / timedelta(milliseconds=1))
+        count = 0
+        async with self._db.transaction() as conn:
+            for survey in await surveys.due_for_reminder(conn, sent_before):
+                if not await surveys.mark_reminded(conn, survey.id, now):
+                    continue
+                assert survey.chat_id is not None
+                queued = await outbox.enqueue(
+                    conn,
+                    kind="reminder",
+                    chat_id=survey.chat_id,
+                    priority=Priority.REMINDER,
+                    due_at=now,
+                    now=now,
+                    ref_id=survey.id,
+                    dedupe_key=f"reminder:{survey.id}",
+                )
+                count += queued is not None
+        if count:
+            self._wake()
+        return count
+
+    async def opt_out(self, telegram_id: int) -> bool:
+        """/stop: never survey this customer again; surveys still waiting are skipped."""
+        now = self._now()
+        async with self._db.transaction() as conn:
+            customer = await customers.by_telegram_id(conn, telegram_id)
+            if customer is None:
+                return False
+            await customers.set_opted_out(conn, customer.id, True, now)
+            for survey in await surveys.scheduled_for_customer(conn, customer.id):
+                if await surveys.close(conn, survey.id, "skipped", "opted_out", now):
+                    await rollups.add_funnel(
+                        conn, survey.day, survey.location, "skipped:opted_out"
+                    )
+            await outbox.expire_pending_for_chat(conn, telegram_id, "opted out", now)
+        return True
+
+    def _wake(self) -> None:
+        if self._on_enqueued is not None:
+            self._on_enqueued()
+
+
+async def enqueue_alert(
+    conn: Connection, survey: Survey, now: int, first: bool, chat_id: int
+) -> None:
+    """The managers' alert: sent once; later answers edit it in place."""
+    existing = await outbox.by_dedupe_key(conn, f"alert:{survey.id}")
+    if existing is None:
+        await outbox.enqueue(
+            conn,
+            kind="alert",
+            chat_id=chat_id,
+            priority=Priority.ALERT,
+            due_at=now,
+            now=now,
+            ref_id=survey.id,
+            dedupe_key=f"alert:{survey.id}",
+        )
+    elif existing.status in ("sent", "sending"):
+        # Still pending alerts render the latest answers when they go out.
+        await outbox.enqueue(
+            conn,
+            kind="alert_edit",
+            chat_id=chat_id,
+            priority=Priority.CASE,
+            due_at=now,
+            now=now,
+            ref_id=survey.id,
+            payload={"alert_id": existing.id},
+        )

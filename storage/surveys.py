@@ -1,0 +1,190 @@
+"""Surveys: one per scheduled visit, moved along by guarded updates.
+
+Every answer is an UPDATE that names the step it expects, so a double press or a
+press on an old message changes no row and the caller can tell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.database import Connection
+from storage.models import Customer, Survey
+
+OPEN_STATUSES = ("sent",)
+
+
+async def get(conn: Connection, survey_id: int) -> Survey | None:
+    row = await conn.fetch_one("SELECT * FROM surveys WHERE id = :id", {"id": survey_id})
+    return Survey.from_row(row) if row else None
+
+
+async def create(
+    conn: Connection,
+    *,
+    visit_id: int,
+    customer_id: int,
+    location: str,
+    staff: str,
+    touchpoint: str,
+    day: str,
+    due_at: int,
+    deadline_at: int,
+    now: int,
+) -> int:
+    row = await conn.fetch_one(
+        "INSERT INTO surveys (visit_id, customer_id, location, staff, touchpoint, day, status,"
+        " step, due_at, deadline_at, created_at)"
+        " VALUES (:visit_id, :customer_id, :location, :staff, :touchpoint, :day, 'scheduled',"
+        " 'nps', :due_at, :deadline_at, :now) RETURNING id",
+        {
+            "visit_id": visit_id,
+            "customer_id": customer_id,
+            "location": location,
+            "staff": staff,
+            "touchpoint": touchpoint,
+            "day": day,
+            "due_at": due_at,
+            "deadline_at": deadline_at,
+            "now": now,
+        },
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def mark_sent(
+    conn: Connection,
+    survey_id: int,
+    *,
+    chat_id: int,
+    message_id: int,
+    language: str,
+    sent_at: int,
+    expires_at: int,
+) -> bool:
+    count = await conn.execute(
+        "UPDATE surveys SET status = 'sent', chat_id = :chat_id, message_id = :message_id,"
+        " language = :language, sent_at = :sent_at, expires_at = :expires_at"
+        " WHERE id = :id AND status = 'scheduled'",
+        {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "language": language,
+            "sent_at": sent_at,
+            "expires_at": expires_at,
+            "id": survey_id,
+        },
+    )
+    return count == 1
+
+
+async def close(conn: Connection, survey_id: int, status: str, reason: str, now: int) -> bool:
+    """End a survey that is not finished (scheduled or sent) as expired/failed/skipped."""
+    count = await conn.execute(
+        "UPDATE surveys SET status = :status, closed_reason = :reason, completed_at = :now"
+        " WHERE id = :id AND status IN ('scheduled', 'sent')",
+        {"status": status, "reason": reason[:200], "now": now, "id": survey_id},
+    )
+    return count == 1
+
+
+async def answer_nps(conn: Connection, survey_id: int, score: int, now: int) -> bool:
+    count = await conn.execute(
+        "UPDATE surveys SET nps = :score, nps_at = :now, step = 'ces'"
+        " WHERE id = :id AND status = 'sent' AND step = 'nps'",
+        {"score": score, "now": now, "id": survey_id},
+    )
+    return count == 1
+
+
+async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> bool:
+    count = await conn.execute(
+        "UPDATE surveys SET ces = :score, ces_at = :now, step = 'reason'"
+        " WHERE id = :id AND status = 'sent' AND step = 'ces'",
+        {"score": score, "now": now, "id": survey_id},
+    )
+    return count == 1
+
+
+async def answer_reason(conn: Connection, survey_id: int, reason: str | None, now: int) -> bool:
+    """Store the reason (None = skipped) and complete the survey."""
+    count = await conn.execute(
+        "UPDATE surveys SET reason = :reason, reason_at = :now, step = 'done',"
+        " status = 'completed', completed_at = :now"
+        " WHERE id = :id AND status = 'sent' AND step = 'reason'",
+        {"reason": reason, "now": now, "id": survey_id},
+    )
+    return count == 1
+
+
+async def awaiting_reason(conn: Connection, chat_id: int) -> Survey | None:
+    """The survey whose 'why?' this chat's next text answers, if any."""
+    row = await conn.fetch_one(
+        "SELECT * FROM surveys WHERE chat_id = :chat_id AND status = 'sent' AND step = 'reason'"
+        " ORDER BY sent_at DESC LIMIT 1",
+        {"chat_id": chat_id},
+    )
+    return Survey.from_row(row) if row else None
+
+
+async def due_to_expire(conn: Connection, now: int, limit: int = 500) -> list[Survey]:
+    rows = await conn.fetch_all(
+        "SELECT * FROM surveys WHERE status = 'sent' AND expires_at <= :now"
+        " ORDER BY expires_at LIMIT :limit",
+        {"now": now, "limit": limit},
+    )
+    return [Survey.from_row(row) for row in rows]
+
+
+async def due_for_reminder(conn: Connection, sent_before: int, limit: int = 500) -> list[Survey]:
+    """Sent, not answered at all, never reminded, sent long enough ago."""
+    rows = await conn.fetch_all(
+        "SELECT * FROM surveys WHERE status = 'sent' AND step = 'nps' AND reminded_at IS NULL"
+        " AND sent_at <= :before ORDER BY sent_at LIMIT :limit",
+        {"before": sent_before, "limit": limit},
+    )
+    return [Survey.from_row(row) for row in rows]
+
+
+async def mark_reminded(conn: Connection, survey_id: int, now: int) -> bool:
+    count = await conn.execute(
+        "UPDATE surveys SET reminded_at = :now WHERE id = :id AND reminded_at IS NULL",
+        {"now": now, "id": survey_id},
+    )
+    return count == 1
+
+
+async def scheduled_for_customer(conn: Connection, customer_id: int) -> list[Survey]:
+    rows = await conn.fetch_all(
+        "SELECT * FROM surveys WHERE customer_id = :id AND status = 'scheduled'",
+        {"id": customer_id},
+    )
+    return [Survey.from_row(row) for row in rows]
+
+
+@dataclass(slots=True, frozen=True)
+class SurveyContext:
+    """A survey with who it is for and which visit it asks about."""
+
+    survey: Survey
+    customer: Customer
+    visit_key: str
+    visited_at: int
+
+
+async def context(conn: Connection, survey_id: int) -> SurveyContext | None:
+    survey = await get(conn, survey_id)
+    if survey is None:
+        return None
+    row = await conn.fetch_one(
+        "SELECT visit_key, visited_at FROM visits WHERE id = :id", {"id": survey.visit_id}
+    )
+    customer_row = await conn.fetch_one(
+        "SELECT * FROM customers WHERE id = :id", {"id": survey.customer_id}
+    )
+    if row is None or customer_row is None:
+        return None
+    return SurveyContext(
+        survey, Customer.from_row(customer_row), str(row["visit_key"]), int(row["visited_at"])
+    )

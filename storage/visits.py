@@ -1,0 +1,67 @@
+"""Visits as the till reported them, and the surveys they turned into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.database import Connection
+from storage.models import Survey, Visit
+
+
+@dataclass(slots=True, frozen=True)
+class NewVisit:
+    visit_key: str
+    customer_id: int | None
+    visited_at: int
+    utc_offset_minutes: int | None
+    location: str
+    staff: str
+    touchpoint: str
+    source: str
+    day: str
+
+
+async def by_key(conn: Connection, visit_key: str) -> Visit | None:
+    row = await conn.fetch_one("SELECT * FROM visits WHERE visit_key = :key", {"key": visit_key})
+    return Visit.from_row(row) if row else None
+
+
+async def insert(
+    conn: Connection, visit: NewVisit, outcome: str, skip_reason: str | None, now: int
+) -> Visit | None:
+    """Insert a visit; None when its key exists already (the caller reads that one)."""
+    row = await conn.fetch_one(
+        "INSERT INTO visits (visit_key, customer_id, visited_at, utc_offset_minutes, location,"
+        " staff, touchpoint, source, outcome, skip_reason, day, created_at)"
+        " VALUES (:visit_key, :customer_id, :visited_at, :offset, :location, :staff,"
+        " :touchpoint, :source, :outcome, :skip_reason, :day, :now)"
+        " ON CONFLICT (visit_key) DO NOTHING RETURNING *",
+        {
+            "visit_key": visit.visit_key,
+            "customer_id": visit.customer_id,
+            "visited_at": visit.visited_at,
+            "offset": visit.utc_offset_minutes,
+            "location": visit.location,
+            "staff": visit.staff,
+            "touchpoint": visit.touchpoint,
+            "source": visit.source,
+            "outcome": outcome,
+            "skip_reason": skip_reason,
+            "day": visit.day,
+            "now": now,
+        },
+    )
+    return Visit.from_row(row) if row else None
+
+
+async def survey_for_visit(conn: Connection, visit_id: int) -> Survey | None:
+    row = await conn.fetch_one("SELECT * FROM surveys WHERE visit_id = :id", {"id": visit_id})
+    return Survey.from_row(row) if row else None
+
+
+async def first_visit_at(conn: Connection, customer_id: int) -> int | None:
+    row = await conn.fetch_one(
+        "SELECT MIN(visited_at) AS first FROM visits WHERE customer_id = :id",
+        {"id": customer_id},
+    )
+    return int(row["first"]) if row and row["first"] is not None else None
