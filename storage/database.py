@@ -157,6 +157,8 @@ def migration_files() -> list[tuple[int, str, str]]:
 def render_migration(sql: str, dialect: str) -> list[str]:
     for macro, replacement in _DIALECT_TYPES[dialect].items():
         sql = sql.replace(macro, replacement)
+    # Comments go first: a ';' inside one must not split a statement.
+    sql = "\n".join(re.sub(r"--.*$", "", line) for line in sql.splitlines())
     statements = [part.strip() for part in sql.split(";")]
     return [statement for statement in statements if _has_code(statement)]
 
