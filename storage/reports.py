@@ -1,0 +1,364 @@
+"""Report queries: sums over the per-day rollups, the rebuild, the CSV rows, the funnel.
+
+A report reads `daily_rollups` (and, for whole months, `monthly_rollups`), so its
+cost follows days x segments, not the number of answers. `rebuild_rollups`
+recomputes both tables from the raw surveys, which stay the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from storage.database import Connection, Row
+
+# The segment names a report can group by; "none" means one total row. The value
+# is interpolated into SQL, so only these names are ever accepted.
+SEGMENT_COLUMNS = ("location", "staff", "touchpoint")
+SEGMENTS = (*SEGMENT_COLUMNS, "none")
+
+COUNTERS = (
+    "sent",
+    "answered",
+    "promoters",
+    "passives",
+    "detractors",
+    "ces_sum",
+    "ces_count",
+    "ces_easy",
+)
+_SUMS = ", ".join(f"SUM({name}) AS {name}" for name in COUNTERS)
+_COLUMNS = ", ".join(COUNTERS)
+
+DayLike = date | str
+
+
+@dataclass(frozen=True, slots=True)
+class RollupTotals:
+    """Counters summed over some days for one segment value (`key`)."""
+
+    key: str
+    sent: int = 0
+    answered: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    ces_sum: int = 0
+    ces_count: int = 0
+    ces_easy: int = 0
+
+    @classmethod
+    def from_row(cls, key: str, row: Row) -> RollupTotals:
+        return cls(key, **{name: int(row.get(name) or 0) for name in COUNTERS})
+
+    def plus(self, other: RollupTotals) -> RollupTotals:
+        """The sum of two totals, keeping this one's key."""
+        return replace(
+            self, **{name: getattr(self, name) + getattr(other, name) for name in COUNTERS}
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) == 0 for name in COUNTERS)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekTotals:
+    """One ISO week (Monday `week_start`) of totals; `totals.key` is like '2026-W43'."""
+
+    week_start: date
+    totals: RollupTotals
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    """One survey as the CSV export shows it."""
+
+    survey_id: int
+    visit_key: str
+    visited_at: int
+    day: str
+    location: str
+    staff: str
+    touchpoint: str
+    status: str
+    nps: int | None
+    ces: int | None
+    reason: str | None
+    sent_at: int | None
+    nps_at: int | None
+    ces_at: int | None
+    completed_at: int | None
+    case_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelCounts:
+    """Delivery-funnel events of one location over a period."""
+
+    location: str
+    events: dict[str, int] = field(default_factory=dict)
+
+    def get(self, event: str) -> int:
+        return self.events.get(event, 0)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """skipped:<reason> events by reason."""
+        return {
+            name.removeprefix("skipped:"): count
+            for name, count in self.events.items()
+            if name.startswith("skipped:")
+        }
+
+
+def _day(value: DayLike) -> str:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _segment_column(segment: str) -> str | None:
+    if segment == "none":
+        return None
+    if segment not in SEGMENT_COLUMNS:
+        raise ValueError(f"unknown segment {segment!r}; expected one of {SEGMENTS}")
+    return segment
+
+
+async def rollup_totals(
+    conn: Connection, start_day: DayLike, end_day: DayLike, segment: str
+) -> list[RollupTotals]:
+    """Sums of daily_rollups over [start_day, end_day] (inclusive) per segment value.
+
+    `segment` is location, staff, touchpoint or none; with none the list holds at
+    most one row (key ''), and it is empty when nothing was counted in the period.
+    Rows are ordered by key.
+    """
+    column = _segment_column(segment)
+    params = {"start": _day(start_day), "end": _day(end_day)}
+    if column is None:
+        # PostgreSQL rejects GROUP BY of a constant; HAVING drops the all-NULL row.
+        rows = await conn.fetch_all(
+            f"SELECT {_SUMS} FROM daily_rollups WHERE day BETWEEN :start AND :end"
+            " HAVING COUNT(*) > 0",
+            params,
+        )
+        return [RollupTotals.from_row("", row) for row in rows]
+    rows = await conn.fetch_all(
+        f"SELECT {column} AS segment_key, {_SUMS} FROM daily_rollups"
+        f" WHERE day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}",
+        params,
+    )
+    return [RollupTotals.from_row(row["segment_key"], row) for row in rows]
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first day of the first and of the last calendar month lying wholly in
+    [start, end], or None when there is no such month."""
+    first = start if start.day == 1 else _next_month(start)
+    # end + 1 day opens the month after the last whole one (if end is a month's last
+    # day) or falls in end's own month, which is then not whole.
+    last_day = _month_start(end + timedelta(days=1)) - timedelta(days=1)
+    if first > last_day:
+        return None
+    return first, _month_start(last_day)
+
+
+async def rollup_totals_tiered(
+    conn: Connection, start_day: date, end_day: date, segment: str
+) -> list[RollupTotals]:
+    """The same sums as `rollup_totals`, reading whole months from monthly_rollups.
+
+    A year by location then reads ~12 x segments rows instead of ~365 x (location x
+    staff x touchpoint). Only correct while monthly_rollups is maintained with every
+    answer (see the module docstring of storage.rollups and `rebuild_rollups`).
+    """
+    months = _whole_months(start_day, end_day)
+    if months is None:
+        return await rollup_totals(conn, start_day, end_day, segment)
+    first, last = months
+    column = _segment_column(segment)
+    key = column if column is not None else "''"
+    params = {
+        "m_start": first.isoformat()[:7],
+        "m_end": last.isoformat()[:7],
+        "h_start": start_day.isoformat(),
+        "h_end": (first - timedelta(days=1)).isoformat(),
+        "t_start": _next_month(last).isoformat(),
+        "t_end": end_day.isoformat(),
+    }
+    parts = " UNION ALL ".join(
+        (
+            f"SELECT {key} AS segment_key, {_COLUMNS} FROM monthly_rollups"
+            " WHERE month BETWEEN :m_start AND :m_end",
+            f"SELECT {key} AS segment_key, {_COLUMNS} FROM daily_rollups"
+            " WHERE day BETWEEN :h_start AND :h_end",
+            f"SELECT {key} AS segment_key, {_COLUMNS} FROM daily_rollups"
+            " WHERE day BETWEEN :t_start AND :t_end",
+        )
+    )
+    rows = await conn.fetch_all(
+        f"SELECT segment_key, {_SUMS} FROM ({parts}) AS tiers"
+        " GROUP BY segment_key ORDER BY segment_key",
+        params,
+    )
+    return [RollupTotals.from_row(row["segment_key"], row) for row in rows]
+
+
+async def daily_totals(conn: Connection, start_day: DayLike, end_day: DayLike) -> list[Row]:
+    """One row per day that has counters: day plus the summed counters."""
+    return await conn.fetch_all(
+        f"SELECT day, {_SUMS} FROM daily_rollups WHERE day BETWEEN :start AND :end"
+        " GROUP BY day ORDER BY day",
+        {"start": _day(start_day), "end": _day(end_day)},
+    )
+
+
+def iso_week_key(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def weekly_totals(conn: Connection, start_day: date, end_day: date) -> list[WeekTotals]:
+    """Totals per ISO week (Monday to Sunday) for every week touching the period,
+    empty weeks included so a chart shows the gap. Only days inside the period count.
+
+    Weeks are grouped in Python because ISO-week SQL differs between backends, and
+    there are only days-many rows to group.
+    """
+    monday = start_day - timedelta(days=start_day.weekday())
+    weeks: dict[date, RollupTotals] = {}
+    while monday <= end_day:
+        weeks[monday] = RollupTotals(iso_week_key(monday))
+        monday += timedelta(days=7)
+    for row in await daily_totals(conn, start_day, end_day):
+        day = date.fromisoformat(row["day"])
+        week = day - timedelta(days=day.weekday())
+        weeks[week] = weeks[week].plus(RollupTotals.from_row("", row))
+    return [WeekTotals(week, totals) for week, totals in weeks.items()]
+
+
+_REBUILD_SELECT = """
+SELECT day, location, staff, touchpoint,
+       SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) AS sent,
+       SUM(CASE WHEN nps IS NOT NULL THEN 1 ELSE 0 END) AS answered,
+       SUM(CASE WHEN nps >= 9 THEN 1 ELSE 0 END) AS promoters,
+       SUM(CASE WHEN nps BETWEEN 7 AND 8 THEN 1 ELSE 0 END) AS passives,
+       SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END) AS detractors,
+       SUM(COALESCE(ces, 0)) AS ces_sum,
+       SUM(CASE WHEN ces IS NOT NULL THEN 1 ELSE 0 END) AS ces_count,
+       SUM(CASE WHEN ces >= 5 THEN 1 ELSE 0 END) AS ces_easy
+FROM surveys
+WHERE sent_at IS NOT NULL OR nps IS NOT NULL OR ces IS NOT NULL
+GROUP BY day, location, staff, touchpoint
+"""
+
+
+async def rebuild_rollups(conn: Connection) -> int:
+    """Recompute daily_rollups and monthly_rollups from surveys, in the caller's
+    transaction; returns the number of daily rows written.
+
+    Mirrors storage.rollups: sent = sent_at set, answered = an NPS score, the CES
+    columns from ces (5..7 easy). Surveys with none of these leave no row, exactly
+    as the maintained counters would.
+    """
+    await conn.execute("DELETE FROM daily_rollups")
+    await conn.execute(
+        f"INSERT INTO daily_rollups (day, location, staff, touchpoint, {_COLUMNS})"
+        f"{_REBUILD_SELECT}"
+    )
+    await refresh_monthly_rollups(conn)
+    row = await conn.fetch_one("SELECT COUNT(*) AS n FROM daily_rollups")
+    return int(row["n"]) if row else 0
+
+
+async def refresh_monthly_rollups(conn: Connection) -> int:
+    """Recompute monthly_rollups from daily_rollups; returns the rows written."""
+    await conn.execute("DELETE FROM monthly_rollups")
+    await conn.execute(
+        f"INSERT INTO monthly_rollups (month, location, staff, touchpoint, {_COLUMNS})"
+        f" SELECT SUBSTR(day, 1, 7), location, staff, touchpoint, {_SUMS}"
+        " FROM daily_rollups GROUP BY SUBSTR(day, 1, 7), location, staff, touchpoint"
+    )
+    row = await conn.fetch_one("SELECT COUNT(*) AS n FROM monthly_rollups")
+    return int(row["n"]) if row else 0
+
+
+_RESPONSES_SQL = """
+SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
+       s.touchpoint, s.status, s.nps, s.ces, s.reason, s.sent_at, s.nps_at, s.ces_at,
+       s.completed_at, c.status AS case_status
+FROM surveys AS s
+JOIN visits AS v ON v.id = s.visit_id
+LEFT JOIN cases AS c ON c.survey_id = s.id
+WHERE s.day BETWEEN :start AND :end AND s.id > :after {answered}
+ORDER BY s.id
+LIMIT :limit
+"""
+_ANSWERED = "AND (s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.reason IS NOT NULL)"
+
+
+async def fetch_responses(
+    conn: Connection,
+    start_day: DayLike,
+    end_day: DayLike,
+    *,
+    after_id: int = 0,
+    limit: int = 1000,
+    answered_only: bool = True,
+) -> list[ResponseRow]:
+    """One page of surveys of the period ordered by id, those with id > after_id.
+
+    With answered_only (the default) only surveys with an NPS, a CES or a reason.
+    """
+    sql = _RESPONSES_SQL.format(answered=_ANSWERED if answered_only else "")
+    rows = await conn.fetch_all(
+        sql,
+        {"start": _day(start_day), "end": _day(end_day), "after": after_id, "limit": limit},
+    )
+    return [ResponseRow(**row) for row in rows]
+
+
+async def iter_responses(
+    conn: Connection,
+    start_day: DayLike,
+    end_day: DayLike,
+    *,
+    page_size: int = 1000,
+    answered_only: bool = True,
+) -> AsyncIterator[ResponseRow]:
+    """Every survey of the period, page by page (keyset on id), so memory stays flat."""
+    after = 0
+    while True:
+        page = await fetch_responses(
+            conn, start_day, end_day, after_id=after, limit=page_size, answered_only=answered_only
+        )
+        for row in page:
+            yield row
+        if len(page) < page_size:
+            return
+        after = page[-1].survey_id
+
+
+async def funnel_totals(
+    conn: Connection, start_day: DayLike, end_day: DayLike
+) -> list[FunnelCounts]:
+    """Delivery-funnel events per location over the period, ordered by location."""
+    rows = await conn.fetch_all(
+        "SELECT location, event, SUM(count) AS total FROM funnel_daily"
+        " WHERE day BETWEEN :start AND :end GROUP BY location, event ORDER BY location, event",
+        {"start": _day(start_day), "end": _day(end_day)},
+    )
+    by_location: dict[str, FunnelCounts] = {}
+    for row in rows:
+        counts = by_location.setdefault(row["location"], FunnelCounts(row["location"]))
+        counts.events[row["event"]] = int(row["total"])
+    return list(by_location.values())

@@ -1,0 +1,344 @@
+"""Report queries on a real SQLite file: segment sums, the monthly tier, weeks, the
+rebuild (a property test: rebuilt == maintained), CSV rows and the funnel."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.services.reports import Period, SegmentBy, build_report
+from storage import rollups
+from storage.database import Connection, SqliteDatabase, migrate
+from storage.reports import (
+    RollupTotals,
+    fetch_responses,
+    funnel_totals,
+    iter_responses,
+    rebuild_rollups,
+    refresh_monthly_rollups,
+    rollup_totals,
+    rollup_totals_tiered,
+    weekly_totals,
+)
+
+_visit_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Answer:
+    day: str
+    location: str
+    staff: str
+    touchpoint: str
+    sent: bool
+    nps: int | None
+    ces: int | None
+    reason: str | None = None
+
+
+async def _customer(conn: Connection) -> int:
+    row = await conn.fetch_one(
+        "INSERT INTO customers (telegram_id, created_at, updated_at)"
+        " VALUES (:tg, 0, 0) RETURNING id",
+        {"tg": next(_visit_numbers)},
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def insert_survey(conn: Connection, customer_id: int, answer: Answer) -> int:
+    """A raw survey row plus its visit, without touching the rollups."""
+    number = next(_visit_numbers)
+    visit = await conn.fetch_one(
+        "INSERT INTO visits (visit_key, customer_id, visited_at, location, staff, touchpoint,"
+        " source, outcome, day, created_at) VALUES (:key, :customer, :at, :location, :staff,"
+        " :touchpoint, 'api', 'scheduled', :day, :at) RETURNING id",
+        {
+            "key": f"V-{number}",
+            "customer": customer_id,
+            "at": 1_790_000_000_000 + number,
+            "location": answer.location,
+            "staff": answer.staff,
+            "touchpoint": answer.touchpoint,
+            "day": answer.day,
+        },
+    )
+    assert visit is not None
+    answered = answer.nps is not None
+    row = await conn.fetch_one(
+        "INSERT INTO surveys (visit_id, customer_id, location, staff, touchpoint, day, status,"
+        " due_at, deadline_at, sent_at, nps, ces, reason, nps_at, ces_at, created_at)"
+        " VALUES (:visit, :customer, :location, :staff, :touchpoint, :day, :status, 0, 0,"
+        " :sent_at, :nps, :ces, :reason, :nps_at, :ces_at, 0) RETURNING id",
+        {
+            "visit": visit["id"],
+            "customer": customer_id,
+            "location": answer.location,
+            "staff": answer.staff,
+            "touchpoint": answer.touchpoint,
+            "day": answer.day,
+            "status": "answered" if answered else ("sent" if answer.sent else "scheduled"),
+            "sent_at": 1_790_000_060_000 if answer.sent else None,
+            "nps": answer.nps,
+            "ces": answer.ces,
+            "reason": answer.reason,
+            "nps_at": 1_790_000_120_000 if answered else None,
+            "ces_at": 1_790_000_180_000 if answer.ces is not None else None,
+        },
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def record(conn: Connection, customer_id: int, answer: Answer) -> int:
+    """Insert a survey and maintain the rollups the way the answer flow does."""
+    survey_id = await insert_survey(conn, customer_id, answer)
+    segment = rollups.Segment(answer.day, answer.location, answer.staff, answer.touchpoint)
+    if answer.sent:
+        await rollups.add_sent(conn, segment)
+    if answer.nps is not None:
+        await rollups.add_nps(conn, segment, answer.nps)
+    if answer.ces is not None:
+        await rollups.add_ces(conn, segment, answer.ces)
+    return survey_id
+
+
+async def snapshot(conn: Connection, table: str = "daily_rollups") -> list[dict[str, object]]:
+    return await conn.fetch_all(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4")
+
+
+# --- segment sums from rows maintained by storage.rollups -------------------------------
+
+
+async def _seed(db: SqliteDatabase) -> None:
+    answers = [
+        Answer("2026-10-01", "Centre", "Ann", "hall", True, 10, 7),
+        Answer("2026-10-01", "Centre", "Ann", "phone", True, 9, 5),
+        Answer("2026-10-02", "Centre", "Bob", "hall", True, 3, 2),
+        Answer("2026-10-02", "Mall", "Bob", "hall", True, 7, None),
+        Answer("2026-10-03", "Mall", "Cid", "hall", True, None, None),
+        Answer("2026-10-03", "Mall", "Cid", "hall", True, 0, 1),
+        Answer("2026-10-31", "Mall", "Cid", "phone", True, 10, 6),
+        Answer("2026-11-01", "Mall", "Cid", "phone", True, 2, 3),
+        Answer("2026-09-30", "Centre", "Ann", "hall", True, 0, 1),
+    ]
+    async with db.transaction() as conn:
+        customer = await _customer(conn)
+        for answer in answers:
+            await record(conn, customer, answer)
+
+
+async def test_rollup_totals_by_location(db: SqliteDatabase) -> None:
+    await _seed(db)
+    async with db.read() as conn:
+        rows = await rollup_totals(conn, date(2026, 10, 1), date(2026, 10, 31), "location")
+    assert rows == [
+        RollupTotals("Centre", 3, 3, 2, 0, 1, 14, 3, 2),
+        RollupTotals("Mall", 4, 3, 1, 1, 1, 7, 2, 1),
+    ]
+
+
+async def test_rollup_totals_other_segments_and_total(db: SqliteDatabase) -> None:
+    await _seed(db)
+    async with db.read() as conn:
+        staff = await rollup_totals(conn, "2026-10-01", "2026-10-31", "staff")
+        touchpoint = await rollup_totals(conn, "2026-10-01", "2026-10-31", "touchpoint")
+        total = await rollup_totals(conn, "2026-10-01", "2026-10-31", "none")
+        empty = await rollup_totals(conn, "2025-01-01", "2025-01-31", "none")
+        with pytest.raises(ValueError):
+            await rollup_totals(conn, "2026-10-01", "2026-10-31", "1; DROP TABLE surveys")
+    assert [(row.key, row.answered, row.sent) for row in staff] == [
+        ("Ann", 2, 2),
+        ("Bob", 2, 2),
+        ("Cid", 2, 3),
+    ]
+    assert [(row.key, row.promoters, row.ces_count) for row in touchpoint] == [
+        ("hall", 1, 3),
+        ("phone", 2, 2),
+    ]
+    assert total == [RollupTotals("", 7, 6, 3, 1, 2, 21, 5, 3)]
+    assert empty == []
+
+
+async def test_segment_report_from_real_rows(db: SqliteDatabase) -> None:
+    await _seed(db)
+    period = Period(date(2026, 10, 1), date(2026, 10, 31))
+    async with db.read() as conn:
+        current = await rollup_totals(conn, period.start, period.end, "location")
+        previous = await rollup_totals(
+            conn, period.previous().start, period.previous().end, "location"
+        )
+    report = build_report(period, SegmentBy.LOCATION, current, previous, min_sample=3)
+    centre = next(item for item in report.segments if item.key == "Centre")
+    # 2 promoters, 1 detractor of 3 -> 33; September had one detractor (n=1 < 3)
+    assert centre.nps.score == 33 and centre.nps.enough
+    assert centre.previous is not None and centre.previous.nps.score == -100
+    assert centre.delta_nps is None
+    assert report.weakest is not None and report.weakest.key == "Mall"
+    assert report.total.nps.n == 6 and report.total.totals.sent == 7
+
+
+async def test_tiered_totals_equal_daily_totals(db: SqliteDatabase) -> None:
+    await _seed(db)
+    async with db.transaction() as conn:
+        assert await refresh_monthly_rollups(conn) == 8
+    periods = [
+        (date(2026, 9, 1), date(2026, 11, 30)),
+        (date(2026, 9, 30), date(2026, 11, 1)),
+        (date(2026, 10, 1), date(2026, 10, 31)),
+        (date(2026, 10, 2), date(2026, 10, 31)),
+        (date(2026, 10, 1), date(2026, 10, 30)),
+        (date(2026, 10, 2), date(2026, 10, 3)),
+    ]
+    async with db.read() as conn:
+        for start, end in periods:
+            for segment in ("location", "staff", "touchpoint", "none"):
+                expected = await rollup_totals(conn, start, end, segment)
+                assert await rollup_totals_tiered(conn, start, end, segment) == expected
+
+
+async def test_weekly_totals_cover_every_week_of_the_period(db: SqliteDatabase) -> None:
+    await _seed(db)
+    async with db.read() as conn:
+        weeks = await weekly_totals(conn, date(2026, 9, 30), date(2026, 10, 20))
+    assert [(week.week_start, week.totals.key) for week in weeks] == [
+        (date(2026, 9, 28), "2026-W40"),
+        (date(2026, 10, 5), "2026-W41"),
+        (date(2026, 10, 12), "2026-W42"),
+        (date(2026, 10, 19), "2026-W43"),
+    ]
+    assert [week.totals.answered for week in weeks] == [6, 0, 0, 0]
+    assert weeks[0].totals.detractors == 3
+
+
+# --- rebuilt == maintained ---------------------------------------------------------------
+
+answers = st.builds(
+    Answer,
+    day=st.sampled_from(["2026-10-30", "2026-10-31", "2026-11-01"]),
+    location=st.sampled_from(["", "Centre", "Mall"]),
+    staff=st.sampled_from(["", "Ann"]),
+    touchpoint=st.sampled_from(["hall", "phone"]),
+    sent=st.booleans(),
+    nps=st.none() | st.integers(0, 10),
+    ces=st.none() | st.integers(1, 7),
+)
+
+
+async def _rebuilt_equals_maintained(path: Path, batch: list[Answer]) -> None:
+    database = SqliteDatabase(path)
+    await database.connect()
+    try:
+        await migrate(database)
+        async with database.transaction() as conn:
+            customer = await _customer(conn)
+            for answer in batch:
+                await record(conn, customer, answer)
+        async with database.transaction() as conn:
+            maintained = await snapshot(conn)
+            written = await rebuild_rollups(conn)
+            rebuilt = await snapshot(conn)
+            monthly = await snapshot(conn, "monthly_rollups")
+            total = await rollup_totals(conn, "2026-10-01", "2026-11-30", "none")
+        assert rebuilt == maintained
+        assert written == len(maintained)
+        assert {row["month"] for row in monthly} <= {"2026-10", "2026-11"}
+        assert sum(int(row["answered"]) for row in monthly) == sum(
+            answer.nps is not None for answer in batch
+        )
+        assert (total[0].sent if total else 0) == sum(answer.sent for answer in batch)
+    finally:
+        await database.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(answers, max_size=25))
+def test_rebuilt_rollups_equal_maintained(batch: list[Answer]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(_rebuilt_equals_maintained(Path(folder) / "t.sqlite3", batch))
+
+
+async def test_rebuild_fixes_drifted_rollups_and_rolls_back(db: SqliteDatabase) -> None:
+    await _seed(db)
+    async with db.transaction() as conn:
+        good = await snapshot(conn)
+        await conn.execute("UPDATE daily_rollups SET promoters = promoters + 5")
+        await conn.execute(
+            "INSERT INTO daily_rollups (day, location, staff, touchpoint, sent)"
+            " VALUES ('2026-01-01', 'Ghost', '', '', 3)"
+        )
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await rebuild_rollups(conn)
+            raise RuntimeError("the caller's transaction fails")
+    async with db.read() as conn:
+        assert await snapshot(conn) != good
+    async with db.transaction() as conn:
+        assert await rebuild_rollups(conn) == len(good)
+        assert await snapshot(conn) == good
+
+
+# --- CSV rows and the funnel -----------------------------------------------------------------
+
+
+async def test_iter_responses_pages_and_joins_case_status(db: SqliteDatabase) -> None:
+    async with db.transaction() as conn:
+        customer = await _customer(conn)
+        ids = [
+            await insert_survey(
+                conn,
+                customer,
+                Answer(day, "Mall", "Ann", "hall", True, nps, None, reason),
+            )
+            for day, nps, reason in [
+                ("2026-10-01", 3, 'slow, "rude"\nstaff 😡'),
+                ("2026-10-01", None, None),
+                ("2026-10-02", 10, None),
+                ("2026-10-03", 9, None),
+                ("2026-10-04", 8, None),
+                ("2026-11-01", 1, None),
+            ]
+        ]
+        await conn.execute(
+            "INSERT INTO cases (survey_id, customer_id, status, opened_at, take_due_at,"
+            " updated_at) VALUES (:survey, :customer, 'taken', 0, 0, 0)",
+            {"survey": ids[0], "customer": customer},
+        )
+    async with db.read() as conn:
+        rows = [row async for row in iter_responses(conn, "2026-10-01", "2026-10-31", page_size=2)]
+        everything = await fetch_responses(
+            conn, "2026-10-01", "2026-10-31", answered_only=False, limit=100
+        )
+    assert [row.survey_id for row in rows] == [ids[0], ids[2], ids[3], ids[4]]
+    first = rows[0]
+    assert first.case_status == "taken" and first.reason == 'slow, "rude"\nstaff 😡'
+    assert first.visit_key.startswith("V-") and first.nps == 3 and first.sent_at is not None
+    assert rows[1].case_status is None
+    assert len(everything) == 5
+
+
+async def test_funnel_totals_per_location(db: SqliteDatabase) -> None:
+    async with db.transaction() as conn:
+        for day, location, event, count in [
+            ("2026-10-01", "Mall", "reported", 10),
+            ("2026-10-02", "Mall", "reported", 5),
+            ("2026-10-02", "Mall", "skipped:cooldown", 2),
+            ("2026-10-02", "Mall", "sent", 12),
+            ("2026-10-02", "Centre", "answered", 4),
+            ("2026-11-02", "Centre", "answered", 100),
+        ]:
+            await rollups.add_funnel(conn, day, location, event, count)
+    async with db.read() as conn:
+        funnel = await funnel_totals(conn, date(2026, 10, 1), date(2026, 10, 31))
+    assert [item.location for item in funnel] == ["Centre", "Mall"]
+    centre, mall = funnel
+    assert centre.get("answered") == 4 and centre.get("sent") == 0
+    assert mall.get("reported") == 15 and mall.skipped == {"cooldown": 2}
