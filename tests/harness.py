@@ -7,6 +7,7 @@ with a FakeClock so that time-driven rules are tested without waiting.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,13 +36,17 @@ class BotHarness:
         return f"http://127.0.0.1:{self.app.api_port}"
 
     async def post(
-        self, path: str, body: Any = None, *, token: str | None = API_TOKEN, raw: bytes | None = None
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = API_TOKEN,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
     ) -> tuple[int, dict[str, Any]]:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": content_type}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        import json
-
         data = raw if raw is not None else json.dumps(body).encode()
         async with self.http.post(self.api_url + path, data=data, headers=headers) as response:
             return response.status, await response.json()
@@ -60,10 +65,9 @@ class BotHarness:
         since = len(self.fake.sent)
         await self.fake.send_text(user_id, "/start")
         await self.fake.wait_for_message(user_id, since=since)
+        # The last reply to Start offers to share the phone number.
         await self.fake.wait_for(
-            lambda m: m.chat_id == user_id and "phone" in m.text.lower()
-            or m.chat_id == user_id and "номер" in m.text.lower(),
-            since=since,
+            lambda m: m.chat_id == user_id and m.reply_markup is not None, since=since
         )
 
     async def survey_for(self, user_id: int, since: int = 0) -> SentMessage:

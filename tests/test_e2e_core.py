@@ -68,7 +68,9 @@ async def test_promoter_gets_no_alert_and_can_skip_the_reason(tmp_path: Path) ->
         )
         await h.press(ANN, reason, "Skip")
         await h.fake.wait_for(
-            lambda m: m.message_id == message.message_id and "Thank you for your feedback" in m.text
+            lambda m: (
+                m.message_id == message.message_id and "Thank you for your feedback" in m.text
+            )
         )
         async with h.app.db.read() as conn:
             stored = await surveys.get(conn, outcome["survey_id"])
