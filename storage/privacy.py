@@ -22,7 +22,7 @@ FORGOTTEN = "forgotten"
 OPEN_CASE_STATUSES = ("new", "taken")
 
 _DIGITS = re.compile(r"\D")
-_INT = re.compile(r"^-?\d+$")
+_INT = re.compile(r"^-?\d{1,18}$")  # fits a BIGINT; longer digit runs are no Telegram id
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15
 
@@ -50,7 +50,7 @@ def _lookups(query: str) -> list[tuple[str, dict[str, Any]]]:
     for prefix in ("#", "id:"):
         if lowered.startswith(prefix):
             value = text[len(prefix) :].strip()
-            return [("id = :v", {"v": int(value)})] if value.isdigit() else []
+            return [("id = :v", {"v": int(value)})] if _INT.match(value) else []
     if lowered.startswith("tg:"):
         value = text[3:].strip()
         return [("telegram_id = :v", {"v": int(value)})] if _INT.match(value) else []

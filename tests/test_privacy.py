@@ -132,7 +132,17 @@ async def test_find_customer_by_phone_telegram_id_external_id_and_prefixes(
             assert found is not None and found.id == expected, query
         assert await privacy.find_customer(conn, str(TID)) is None  # ambiguous
         assert [c.id for c in await privacy.find_customers(conn, str(TID))] == [clash, anna]
-        for nothing in ("", "   ", "nobody", "#abc", "tg:x", "+7 916", "@"):
+        for nothing in (
+            "",
+            "   ",
+            "nobody",
+            "#abc",
+            "tg:x",
+            "+7 916",
+            "@",
+            "9" * 30,
+            "#" + "9" * 30,
+        ):
             assert await privacy.find_customer(conn, nothing) is None, nothing
 
 
