@@ -11,7 +11,9 @@ import pytest
 from bot.i18n import load_translator
 from bot.services.reports import (
     MAX_PERIOD_DAYS,
+    NpsDrop,
     Period,
+    Report,
     ReportError,
     SegmentBy,
     build_report,
@@ -225,7 +227,7 @@ def test_parse_stats_args_defaults_and_errors() -> None:
 # --- building a report ------------------------------------------------------------------
 
 
-def _by_location_report() -> object:
+def _by_location_report() -> Report:
     period = Period(date(2026, 11, 1), date(2026, 11, 14))
     current = [
         totals("Airport", 10, 2, 3),
@@ -328,7 +330,7 @@ def test_drop_alert_windows_end_yesterday() -> None:
     assert baseline == Period(date(2026, 10, 19), date(2026, 11, 15))
 
 
-def _drop(recent: RollupTotals, baseline: RollupTotals, threshold: int = 15) -> object:
+def _drop(recent: RollupTotals, baseline: RollupTotals, threshold: int = 15) -> NpsDrop | None:
     recent_period, baseline_period = drop_alert_periods(TODAY)
     return detect_nps_drop(
         recent,

@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -111,7 +112,7 @@ async def record(conn: Connection, customer_id: int, answer: Answer) -> int:
     return survey_id
 
 
-async def snapshot(conn: Connection, table: str = "daily_rollups") -> list[dict[str, object]]:
+async def snapshot(conn: Connection, table: str = "daily_rollups") -> list[dict[str, Any]]:
     return await conn.fetch_all(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4")
 
 
