@@ -158,7 +158,7 @@ _NAME_INSIDE = re.compile(r"[ \t]*,?[ \t]*\{\s*\$?name\s*\}")
 
 
 def years_phrase(translator: Translator, language: str, years: int) -> str:
-    """ "1 year" / "2 года" / "5 років": the number with its correctly declined noun."""
+    """The number with its correctly declined noun: "1 year", "2 года", "5 років"."""
     return translator.get(language, "anniv-years", years=years)
 
 
