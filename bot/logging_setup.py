@@ -37,3 +37,4 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level.upper())
     # aiogram logs every handled update at INFO; that is noise for an operator.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

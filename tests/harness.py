@@ -71,9 +71,12 @@ class BotHarness:
         )
 
     async def survey_for(self, user_id: int, since: int = 0) -> SentMessage:
-        return await self.fake.wait_for(
+        """Wait for the NPS question, and for the bot to have recorded sending it."""
+        message = await self.fake.wait_for(
             lambda m: m.chat_id == user_id and len(m.callback_data) == 11, since=since
         )
+        await self.app.worker.drain()
+        return message
 
     async def press(self, user_id: int, message: SentMessage, label: str) -> None:
         button = next(b for b in message.buttons if b.get("text") == label)

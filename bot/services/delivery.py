@@ -79,16 +79,20 @@ class RateLimiter:
     def group_backlog_full(self, chat_id: int) -> bool:
         return self.chat_wait(chat_id) > 0
 
-    def reserve(self, chat_id: int) -> float:
-        """Take the next global slot for a chat that is free; returns seconds to wait."""
+    def book_chat(self, chat_id: int, after: float = 0.0) -> None:
+        """Count a message into its chat's limit, `after` seconds from now."""
+        now = self._monotonic()
+        if chat_id < 0:
+            self._group_hits.setdefault(chat_id, deque()).append(now + after)
+        else:
+            self._chat_next[chat_id] = now + after + self.chat_interval
+        self._forget_idle(now)
+
+    def reserve_global(self) -> float:
+        """Take the next global slot; returns seconds to wait for it."""
         now = self._monotonic()
         slot = max(now, self._next_global, self._paused_until)
         self._next_global = slot + self.interval
-        if chat_id < 0:
-            self._group_hits.setdefault(chat_id, deque()).append(slot)
-        else:
-            self._chat_next[chat_id] = slot + self.chat_interval
-        self._forget_idle(now)
         return slot - now
 
     def pause(self, seconds: float, chat_id: int | None = None) -> None:
@@ -146,6 +150,7 @@ class DeliveryWorker:
         lease_seconds: float = 60.0,
         max_in_flight: int = 64,
         idle_poll: float = 1.0,
+        max_inline_wait: float = 2.0,
         rng: random.Random | None = None,
     ) -> None:
         self._db = db
@@ -159,6 +164,8 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._idle_poll = idle_poll
         self._rng = rng or random.Random()
+        # Longer waits (a group's minute limit, a 429 pause) go back to the database.
+        self._max_inline_wait = max_inline_wait
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -211,15 +218,18 @@ class DeliveryWorker:
             )
         deferred: list[tuple[OutboxItem, float]] = []
         for item in items:
-            wait = self.limiter.chat_wait(item.chat_id)
-            if wait > 0:
-                deferred.append((item, wait))
+            chat_wait = self.limiter.chat_wait(item.chat_id)
+            if chat_wait > self._max_inline_wait:
+                deferred.append((item, chat_wait))
                 continue
-            delay = self.limiter.reserve(item.chat_id)
-            if delay > 0:
-                await asyncio.sleep(delay)
+            self.limiter.book_chat(item.chat_id, chat_wait)
+            if chat_wait == 0:
+                # Pace this loop on the global rate, so claims follow the send rate.
+                delay = self.limiter.reserve_global()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             await self._slots.acquire()
-            task = asyncio.create_task(self._deliver(item))
+            task = asyncio.create_task(self._deliver(item, chat_wait))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if deferred:
@@ -239,8 +249,13 @@ class DeliveryWorker:
                     count_attempt=False,
                 )
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: OutboxItem, chat_wait: float) -> None:
         try:
+            if chat_wait > 0:
+                # A chat that got a message a moment ago: wait for it without holding up
+                # other chats, then take a global slot like everyone else.
+                await asyncio.sleep(chat_wait)
+                await asyncio.sleep(self.limiter.reserve_global())
             await self._deliver_one(item)
         except Exception:
             logger.exception("delivery: outbox row %s could not be recorded", item.id)

@@ -1,0 +1,187 @@
+"""Delivery end to end: restarts, Telegram's errors, reminders, expiry, opt-out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from bot.services.clock import FakeClock
+from storage import outbox, surveys
+from tests.harness import BotHarness, running_bot
+
+ANN = 501
+
+
+async def _survey(h: BotHarness, survey_id: int) -> surveys.Survey:
+    async with h.app.db.read() as conn:
+        found = await surveys.get(conn, survey_id)
+    assert found is not None
+    return found
+
+
+async def _outbox_statuses(h: BotHarness) -> dict[str, int]:
+    async with h.app.db.read() as conn:
+        return await outbox.count_by_status(conn)
+
+
+async def test_restart_sends_what_was_owed_exactly_once(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-r")
+        assert outcome["due_at"] == (clock.now() + timedelta(seconds=600)).isoformat()
+        fake_state = h.fake
+    # The bot is down when the survey falls due; nothing lives on but the database.
+    assert [m for m in fake_state.sent if len(m.callback_data) == 11] == []
+    clock.advance(timedelta(minutes=15))
+    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
+        h.fake.user(ANN, "Ann", "en")
+        survey_message = await h.survey_for(ANN)
+        await h.app.worker.drain()
+        assert survey_message.text
+        assert [m.chat_id for m in h.fake.sent] == [ANN]
+        assert (await _survey(h, outcome["survey_id"])).status == "sent"
+    # A third start sends nothing again.
+    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
+        h.fake.user(ANN, "Ann", "en")
+        await h.app.maintenance()
+        await h.app.worker.run_once()
+        assert h.fake.sent == []
+
+
+async def test_overdue_beyond_visit_max_age_is_skipped_after_downtime(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-late")
+    clock.advance(timedelta(hours=3))
+    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
+        h.fake.user(ANN, "Ann", "en")
+        await h.app.worker.run_once()
+        await h.app.worker.drain()
+        survey = await _survey(h, outcome["survey_id"])
+        assert (survey.status, survey.closed_reason) == ("skipped", "too_old")
+        assert h.fake.sent == []
+        assert (await _outbox_statuses(h)) == {"expired": 1}
+
+
+async def test_blocked_customer_is_marked_unreachable_and_never_retried(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.start_customer(ANN)
+        h.fake.block(ANN)
+        outcome = await h.post_visit(ANN, "pos-b")
+        await h.fake.wait_for_call("sendMessage", lambda r: r.error_code == 403)
+        await h.app.worker.drain()
+        survey = await _survey(h, outcome["survey_id"])
+        assert survey.status == "failed" and "blocked" in (survey.closed_reason or "")
+        async with h.app.db.read() as conn:
+            row = await conn.fetch_one("SELECT unreachable FROM customers WHERE telegram_id=501")
+        assert row is not None and row["unreachable"] == 1
+        h.clock.advance(timedelta(days=40))
+        assert (await h.post_visit(ANN, "pos-b2"))["reason"] == "unreachable"
+        sends = [r for r in h.fake.calls("sendMessage") if r.chat_id == ANN]
+        assert len([r for r in sends if r.error_code == 403]) == 1
+
+
+async def test_server_errors_retry_with_backoff_then_succeed(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.start_customer(ANN)
+        h.fake.fail_next(
+            "sendMessage", error_code=502, description="Bad Gateway", chat_id=ANN, times=2
+        )
+        outcome = await h.post_visit(ANN, "pos-5xx")
+        await h.fake.wait_for_call("sendMessage", lambda r: r.error_code == 502)
+        await h.app.worker.drain()
+        async with h.app.db.read() as conn:
+            row = await outbox.by_dedupe_key(conn, f"survey:{outcome['survey_id']}")
+        assert row is not None and row.status == "pending" and "Bad Gateway" in (
+            row.last_error or ""
+        )
+        # The retry waits (backoff) on the injected clock, not on real time.
+        h.clock.advance(timedelta(minutes=5))
+        h.app.worker.kick()
+        for _ in range(100):
+            if len([r for r in h.fake.calls("sendMessage") if r.error_code == 502]) == 2:
+                break
+            await asyncio.sleep(0.02)
+        await h.app.worker.drain()
+        h.clock.advance(timedelta(minutes=5))
+        h.app.worker.kick()
+        await h.survey_for(ANN)
+        async with h.app.db.read() as conn:
+            row = await outbox.by_dedupe_key(conn, f"survey:{outcome['survey_id']}")
+        assert row is not None and (row.status, row.attempts) == ("sent", 3)
+
+
+async def test_retry_after_waits_and_resends(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.start_customer(ANN)
+        h.fake.fail_next(
+            "sendMessage",
+            error_code=429,
+            description="Too Many Requests: retry after 1",
+            retry_after=1,
+            chat_id=ANN,
+        )
+        outcome = await h.post_visit(ANN, "pos-429")
+        await h.fake.wait_for_call("sendMessage", lambda r: r.error_code == 429)
+        await h.app.worker.drain()
+        h.clock.advance(timedelta(seconds=2))
+        h.app.worker.kick()
+        await h.survey_for(ANN)
+        assert (await _survey(h, outcome["survey_id"])).status == "sent"
+
+
+async def test_reminder_once_then_expiry_removes_the_keyboard(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-rem", location="Main St")
+        message = await h.survey_for(ANN)
+        h.clock.advance(timedelta(hours=2, seconds=1))
+        await h.app.maintenance()
+        reminder = await h.fake.wait_for_message(ANN, text_contains="gentle reminder")
+        assert reminder.reply_to_message_id == message.message_id
+        h.clock.advance(timedelta(hours=1))
+        await h.app.maintenance()
+        h.clock.advance(timedelta(hours=22))
+        await h.app.maintenance()
+        await h.fake.wait_for(lambda m: m.message_id == message.message_id and not m.buttons)
+        reminders = [m for m in h.fake.messages_to(ANN) if "gentle reminder" in m.text]
+        assert len(reminders) == 1
+        assert (await _survey(h, outcome["survey_id"])).status == "expired"
+        # A press on the expired survey is refused and stores nothing.
+        await h.fake.press(ANN, message.message_id, "sv1:1:n:5", check_button=False)
+        await h.fake.wait_for_call(
+            "answerCallbackQuery", lambda r: r.params.get("text") == "This survey is closed. Thank you!"
+        )
+        assert (await _survey(h, outcome["survey_id"])).nps is None
+
+
+async def test_abandoned_survey_keeps_its_nps(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-ab")
+        message = await h.survey_for(ANN)
+        await h.press(ANN, message, "8")
+        await h.fake.wait_for(lambda m: m.message_id == message.message_id and m.edits == 1)
+        h.clock.advance(timedelta(hours=25))
+        await h.app.maintenance()
+        survey = await _survey(h, outcome["survey_id"])
+        assert (survey.status, survey.nps, survey.ces) == ("expired", 8, None)
+
+
+async def test_stop_opts_out_and_start_opts_back_in(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, survey_delay_seconds=600) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-s1")
+        await h.fake.send_text(ANN, "/stop")
+        await h.fake.wait_for_message(ANN, text_contains="will not send you surveys")
+        assert (await _survey(h, outcome["survey_id"])).status == "skipped"
+        h.clock.advance(timedelta(days=40))
+        assert (await h.post_visit(ANN, "pos-s2"))["reason"] == "opted_out"
+        await h.fake.send_text(ANN, "/start")
+        await h.fake.wait_for_message(ANN, text_contains="Welcome back")
+        h.clock.advance(timedelta(days=40))
+        assert (await h.post_visit(ANN, "pos-s3"))["status"] == "scheduled"
+        assert not [m for m in h.fake.messages_to(ANN) if len(m.callback_data) == 11]
