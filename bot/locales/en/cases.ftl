@@ -1,0 +1,151 @@
+# Cases: closing the loop with a detractor. Manager-facing texts are in the
+# manager's language; case-template-*, case-customer-message and case-followup-*
+# are addressed to the customer, in the customer's language.
+
+## Status line of the alert card
+
+case-status-new = 🆕 New: nobody has taken it yet
+case-status-taken = 👤 Taken by { $owner } at { $time }
+case-status-resolved = ✅ Resolved by { $owner } at { $time }
+case-status-closed = ⛔ Closed without a fix by { $owner }: { $reason }
+
+## The alert card in the manager chat
+
+case-card-title = 🚨 Case #{ $id } · NPS { $nps }
+case-card-ces = Effort (CES): { $ces } of 7
+case-card-reason = Why: { $reason }
+case-card-no-reason = Why: (no answer)
+case-card-customer = Customer: { $name } ({ $contact })
+case-card-location = Location: { $location }
+case-card-staff = Staff: { $staff }
+case-card-visit = Visit: { $time }
+case-card-resolution = Resolution: { $note }
+case-card-followup = { $answer ->
+    [yes] Follow-up: the customer says it is fixed 👍
+   *[other] Follow-up: the customer says it is not fixed 👎
+}
+
+## Buttons
+
+case-button-take = 🙋 Take
+case-button-write = ✉️ Write to customer
+case-button-templates = 📝 Templates
+case-button-resolve = ✅ Resolve
+case-button-close = ⛔ Close without fix
+case-button-resolve-notify = ✅ Resolve and tell the customer
+case-button-resolve-silent = Resolve without telling
+case-button-cancel = Cancel
+
+case-template-button-thank = 1. Thank
+case-template-button-apologise = 2. Apologise
+case-template-button-apologise-bonus = 2. Apologise + bonus
+case-template-button-promise-fix = 3. Promise a fix by a date
+case-template-button-cannot-fix = 3. Honestly: can't be fixed
+case-template-button-improved = 5. Improved thanks to you
+
+## Templates for the customer (editable before sending)
+
+case-template-thank = Thank you for telling us what went wrong. Feedback like yours is how { $company } gets better, and we take it seriously.
+case-template-apologise = We are sorry that your visit did not go as it should have. That is not the service we want you to get from { $company }.
+case-template-apologise-bonus = We are sorry that your visit did not go as it should have. As an apology, { $company } would like to offer you { $bonus }.
+case-template-promise-fix = We are already working on it and will fix it by { $date }. We will let you know when it is done.
+case-template-cannot-fix = To be honest with you: this is something we cannot change right now. We will take it into account, and thank you for understanding.
+case-template-improved = Thanks to you, the service at { $company } has improved: we fixed the problem you told us about. Thank you for helping us get better!
+
+## What the customer sees when a manager writes
+
+case-customer-message = 💬 { $company }: { $text }
+
+## Follow-up with the customer, some days after the resolution
+
+case-followup-question = Some time ago you told { $company } about a problem, and we worked on it. Did we fix it?
+case-followup-yes = 👍 Yes, fixed
+case-followup-no = 👎 No
+case-followup-thanks-yes = Thank you! We are glad it is fixed.
+case-followup-thanks-no = Thank you for telling us. We will look into it again.
+
+## Answers to button presses and commands
+
+case-refused-not-found = This case does not exist.
+case-refused-not-allowed = Only the manager who took this case (or an admin) can do that.
+case-refused-already-taken-by = { $owner } has already taken this case.
+case-refused-not-taken = Take the case first.
+case-refused-already-closed = This case is already closed.
+case-refused-invalid-transition = This cannot be done in the case's current state.
+case-refused-text-required = Please write a few words: the text cannot be empty.
+case-refused-followup-not-sent = There is no question to answer here.
+case-refused-already-answered = You have already answered. Thank you!
+
+case-done-taken = The case is yours.
+case-done-already-yours = You already own this case.
+case-done-resolved = The case is resolved.
+case-done-closed = The case is closed.
+case-done-message-sent = Sent to the customer.
+case-done-note = Note saved.
+
+## Prompts while a manager works on a case
+
+case-prompt-message = Write your message to the customer of case #{ $id }. It is sent from the bot; the customer does not see your account.
+case-prompt-templates = Pick a template for case #{ $id }; you can edit it before sending.
+case-prompt-resolve-notify = Case #{ $id }: should the customer be told that it is fixed?
+case-prompt-resolve-note = Case #{ $id }: in a few words, what was done?
+case-prompt-close-reason = Case #{ $id }: why is it closed without a fix?
+case-prompt-cancelled = Cancelled.
+
+## The case thread in the manager chat
+
+case-thread-in = 💬 Case #{ $id }, { $customer }: { $text }
+case-thread-out = ↩️ Case #{ $id }, { $owner } to the customer: { $text }
+
+## Escalation when an SLA passes
+
+case-escalation-take = ⏰ { $mention } Case #{ $id } has been waiting for { $age } and nobody has taken it.
+case-escalation-resolve = ⏰ { $mention } Case #{ $id }, taken by { $owner }, is still not resolved after { $age }.
+
+## Ages
+
+case-age-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}
+case-age-hours = { $count ->
+    [one] { $count } hour
+   *[other] { $count } hours
+}
+case-age-days = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}
+
+## /cases
+
+case-list-title = { $count ->
+    [one] { $count } open case, oldest first:
+   *[other] { $count } open cases, oldest first:
+}
+case-list-empty = No open cases. 🎉
+case-list-status-new = new
+case-list-status-taken = taken by { $owner }
+case-list-line = #{ $id } · { $status } · { $age } ago · { $customer } · NPS { $nps }
+
+## /case <id>
+
+case-usage = Usage: /case 12 (the case number)
+case-history-title = Case #{ $id }
+case-actor-system = bot
+case-event-opened = { $time } opened
+case-event-taken = { $time } taken by { $actor }
+case-event-message-out = { $time } { $actor } → customer: { $text }
+case-event-message-in = { $time } customer { $actor }: { $text }
+case-event-escalated = { $time } { $text ->
+    [take] escalated: not taken in time
+   *[other] escalated: not resolved in time
+}
+case-event-resolved = { $time } resolved by { $actor }: { $text }
+case-event-closed = { $time } closed without a fix by { $actor }: { $text }
+case-event-followup-sent = { $time } follow-up sent: "Did we fix it?"
+case-event-followup-answer = { $time } { $text ->
+    [yes] the customer says it is fixed
+   *[other] the customer says it is not fixed
+}
+case-event-note = { $time } note by { $actor }: { $text }
