@@ -125,7 +125,7 @@ async def test_crm_customer_gets_a_deep_link_that_links_the_chat(h: BotHarness) 
 async def test_shared_phone_finds_visits_reported_by_phone(h: BotHarness) -> None:
     await h.fake.share_contact(ANN, "79161112233")
     await h.fake.wait_for_message(ANN, text_contains="phone number is saved")
-    code, visit = await h.post(
+    _code, visit = await h.post(
         "/api/v1/visits", {"visit_id": "v-phone", "customer": {"phone": "+7 916 111-22-33"}}
     )
     assert visit["status"] == "scheduled"

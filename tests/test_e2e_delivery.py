@@ -95,8 +95,8 @@ async def test_server_errors_retry_with_backoff_then_succeed(tmp_path: Path) -> 
         await h.app.worker.drain()
         async with h.app.db.read() as conn:
             row = await outbox.by_dedupe_key(conn, f"survey:{outcome['survey_id']}")
-        assert row is not None and row.status == "pending" and "Bad Gateway" in (
-            row.last_error or ""
+        assert (
+            row is not None and row.status == "pending" and "Bad Gateway" in (row.last_error or "")
         )
         # The retry waits (backoff) on the injected clock, not on real time.
         h.clock.advance(timedelta(minutes=5))
@@ -153,7 +153,8 @@ async def test_reminder_once_then_expiry_removes_the_keyboard(tmp_path: Path) ->
         # A press on the expired survey is refused and stores nothing.
         await h.fake.press(ANN, message.message_id, "sv1:1:n:5", check_button=False)
         await h.fake.wait_for_call(
-            "answerCallbackQuery", lambda r: r.params.get("text") == "This survey is closed. Thank you!"
+            "answerCallbackQuery",
+            lambda r: r.params.get("text") == "This survey is closed. Thank you!",
         )
         assert (await _survey(h, outcome["survey_id"])).nps is None
 
