@@ -1,0 +1,30 @@
+"""Who may do what: the admin gate and the managers' chat, each checked in one place."""
+
+from __future__ import annotations
+
+from aiogram.filters import BaseFilter
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.config import Settings
+
+
+class IsAdmin(BaseFilter):
+    """A private chat with one of ADMIN_IDS. Others get no sign the command exists:
+    the update simply falls through to the next router."""
+
+    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+        user = getattr(event, "from_user", None)
+        if user is None or user.id not in settings.admin_ids:
+            return False
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return isinstance(message, Message) and message.chat.type == "private"
+
+
+class IsManagerChat(BaseFilter):
+    """The managers' group (MANAGER_CHAT_ID) or the escalation chat."""
+
+    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        if not isinstance(message, Message):
+            return False
+        return message.chat.id in (settings.manager_chat_id, settings.alert_escalation_chat_id)
