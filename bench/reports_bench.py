@@ -1,0 +1,440 @@
+"""How /stats scales: rollups against DuckDB scanning the raw answers.
+
+    python -m bench.reports_bench            # 10k, 100k and 1M responses
+    python -m bench.reports_bench --quick    # 10k only, a few seconds
+
+For each size it writes N answered surveys (50 locations, 4 staff each, 3
+touchpoints, 2 years) into a temporary SQLite file with the real schema, with
+daily_rollups computed in bulk (and a sample of keys checked against the raw
+rows), then times the /stats work for "365d by location" (this period and the
+previous one, then `build_report`):
+
+- `rollup`: storage.reports.rollup_totals over daily_rollups;
+- `tiered`: storage.reports.rollup_totals_tiered (whole months from monthly_rollups);
+- `duckdb`: the same sums computed by DuckDB from the raw columns, loaded into an
+  in-memory DuckDB table beforehand (only the query is timed).
+
+Prints `name: value unit` lines and ratios; asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.services.reports import (
+    Period,
+    Report,
+    SegmentBy,
+    build_report,
+    parse_period,
+    report_to_dict,
+)
+from storage.database import SqliteDatabase, migrate
+from storage.reports import (
+    RollupTotals,
+    refresh_monthly_rollups,
+    rollup_totals,
+    rollup_totals_tiered,
+)
+
+LOCATIONS = 50
+STAFF_PER_LOCATION = 4
+TOUCHPOINTS = ("hall", "phone", "chat")
+DAYS = 730
+TODAY = date(2026, 11, 22)
+FIRST_DAY = TODAY - timedelta(days=DAYS - 1)
+MIN_SAMPLE = 80
+RUNS = 15
+SAMPLE_KEYS = 25
+BATCH = 50_000
+
+# Scores 0..10: a typical service business, and a worse one for every tenth location.
+GOOD = np.array([2, 1, 1, 2, 2, 3, 5, 10, 18, 26, 30], dtype=float)
+WEAK = np.array([6, 4, 5, 6, 7, 8, 9, 12, 14, 14, 15], dtype=float)
+CES_P = np.array([4, 5, 8, 12, 21, 26, 24], dtype=float)
+
+Totals = Callable[[Any, date, date, str], Awaitable[list[RollupTotals]]]
+
+
+def out(name: str, value: float, unit: str) -> None:
+    print(f"{name}: {value:.{3 if value < 10 else 1}f} {unit}", flush=True)
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+class Data:
+    """N answered surveys as numpy columns."""
+
+    def __init__(self, size: int, seed: int = 5) -> None:
+        rng = np.random.default_rng(seed)
+        self.size = size
+        self.day = rng.integers(0, DAYS, size)
+        self.location = rng.integers(0, LOCATIONS, size)
+        self.staff = rng.integers(0, STAFF_PER_LOCATION, size)
+        self.touchpoint = rng.integers(0, len(TOUCHPOINTS), size)
+        nps = rng.choice(11, size, p=GOOD / GOOD.sum())
+        weak = self.location % 10 == 3
+        nps[weak] = rng.choice(11, int(weak.sum()), p=WEAK / WEAK.sum())
+        self.nps = nps
+        ces = rng.choice(7, size, p=CES_P / CES_P.sum()) + 1
+        # One answer in five stops after the NPS question: no CES.
+        self.ces = np.where(rng.random(size) < 0.2, 0, ces)
+        day_ms = np.array(
+            [_ms(FIRST_DAY + timedelta(days=offset)) for offset in range(DAYS)], dtype=np.int64
+        )
+        self.visited_at = day_ms[self.day] + rng.integers(8 * 3600_000, 20 * 3600_000, size)
+        self.sent_at = self.visited_at + 300_000
+        self.nps_at = self.sent_at + rng.integers(10_000, 7200_000, size)
+
+    def key(self) -> np.ndarray:
+        """The rollup key (day, location, staff, touchpoint) as one integer."""
+        return ((self.day * LOCATIONS + self.location) * STAFF_PER_LOCATION + self.staff) * len(
+            TOUCHPOINTS
+        ) + self.touchpoint
+
+
+def _ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+
+
+DAY_NAMES = [(FIRST_DAY + timedelta(days=offset)).isoformat() for offset in range(DAYS)]
+LOCATION_NAMES = [f"Branch {number:02d}" for number in range(LOCATIONS)]
+
+
+def _staff_name(location: int, staff: int) -> str:
+    return f"B{location:02d}-staff-{staff}"
+
+
+def decode_key(key: int) -> tuple[str, str, str, str]:
+    touchpoint = key % len(TOUCHPOINTS)
+    key //= len(TOUCHPOINTS)
+    staff = key % STAFF_PER_LOCATION
+    key //= STAFF_PER_LOCATION
+    location = key % LOCATIONS
+    day = key // LOCATIONS
+    return (
+        DAY_NAMES[day],
+        LOCATION_NAMES[location],
+        _staff_name(location, staff),
+        TOUCHPOINTS[touchpoint],
+    )
+
+
+def rollup_rows(data: Data) -> list[tuple[Any, ...]]:
+    """daily_rollups rows computed in bulk, as storage.rollups would have counted."""
+    key = data.key()
+    length = DAYS * LOCATIONS * STAFF_PER_LOCATION * len(TOUCHPOINTS)
+    has_ces = data.ces > 0
+    columns = [
+        np.bincount(key, minlength=length),  # sent
+        np.bincount(key, minlength=length),  # answered
+        np.bincount(key, weights=data.nps >= 9, minlength=length),
+        np.bincount(key, weights=(data.nps >= 7) & (data.nps <= 8), minlength=length),
+        np.bincount(key, weights=data.nps <= 6, minlength=length),
+        np.bincount(key, weights=data.ces, minlength=length),
+        np.bincount(key, weights=has_ces, minlength=length),
+        np.bincount(key, weights=data.ces >= 5, minlength=length),
+    ]
+    stacked = np.stack(columns, axis=1).astype(np.int64)
+    present = np.nonzero(stacked[:, 0])[0]
+    return [(*decode_key(int(index)), *stacked[index].tolist()) for index in present.tolist()]
+
+
+def load(path: Path, data: Data) -> int:
+    """Bulk-insert customers, visits, surveys and rollups; returns rollup rows."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous=OFF")
+    customers = max(data.size // 5, 1)
+    customer_of = (np.arange(data.size) % customers + 1).tolist()
+    day = data.day.tolist()
+    location = data.location.tolist()
+    staff = data.staff.tolist()
+    touchpoint = data.touchpoint.tolist()
+    nps = data.nps.tolist()
+    ces = [value or None for value in data.ces.tolist()]
+    visited = data.visited_at.tolist()
+    sent = data.sent_at.tolist()
+    answered = data.nps_at.tolist()
+    with conn:
+        conn.executemany(
+            "INSERT INTO customers (id, telegram_id, created_at, updated_at) VALUES (?, ?, 0, 0)",
+            ((number, number) for number in range(1, customers + 1)),
+        )
+        conn.executemany(
+            "INSERT INTO visits (id, visit_key, customer_id, visited_at, location, staff,"
+            " touchpoint, source, outcome, day, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'api', 'scheduled', ?, ?)",
+            (
+                (
+                    index + 1,
+                    f"V{index + 1}",
+                    customer_of[index],
+                    visited[index],
+                    LOCATION_NAMES[location[index]],
+                    _staff_name(location[index], staff[index]),
+                    TOUCHPOINTS[touchpoint[index]],
+                    DAY_NAMES[day[index]],
+                    visited[index],
+                )
+                for index in range(data.size)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO surveys (id, visit_id, customer_id, location, staff, touchpoint, day,"
+            " status, step, due_at, deadline_at, sent_at, nps, ces, nps_at, ces_at, completed_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'completed', 'done', ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?)",
+            (
+                (
+                    index + 1,
+                    index + 1,
+                    customer_of[index],
+                    LOCATION_NAMES[location[index]],
+                    _staff_name(location[index], staff[index]),
+                    TOUCHPOINTS[touchpoint[index]],
+                    DAY_NAMES[day[index]],
+                    sent[index],
+                    sent[index] + 86_400_000,
+                    sent[index],
+                    nps[index],
+                    ces[index],
+                    answered[index],
+                    answered[index] + 20_000 if ces[index] else None,
+                    answered[index] + 20_000,
+                    visited[index],
+                )
+                for index in range(data.size)
+            ),
+        )
+        rows = rollup_rows(data)
+        conn.executemany(
+            "INSERT INTO daily_rollups (day, location, staff, touchpoint, sent, answered,"
+            " promoters, passives, detractors, ces_sum, ces_count, ces_easy)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    conn.execute("ANALYZE")
+    conn.close()
+    return len(rows)
+
+
+def verify_sample(path: Path, data: Data, rows: int) -> None:
+    """Compare a sample of rollup rows (and the grand total) with the raw surveys."""
+    conn = sqlite3.connect(path)
+    total = conn.execute("SELECT SUM(answered) FROM daily_rollups").fetchone()[0]
+    if total != data.size:
+        raise SystemExit(f"rollups count {total} answers, surveys hold {data.size}")
+    rng = np.random.default_rng(11)
+    rowids = ",".join(str(int(value)) for value in rng.integers(1, rows + 1, SAMPLE_KEYS))
+    sample = conn.execute(f"SELECT * FROM daily_rollups WHERE rowid IN ({rowids})").fetchall()
+    for row in sample:
+        raw = conn.execute(
+            "SELECT COUNT(sent_at), COUNT(nps), SUM(nps >= 9), SUM(nps BETWEEN 7 AND 8),"
+            " SUM(nps <= 6), COALESCE(SUM(ces), 0), COUNT(ces), SUM(COALESCE(ces, 0) >= 5)"
+            " FROM surveys WHERE day = ? AND location = ? AND staff = ? AND touchpoint = ?",
+            row[:4],
+        ).fetchone()
+        if tuple(raw) != tuple(row[4:]):
+            raise SystemExit(f"rollup row {row} differs from the surveys: {raw}")
+    conn.close()
+
+
+# --- the /stats work, three ways ---------------------------------------------------------
+
+
+async def stats_from(conn: Any, period: Period, totals: Totals) -> Report:
+    previous = period.previous()
+    current_rows = await totals(conn, period.start, period.end, "location")
+    previous_rows = await totals(conn, previous.start, previous.end, "location")
+    return build_report(period, SegmentBy.LOCATION, current_rows, previous_rows, MIN_SAMPLE)
+
+
+async def time_ours(path: Path, period: Period) -> dict[str, tuple[float, Report]]:
+    database = SqliteDatabase(path)
+    await database.connect()
+    results = {}
+    try:
+        async with database.transaction() as conn:
+            await refresh_monthly_rollups(conn)
+        async with database.read() as conn:
+            for name, totals in (("rollup", rollup_totals), ("tiered", rollup_totals_tiered)):
+                timings = []
+                report = await stats_from(conn, period, totals)
+                for _ in range(RUNS):
+                    started = time.perf_counter()
+                    report = await stats_from(conn, period, totals)
+                    timings.append(time.perf_counter() - started)
+                results[name] = (statistics.median(timings), report)
+    finally:
+        await database.close()
+    return results
+
+
+def duckdb_module() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        print(
+            "duckdb is not installed, so the DuckDB comparison is skipped: install it with"
+            " `pip install -e '.[bench]'` (or `.venv/bin/pip install duckdb`).",
+            file=sys.stderr,
+        )
+        return None
+    return duckdb
+
+
+def duckdb_table(duckdb: Any, path: Path) -> Any:
+    """An in-memory DuckDB table holding the raw columns read from the SQLite file."""
+    source = sqlite3.connect(path)
+    names = ("day", "location", "sent_at", "nps", "ces")
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    cursor = source.execute(f"SELECT {', '.join(names)} FROM surveys")
+    while batch := cursor.fetchmany(BATCH):
+        for name, values in zip(names, zip(*batch, strict=True), strict=True):
+            columns[name].extend(values)
+    source.close()
+    arrays = {
+        "day": np.array(columns["day"], dtype=object),
+        "location": np.array(columns["location"], dtype=object),
+        "sent_at": np.array([value is not None for value in columns["sent_at"]]),
+        "nps": np.array([-1 if value is None else value for value in columns["nps"]]),
+        "ces": np.array([0 if value is None else value for value in columns["ces"]]),
+    }
+    con = duckdb.connect(":memory:")
+    con.register("raw_columns", arrays)
+    con.execute(
+        "CREATE TABLE surveys AS SELECT day::DATE AS day, location::VARCHAR AS location,"
+        " sent_at, CASE WHEN nps >= 0 THEN nps END AS nps, CASE WHEN ces > 0 THEN ces END AS ces"
+        " FROM raw_columns"
+    )
+    con.unregister("raw_columns")
+    return con
+
+
+_DUCK_SQL = """
+SELECT location, day >= ? AS current,
+       COUNT(*) FILTER (WHERE sent_at) AS sent,
+       COUNT(nps) AS answered,
+       COUNT(*) FILTER (WHERE nps >= 9) AS promoters,
+       COUNT(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
+       COUNT(*) FILTER (WHERE nps <= 6) AS detractors,
+       COALESCE(SUM(ces), 0) AS ces_sum,
+       COUNT(ces) AS ces_count,
+       COUNT(*) FILTER (WHERE ces >= 5) AS ces_easy
+FROM surveys
+WHERE day BETWEEN ? AND ?
+GROUP BY ALL
+"""
+
+
+def stats_duckdb(con: Any, period: Period) -> Report:
+    previous = period.previous()
+    rows = con.execute(_DUCK_SQL, [period.start, previous.start, period.end]).fetchall()
+    current: list[RollupTotals] = []
+    before: list[RollupTotals] = []
+    for location, is_current, *counts in rows:
+        (current if is_current else before).append(RollupTotals(location, *map(int, counts)))
+    return build_report(
+        period,
+        SegmentBy.LOCATION,
+        sorted(current, key=lambda row: row.key),
+        before,
+        MIN_SAMPLE,
+    )
+
+
+def time_duckdb(con: Any, period: Period) -> tuple[float, Report]:
+    report = stats_duckdb(con, period)
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        report = stats_duckdb(con, period)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings), report
+
+
+# --- driver ----------------------------------------------------------------------------------
+
+
+async def prepare(path: Path, size: int) -> None:
+    database = SqliteDatabase(path)
+    await database.connect()
+    await migrate(database)
+    await database.close()
+    started = time.perf_counter()
+    data = Data(size)
+    rows = load(path, data)
+    out(f"reports_generate_{size}", time.perf_counter() - started, "s")
+    print(f"reports_rollup_rows_{size}: {rows} rows", flush=True)
+    verify_sample(path, data, rows)
+
+
+def run_size(size: int, duckdb: Any, folder: Path) -> dict[str, float]:
+    path = folder / f"reports_{size}.sqlite3"
+    asyncio.run(prepare(path, size))
+    period = parse_period("365d", TODAY)
+    ours = asyncio.run(time_ours(path, period))
+    times = {name: seconds for name, (seconds, _) in ours.items()}
+    out(f"reports_stats_rollup_{size}", times["rollup"] * 1000, "ms")
+    out(f"reports_stats_tiered_{size}", times["tiered"] * 1000, "ms")
+    expected = report_to_dict(ours["rollup"][1])
+    if report_to_dict(ours["tiered"][1]) != expected:
+        raise SystemExit("the tiered report differs from the daily one")
+    if duckdb is not None:
+        started = time.perf_counter()
+        con = duckdb_table(duckdb, path)
+        out(f"reports_duckdb_load_{size}", time.perf_counter() - started, "s")
+        seconds, report = time_duckdb(con, period)
+        con.close()
+        if report_to_dict(report) != expected:
+            raise SystemExit("DuckDB's report differs from the rollups'")
+        times["duckdb"] = seconds
+        out(f"reports_stats_duckdb_{size}", seconds * 1000, "ms")
+        out(f"reports_ratio_duckdb_over_rollup_{size}", seconds / times["rollup"], "x")
+        out(f"reports_ratio_duckdb_over_tiered_{size}", seconds / times["tiered"], "x")
+    path.unlink()
+    return times
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.reports_bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10k responses only")
+    parser.add_argument(
+        "--sizes", help="comma-separated response counts (default 10000,100000,1000000)"
+    )
+    args = parser.parse_args(argv)
+    if args.sizes:
+        sizes = [int(value) for value in args.sizes.split(",")]
+    else:
+        sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
+    duckdb = duckdb_module()
+    results: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="otklik-bench-") as folder:
+        for size in sizes:
+            results[size] = run_size(size, duckdb, Path(folder))
+    smallest, largest = min(results), max(results)
+    if largest != smallest:
+        # Growth with the number of answers: 1.0 means flat.
+        for name in results[largest]:
+            out(
+                f"reports_ratio_{name}_{largest}_over_{smallest}",
+                results[largest][name] / results[smallest][name],
+                "x",
+            )
+
+
+if __name__ == "__main__":
+    main()
