@@ -324,16 +324,17 @@ def duckdb_table(duckdb: Any, path: Path) -> Any:
     return con
 
 
+# The fastest of the forms tried (FILTER, CASE, casts of booleans) on DuckDB 2.0.
 _DUCK_SQL = """
 SELECT location, day >= ? AS current,
-       COUNT(*) FILTER (WHERE sent_at) AS sent,
+       SUM(sent_at::INTEGER) AS sent,
        COUNT(nps) AS answered,
-       COUNT(*) FILTER (WHERE nps >= 9) AS promoters,
-       COUNT(*) FILTER (WHERE nps BETWEEN 7 AND 8) AS passives,
-       COUNT(*) FILTER (WHERE nps <= 6) AS detractors,
+       SUM((nps >= 9)::INTEGER) AS promoters,
+       SUM((nps BETWEEN 7 AND 8)::INTEGER) AS passives,
+       SUM((nps <= 6)::INTEGER) AS detractors,
        COALESCE(SUM(ces), 0) AS ces_sum,
        COUNT(ces) AS ces_count,
-       COUNT(*) FILTER (WHERE ces >= 5) AS ces_easy
+       SUM((ces >= 5)::INTEGER) AS ces_easy
 FROM surveys
 WHERE day BETWEEN ? AND ?
 GROUP BY ALL
@@ -346,7 +347,9 @@ def stats_duckdb(con: Any, period: Period) -> Report:
     current: list[RollupTotals] = []
     before: list[RollupTotals] = []
     for location, is_current, *counts in rows:
-        (current if is_current else before).append(RollupTotals(location, *map(int, counts)))
+        (current if is_current else before).append(
+            RollupTotals(location, *(int(count or 0) for count in counts))
+        )
     return build_report(
         period,
         SegmentBy.LOCATION,

@@ -160,16 +160,41 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _whole_months(start: date, end: date) -> tuple[date, date] | None:
-    """The first day of the first and of the last calendar month lying wholly in
-    [start, end], or None when there is no such month."""
-    first = start if start.day == 1 else _next_month(start)
-    # end + 1 day opens the month after the last whole one (if end is a month's last
-    # day) or falls in end's own month, which is then not whole.
-    last_day = _month_start(end + timedelta(days=1)) - timedelta(days=1)
-    if first > last_day:
-        return None
-    return first, _month_start(last_day)
+@dataclass(frozen=True, slots=True)
+class PeriodPlan:
+    """How to sum [start, end] cheaply: whole months from monthly_rollups (a
+    contiguous range, or none), plus or minus a few day ranges of daily_rollups."""
+
+    months: tuple[date, date] | None
+    days: tuple[tuple[date, date, int], ...]
+
+
+def _month_plan(month: date, start: date, end: date) -> tuple[bool, list[tuple[date, date, int]]]:
+    """For one calendar month overlapping [start, end]: (use the month's row, day
+    ranges with their sign). A partial month costs at most half a month of days:
+    past half, the month's row minus the days outside the period is cheaper."""
+    last = _next_month(month) - timedelta(days=1)
+    low, high = max(start, month), min(end, last)
+    if (low, high) == (month, last):
+        return True, []
+    inside = (high - low).days + 1
+    if inside * 2 <= (last - month).days + 1:
+        return False, [(low, high, 1)]
+    outside = [(month, low - timedelta(days=1), -1), (high + timedelta(days=1), last, -1)]
+    return True, [piece for piece in outside if piece[0] <= piece[1]]
+
+
+def plan_period(start: date, end: date) -> PeriodPlan:
+    monthly: list[date] = []
+    days: list[tuple[date, date, int]] = []
+    month = _month_start(start)
+    while month <= end:
+        use_month, pieces = _month_plan(month, start, end)
+        if use_month:
+            monthly.append(month)
+        days += pieces
+        month = _next_month(month)
+    return PeriodPlan((monthly[0], monthly[-1]) if monthly else None, tuple(days))
 
 
 async def rollup_totals_tiered(
@@ -177,40 +202,40 @@ async def rollup_totals_tiered(
 ) -> list[RollupTotals]:
     """The same sums as `rollup_totals`, reading whole months from monthly_rollups.
 
-    A year by location then reads ~12 x segments rows instead of ~365 x (location x
-    staff x touchpoint). Only correct while monthly_rollups is maintained with every
-    answer (see the module docstring of storage.rollups and `rebuild_rollups`).
+    A year by location then reads ~13 months plus at most about half a month of days
+    at each end, instead of 365 days of (location x staff x touchpoint) rows. Only
+    correct while monthly_rollups is maintained together with daily_rollups (see
+    `rebuild_rollups`: storage.rollups must bump both).
     """
-    months = _whole_months(start_day, end_day)
-    if months is None:
+    plan = plan_period(start_day, end_day)
+    if plan.months is None:
         return await rollup_totals(conn, start_day, end_day, segment)
-    first, last = months
     column = _segment_column(segment)
     key = column if column is not None else "''"
     params = {
-        "m_start": first.isoformat()[:7],
-        "m_end": last.isoformat()[:7],
-        "h_start": start_day.isoformat(),
-        "h_end": (first - timedelta(days=1)).isoformat(),
-        "t_start": _next_month(last).isoformat(),
-        "t_end": end_day.isoformat(),
+        "m_start": plan.months[0].isoformat()[:7],
+        "m_end": plan.months[1].isoformat()[:7],
     }
-    parts = " UNION ALL ".join(
-        (
-            f"SELECT {key} AS segment_key, {_COLUMNS} FROM monthly_rollups"
-            " WHERE month BETWEEN :m_start AND :m_end",
-            f"SELECT {key} AS segment_key, {_COLUMNS} FROM daily_rollups"
-            " WHERE day BETWEEN :h_start AND :h_end",
-            f"SELECT {key} AS segment_key, {_COLUMNS} FROM daily_rollups"
-            " WHERE day BETWEEN :t_start AND :t_end",
+    parts = [
+        f"SELECT {key} AS segment_key, {_COLUMNS} FROM monthly_rollups"
+        " WHERE month BETWEEN :m_start AND :m_end"
+    ]
+    for index, (low, high, sign) in enumerate(plan.days):
+        values = _COLUMNS if sign > 0 else ", ".join(f"-{name} AS {name}" for name in COUNTERS)
+        parts.append(
+            f"SELECT {key} AS segment_key, {values} FROM daily_rollups"
+            f" WHERE day BETWEEN :d{index}_start AND :d{index}_end"
         )
-    )
+        params[f"d{index}_start"] = low.isoformat()
+        params[f"d{index}_end"] = high.isoformat()
     rows = await conn.fetch_all(
-        f"SELECT segment_key, {_SUMS} FROM ({parts}) AS tiers"
+        f"SELECT segment_key, {_SUMS} FROM ({' UNION ALL '.join(parts)}) AS tiers"
         " GROUP BY segment_key ORDER BY segment_key",
         params,
     )
-    return [RollupTotals.from_row(row["segment_key"], row) for row in rows]
+    totals = [RollupTotals.from_row(row["segment_key"], row) for row in rows]
+    # Subtracted days can cancel a segment out entirely; the daily sums would not list it.
+    return [row for row in totals if not row.is_empty]
 
 
 async def daily_totals(conn: Connection, start_day: DayLike, end_day: DayLike) -> list[Row]:

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from storage.reports import (
     fetch_responses,
     funnel_totals,
     iter_responses,
+    plan_period,
     rebuild_rollups,
     refresh_monthly_rollups,
     rollup_totals,
@@ -206,6 +207,44 @@ async def test_tiered_totals_equal_daily_totals(db: SqliteDatabase) -> None:
                 assert await rollup_totals_tiered(conn, start, end, segment) == expected
 
 
+async def test_tiered_totals_over_many_month_edges(db: SqliteDatabase) -> None:
+    first = date(2026, 8, 20)
+    async with db.transaction() as conn:
+        for offset in range(110):
+            day = (first + timedelta(days=offset)).isoformat()
+            # A location that only has answers on a few days, so subtraction can cancel it.
+            location = "Rare" if offset % 17 == 0 else ("Centre", "Mall")[offset % 2]
+            key = rollups.Segment(day, location, "Ann", "hall")
+            await rollups.add_sent(conn, key)
+            await rollups.add_nps(conn, key, offset % 11)
+        await refresh_monthly_rollups(conn)
+    starts = [first + timedelta(days=offset) for offset in range(8, 60, 3)]
+    async with db.read() as conn:
+        for start in starts:
+            for length in (1, 9, 16, 17, 30, 31, 45, 62, 80):
+                end = start + timedelta(days=length - 1)
+                for segment in ("location", "none"):
+                    expected = await rollup_totals(conn, start, end, segment)
+                    got = await rollup_totals_tiered(conn, start, end, segment)
+                    assert got == expected, (start, end, segment)
+
+
+def test_plan_reads_at_most_half_a_month_of_days_per_edge() -> None:
+    plan = plan_period(date(2025, 11, 23), date(2026, 11, 22))
+    assert plan.months == (date(2025, 12, 1), date(2026, 11, 1))
+    assert plan.days == (
+        (date(2025, 11, 23), date(2025, 11, 30), 1),
+        (date(2026, 11, 23), date(2026, 11, 30), -1),
+    )
+    single = plan_period(date(2026, 10, 2), date(2026, 10, 30))
+    assert single.months == (date(2026, 10, 1), date(2026, 10, 1))
+    assert single.days == (
+        (date(2026, 10, 1), date(2026, 10, 1), -1),
+        (date(2026, 10, 31), date(2026, 10, 31), -1),
+    )
+    assert plan_period(date(2026, 10, 2), date(2026, 10, 12)).months is None
+
+
 async def test_weekly_totals_cover_every_week_of_the_period(db: SqliteDatabase) -> None:
     await _seed(db)
     async with db.read() as conn:
@@ -245,11 +284,15 @@ async def _rebuilt_equals_maintained(path: Path, batch: list[Answer]) -> None:
                 await record(conn, customer, answer)
         async with database.transaction() as conn:
             maintained = await snapshot(conn)
+            maintained_monthly = await snapshot(conn, "monthly_rollups")
             written = await rebuild_rollups(conn)
             rebuilt = await snapshot(conn)
             monthly = await snapshot(conn, "monthly_rollups")
             total = await rollup_totals(conn, "2026-10-01", "2026-11-30", "none")
         assert rebuilt == maintained
+        # Once storage.rollups also bumps monthly_rollups, check those counters too.
+        if maintained_monthly:
+            assert monthly == maintained_monthly
         assert written == len(maintained)
         assert {row["month"] for row in monthly} <= {"2026-10", "2026-11"}
         assert sum(int(row["answered"]) for row in monthly) == sum(
