@@ -1,0 +1,243 @@
+"""Delivery benchmark: the real bot (delivery worker, SQLite, aiogram client) against the
+fake Bot API server running in another process with Telegram-like limits.
+
+    python -m bench.delivery_bench            # 20,000 surveys at 25/s (about 14 minutes)
+    python -m bench.delivery_bench --quick    # 500 surveys, a smoke run
+
+Prints `name: value unit` lines; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.config import Settings
+from bot.factory import Otklik
+from bot.services.clock import to_ms
+from storage import customers
+from storage.customers import TelegramProfile
+
+TOKEN = "123456:BENCH-TOKEN"
+FIRST_USER = 10_000
+
+FAKE_SERVER = """
+import asyncio, sys
+from tests.fake_telegram import FakeTelegram
+
+async def main():
+    users, limits = int(sys.argv[1]), sys.argv[2] == "telegram"
+    fake = FakeTelegram(sys.argv[3])
+    for user_id in range({first}, {first} + users):
+        fake.user(user_id)
+    fake.group(-1001)
+    if limits:
+        fake.set_rate_limits(global_per_second=30, per_chat_per_second=1)
+    await fake.start()
+    print(fake.url, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    print(fake.too_many_requests, flush=True)
+    await fake.close()
+
+asyncio.run(main())
+""".replace("{first}", str(FIRST_USER))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def aiogram_floor_mb() -> float:
+    code = "import aiogram, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout) / 1024
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+class FakeServer:
+    def __init__(self, users: int, limits: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", FAKE_SERVER, str(users), limits, TOKEN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+
+    def stop(self) -> int:
+        """Stop the server; returns how many 429s it answered."""
+        out, _ = self.process.communicate("", timeout=30)
+        return int(out.strip().splitlines()[-1])
+
+
+def settings_for(url: str, database: Path, rate: float, paid: bool, delay: int) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bot_token=TOKEN,
+        api_token="bench-api-token-0123456789",
+        manager_chat_id=-1001,
+        telegram_api_url=url,
+        database_url=f"sqlite:///{database}",
+        api_port=0,
+        survey_delay_seconds=delay,
+        survey_cooldown_days=0,
+        send_rate_per_second=rate,
+        paid_broadcast=paid,
+        digest_at="",
+        log_level="WARNING",
+    )
+
+
+async def seed_customers(app: Otklik, count: int) -> None:
+    now = to_ms(app.clock.now())
+    async with app.db.transaction() as conn:
+        for user_id in range(FIRST_USER, FIRST_USER + count):
+            await customers.upsert_telegram(conn, TelegramProfile(user_id, "Ann", None, "en"), now)
+
+
+async def register(app: Otklik, start: int, count: int, prefix: str) -> None:
+    from bot.services.visits import VisitRequest
+
+    for user_id in range(start, start + count):
+        await app.visits.register(VisitRequest(f"{prefix}-{user_id}", telegram_id=user_id))
+
+
+async def outbox_done(app: Otklik, total: int) -> bool:
+    async with app.db.read() as conn:
+        row = await conn.fetch_one(
+            "SELECT COUNT(*) AS n FROM outbox WHERE status IN ('sent', 'failed', 'expired')"
+        )
+    return row is not None and int(row["n"]) >= total
+
+
+async def wait_until_done(app: Otklik, total: int) -> None:
+    # The database is the record of what was delivered, so the benchmark polls it.
+    while not await outbox_done(app, total):  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+
+
+async def lateness_ms(app: Otklik) -> list[float]:
+    async with app.db.read() as conn:
+        rows = await conn.fetch_all(
+            "SELECT finished_at - due_at AS late FROM outbox WHERE status = 'sent'"
+        )
+    return [float(row["late"]) for row in rows]
+
+
+async def burst(name: str, surveys: int, rate: float, paid: bool) -> None:
+    """`surveys` surveys due at the same moment: rate, 429s, lateness, RSS, CPU."""
+    server = FakeServer(surveys, "none" if paid else "telegram")
+    with tempfile.TemporaryDirectory() as folder:
+        app = Otklik(
+            settings_for(server.url, Path(folder) / "bench.sqlite3", rate, paid, 0),
+            polling=False,
+        )
+        await app.db.connect()
+        from storage.database import migrate
+
+        await migrate(app.db)
+        await seed_customers(app, surveys)
+        # Register while the worker is not running, so every survey is due at once.
+        await register(app, FIRST_USER, surveys, name)
+        await app.db.close()
+        cpu0, t0 = time.process_time(), time.monotonic()
+        await app.start()
+        await wait_until_done(app, surveys)
+        elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+        late = await lateness_ms(app)
+        floods = app.limiter.floods
+        await app.stop()
+    server_429 = server.stop()
+    print(f"{name}_surveys: {surveys} messages")
+    print(f"{name}_configured_rate: {rate:.0f} per second")
+    print(f"{name}_achieved_rate: {surveys / elapsed:.1f} per second")
+    print(f"{name}_rate_ratio: {surveys / elapsed / rate:.3f} x configured")
+    print(f"{name}_429_responses: {server_429} responses ({floods} seen by the bot)")
+    print(f"{name}_lateness_p50: {percentile(late, 0.5) / 1000:.2f} s")
+    print(f"{name}_lateness_p99: {percentile(late, 0.99) / 1000:.2f} s")
+    print(f"{name}_lateness_max: {max(late, default=0) / 1000:.2f} s")
+    print(f"{name}_cpu_per_message: {cpu / surveys * 1000:.3f} ms")
+    print(f"{name}_peak_rss: {rss_mb():.1f} MB")
+
+
+async def steady(seconds: int) -> None:
+    """5 visits per second with a 1-second delay: lateness under normal load."""
+    visits = 5 * seconds
+    server = FakeServer(visits, "telegram")
+    with tempfile.TemporaryDirectory() as folder:
+        app = Otklik(
+            settings_for(server.url, Path(folder) / "bench.sqlite3", 25, False, 1),
+            polling=False,
+        )
+        await app.start()
+        await seed_customers(app, visits)
+        for second in range(seconds):
+            tick = time.monotonic()
+            await register(app, FIRST_USER + second * 5, 5, "steady")
+            await asyncio.sleep(max(0.0, 1 - (time.monotonic() - tick)))
+        await wait_until_done(app, visits)
+        late = await lateness_ms(app)
+        await app.stop()
+    server.stop()
+    print(f"steady_visits: {visits} visits over {seconds} s")
+    print(f"steady_lateness_p50: {percentile(late, 0.5) / 1000:.3f} s")
+    print(f"steady_lateness_p99: {percentile(late, 0.99) / 1000:.3f} s")
+
+
+async def pending_memory(pending: int) -> None:
+    """RSS with many surveys due later: pending work stays in the database."""
+    server = FakeServer(pending, "telegram")
+    with tempfile.TemporaryDirectory() as folder:
+        app = Otklik(
+            settings_for(server.url, Path(folder) / "bench.sqlite3", 25, False, 1200),
+            polling=False,
+        )
+        await app.start()
+        await seed_customers(app, pending)
+        await register(app, FIRST_USER, pending, "pending")
+        await asyncio.sleep(3)
+        await app.stop()
+    server.stop()
+    print(f"pending_surveys: {pending} surveys")
+    print(f"pending_peak_rss: {rss_mb():.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, seconds not minutes")
+    parser.add_argument(
+        "--only", choices=["burst", "paid", "steady", "pending"], action="append", default=None
+    )
+    args = parser.parse_args()
+    parts = args.only or ["burst", "paid", "steady", "pending"]
+    size = 500 if args.quick else 20_000
+    print(f"aiogram_import_floor_rss: {aiogram_floor_mb():.1f} MB")
+    # Each part runs in its own process so that peak RSS belongs to that part alone.
+    for part in parts:
+        if len(parts) > 1:
+            command = [sys.executable, "-m", "bench.delivery_bench", "--only", part]
+            subprocess.run(command + (["--quick"] if args.quick else []), check=True)
+            continue
+        if part == "burst":
+            asyncio.run(burst("burst", size, 25, False))
+        elif part == "paid":
+            asyncio.run(burst("paid", size, 1000, True))
+        elif part == "steady":
+            asyncio.run(steady(20 if args.quick else 120))
+        else:
+            asyncio.run(pending_memory(5_000 if args.quick else 100_000))
+
+
+if __name__ == "__main__":
+    main()
