@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from bot.config import Settings
 from bot.factory import Otklik
 from bot.services.clock import to_ms
@@ -84,8 +86,8 @@ class FakeServer:
 def settings_for(url: str, database: Path, rate: float, paid: bool, delay: int) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
-        bot_token=TOKEN,
-        api_token="bench-api-token-0123456789",
+        bot_token=SecretStr(TOKEN),
+        api_token=SecretStr("bench-api-token-0123456789"),
         manager_chat_id=-1001,
         telegram_api_url=url,
         database_url=f"sqlite:///{database}",
