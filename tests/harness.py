@@ -85,11 +85,18 @@ class BotHarness:
 
 @asynccontextmanager
 async def running_bot(
-    tmp_path: Path, clock: FakeClock | None = None, **overrides: Any
+    tmp_path: Path,
+    clock: FakeClock | None = None,
+    *,
+    users: tuple[int, ...] = (),
+    **overrides: Any,
 ) -> AsyncIterator[BotHarness]:
+    """`users` exist in Telegram before the bot starts (a restart delivers at once)."""
     fake = FakeTelegram()
     await fake.start()
     fake.group(MANAGER_CHAT_ID)
+    for user_id in users:
+        fake.user(user_id, "Ann", "en")
     clock = clock or FakeClock()
     settings = make_settings(tmp_path, telegram_api_url=fake.url, **overrides)
     app = Otklik(

@@ -35,16 +35,14 @@ async def test_restart_sends_what_was_owed_exactly_once(tmp_path: Path) -> None:
     # The bot is down when the survey falls due; nothing lives on but the database.
     assert [m for m in fake_state.sent if len(m.callback_data) == 11] == []
     clock.advance(timedelta(minutes=15))
-    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
-        h.fake.user(ANN, "Ann", "en")
+    async with running_bot(tmp_path, clock, users=(ANN,), survey_delay_seconds=600) as h:
         survey_message = await h.survey_for(ANN)
         await h.app.worker.drain()
         assert survey_message.text
         assert [m.chat_id for m in h.fake.sent] == [ANN]
         assert (await _survey(h, outcome["survey_id"])).status == "sent"
     # A third start sends nothing again.
-    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
-        h.fake.user(ANN, "Ann", "en")
+    async with running_bot(tmp_path, clock, users=(ANN,), survey_delay_seconds=600) as h:
         await h.app.maintenance()
         await h.app.worker.run_once()
         assert h.fake.sent == []
@@ -56,8 +54,7 @@ async def test_overdue_beyond_visit_max_age_is_skipped_after_downtime(tmp_path: 
         await h.start_customer(ANN)
         outcome = await h.post_visit(ANN, "pos-late")
     clock.advance(timedelta(hours=3))
-    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
-        h.fake.user(ANN, "Ann", "en")
+    async with running_bot(tmp_path, clock, users=(ANN,), survey_delay_seconds=600) as h:
         await h.app.worker.run_once()
         await h.app.worker.drain()
         survey = await _survey(h, outcome["survey_id"])
