@@ -33,21 +33,25 @@ def nps_bucket(score: int) -> str:
 
 
 async def _bump(conn: Connection, segment: Segment, columns: dict[str, int]) -> None:
+    """Add to the day's row and to its month's row (long periods read months)."""
     names = ", ".join(columns)
     values = ", ".join(f":{name}" for name in columns)
-    updates = ", ".join(f"{name} = daily_rollups.{name} + excluded.{name}" for name in columns)
-    await conn.execute(
-        f"INSERT INTO daily_rollups (day, location, staff, touchpoint, {names})"
-        f" VALUES (:day, :location, :staff, :touchpoint, {values})"
-        f" ON CONFLICT (day, location, staff, touchpoint) DO UPDATE SET {updates}",
-        {
-            "day": segment.day,
-            "location": segment.location,
-            "staff": segment.staff,
-            "touchpoint": segment.touchpoint,
-            **columns,
-        },
-    )
+    params = {
+        "day": segment.day,
+        "month": segment.day[:7],
+        "location": segment.location,
+        "staff": segment.staff,
+        "touchpoint": segment.touchpoint,
+        **columns,
+    }
+    for table, period in (("daily_rollups", "day"), ("monthly_rollups", "month")):
+        updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in columns)
+        await conn.execute(
+            f"INSERT INTO {table} ({period}, location, staff, touchpoint, {names})"
+            f" VALUES (:{period}, :location, :staff, :touchpoint, {values})"
+            f" ON CONFLICT ({period}, location, staff, touchpoint) DO UPDATE SET {updates}",
+            params,
+        )
 
 
 async def add_sent(conn: Connection, segment: Segment) -> None:
