@@ -22,10 +22,17 @@ from aiohttp import web
 
 from bot.api import create_api_app
 from bot.config import Settings
+from bot.handlers import reports as report_handlers
 from bot.handlers import start, survey
 from bot.i18n import Translator, load_translator
 from bot.middlewares.locale import LocaleMiddleware
 from bot.renderers import RenderContext, core_renderers
+from bot.report_renderers import (
+    ReportsContext,
+    ReportsSchedule,
+    report_renderers,
+    reports_maintenance,
+)
 from bot.scheduler import create_scheduler
 from bot.sender import AiogramSender
 from bot.services.clock import Clock, SystemClock
@@ -60,7 +67,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def get_routers() -> list[Router]:
     """Feature routers, most specific first: the survey's catch-all text handler last."""
-    return [start.get_router(), survey.get_router()]
+    return [start.get_router(), report_handlers.get_router(), survey.get_router()]
 
 
 def create_dispatcher(
@@ -138,7 +145,10 @@ class Otklik:
             manager_language=self.settings.default_language,
             zone=self.settings.zone,
         )
-        return core_renderers(ctx)
+        reports_ctx = ReportsContext(
+            self.db, self.translator, self.settings.default_language, self.settings.min_sample
+        )
+        return {**core_renderers(ctx), **report_renderers(reports_ctx)}
 
     def dependencies(self) -> dict[str, Any]:
         """Singletons that handlers receive by parameter name."""
@@ -206,6 +216,17 @@ class Otklik:
         """Expire, remind: the time-driven rules that are not single deliveries."""
         await self.surveys.expire_due()
         await self.surveys.remind_due()
+        await reports_maintenance(
+            ReportsSchedule(
+                self.db,
+                self.clock,
+                self.settings.zone,
+                self.settings.manager_chat_id,
+                self.settings.digest_at,
+                self.settings.min_sample,
+                self.settings.nps_drop_alert,
+            )
+        )
 
     async def health(self) -> dict[str, Any]:
         async with self.db.read() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY, ApiServices
+from bot.api.reports import add_report_routes
 from bot.api.routes import add_routes, auth_middleware
 
 
@@ -14,6 +15,7 @@ def create_api_app(services: ApiServices, api_token: str, max_body_bytes: int) -
     app[API_TOKEN_KEY] = api_token
     app[SERVICES_KEY] = services
     add_routes(app)
+    add_report_routes(app)
     return app
 
 

@@ -1,0 +1,96 @@
+"""Reports over HTTP for dashboards: GET /api/v1/stats (JSON) and
+GET /api/v1/responses.csv (streamed). Auth is the API's bearer middleware."""
+
+from __future__ import annotations
+
+from typing import Protocol, cast
+
+from aiohttp import web
+
+from bot.api.keys import SERVICES_KEY
+from bot.config import Settings
+from bot.report_renderers import load_funnel, load_report
+from bot.services.clock import Clock
+from bot.services.export import CONTENT_TYPE, csv_filename, stream_csv
+from bot.services.reports import (
+    ReportError,
+    StatsQuery,
+    parse_period,
+    parse_segment,
+    report_to_dict,
+)
+from storage import reports as queries
+from storage.database import Database
+
+
+class ReportServices(Protocol):
+    """What these routes need from the running bot (Otklik has all of it)."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+
+
+def _services(request: web.Request) -> ReportServices:
+    return cast(ReportServices, request.app[SERVICES_KEY])
+
+
+def _query(request: web.Request, services: ReportServices) -> StatsQuery:
+    today = services.clock.now().astimezone(services.settings.zone).date()
+    period = parse_period(request.query.get("period", ""), today)
+    segment = parse_segment(request.query.get("segment", "none") or "none")
+    return StatsQuery(period, segment)
+
+
+def _bad_request(error: ReportError) -> web.Response:
+    return web.json_response({"ok": False, "error": str(error)}, status=400)
+
+
+async def get_stats(request: web.Request) -> web.Response:
+    """The report of ?period=..&segment=.. as JSON, with the delivery funnel."""
+    services = _services(request)
+    try:
+        query = _query(request, services)
+    except ReportError as error:
+        return _bad_request(error)
+    report = await load_report(
+        services.db, query.period, query.segment, services.settings.min_sample
+    )
+    funnel = await load_funnel(services.db, query.period)
+    return web.json_response(
+        {
+            "ok": True,
+            **report_to_dict(report),
+            "funnel": [{"location": row.location, **row.events} for row in funnel],
+        }
+    )
+
+
+async def get_responses_csv(request: web.Request) -> web.StreamResponse:
+    """The responses of ?period=.. as CSV, streamed page by page."""
+    services = _services(request)
+    try:
+        query = _query(request, services)
+    except ReportError as error:
+        return _bad_request(error)
+    start, end = query.period.start, query.period.end
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": CONTENT_TYPE,
+            "Content-Disposition": (
+                f'attachment; filename="{csv_filename(start.isoformat(), end.isoformat())}"'
+            ),
+        }
+    )
+    await response.prepare(request)
+    async with services.db.read() as conn:
+        rows = queries.iter_responses(conn, start, end)
+        async for chunk in stream_csv(rows, services.settings.zone):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def add_report_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/stats", get_stats)
+    app.router.add_get("/api/v1/responses.csv", get_responses_csv)
