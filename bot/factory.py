@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -21,26 +20,22 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from aiohttp import web
 
 from bot.api import create_api_app
+from bot.case_renderers import CaseOutbox, case_renderers
 from bot.config import Settings
-from bot.handlers import reports as report_handlers
+from bot.handlers import cases as case_handlers
 from bot.handlers import start, survey
 from bot.i18n import Translator, load_translator
 from bot.middlewares.locale import LocaleMiddleware
 from bot.renderers import RenderContext, core_renderers
-from bot.report_renderers import (
-    ReportsContext,
-    ReportsSchedule,
-    report_renderers,
-    reports_maintenance,
-)
 from bot.scheduler import create_scheduler
 from bot.sender import AiogramSender
+from bot.services.cases import CaseService
 from bot.services.clock import Clock, SystemClock
 from bot.services.customers import CustomerService
 from bot.services.delivery import DeliveryWorker, Monotonic, RateLimiter
 from bot.services.outbound import Renderer
 from bot.services.policy import SurveyPolicy
-from bot.services.surveys import SurveyService, enqueue_alert
+from bot.services.surveys import SurveyService
 from bot.services.visits import VisitService
 from bot.views import Wording
 from storage import outbox
@@ -67,7 +62,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def get_routers() -> list[Router]:
     """Feature routers, most specific first: the survey's catch-all text handler last."""
-    return [start.get_router(), report_handlers.get_router(), survey.get_router()]
+    return [start.get_router(), case_handlers.get_router(), survey.get_router()]
 
 
 def create_dispatcher(
@@ -113,11 +108,23 @@ class Otklik:
             idle_poll=delivery_poll_seconds,
         )
         self.visits = VisitService(self.db, self.clock, self.policy, self.worker.kick)
+        self.cases = CaseService.from_settings(self.db, self.clock, settings)
+        self.case_outbox = CaseOutbox(
+            self.cases,
+            self.db,
+            self.clock,
+            self.translator,
+            settings.default_language,
+            manager_chat_id=settings.manager_chat_id,
+            escalation_chat_id=settings.alert_escalation_chat_id,
+            admin_ids=list(settings.admin_ids),
+            kick=lambda: self.worker.kick(),
+        )
         self.surveys = SurveyService(
             self.db,
             self.clock,
             self.policy,
-            functools.partial(enqueue_alert, chat_id=settings.manager_chat_id),
+            self.case_outbox.on_detractor,
             self.worker.kick,
         )
         self.dispatcher = create_dispatcher(
@@ -145,10 +152,7 @@ class Otklik:
             manager_language=self.settings.default_language,
             zone=self.settings.zone,
         )
-        reports_ctx = ReportsContext(
-            self.db, self.translator, self.settings.default_language, self.settings.min_sample
-        )
-        return {**core_renderers(ctx), **report_renderers(reports_ctx)}
+        return {**core_renderers(ctx), **case_renderers(ctx, self.settings.company_name)}
 
     def dependencies(self) -> dict[str, Any]:
         """Singletons that handlers receive by parameter name."""
@@ -161,6 +165,8 @@ class Otklik:
             "accounts": self.accounts,
             "visits": self.visits,
             "surveys": self.surveys,
+            "cases": self.cases,
+            "case_outbox": self.case_outbox,
         }
 
     async def start(self) -> None:
@@ -216,17 +222,7 @@ class Otklik:
         """Expire, remind: the time-driven rules that are not single deliveries."""
         await self.surveys.expire_due()
         await self.surveys.remind_due()
-        await reports_maintenance(
-            ReportsSchedule(
-                self.db,
-                self.clock,
-                self.settings.zone,
-                self.settings.manager_chat_id,
-                self.settings.digest_at,
-                self.settings.min_sample,
-                self.settings.nps_drop_alert,
-            )
-        )
+        await self.case_outbox.maintenance()
 
     async def health(self) -> dict[str, Any]:
         async with self.db.read() as conn:

@@ -1,0 +1,31 @@
+"""CallbackData of the case buttons: the alert card, its sub-menus and the follow-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class CaseButton(StrEnum):
+    TAKE = "t"
+    WRITE = "w"
+    TEMPLATES = "m"
+    TEMPLATE = "p"
+    RESOLVE = "r"
+    RESOLVE_NOTIFY = "n"
+    RESOLVE_SILENT = "s"
+    CLOSE = "c"
+    CANCEL = "x"
+
+
+class CaseCallback(CallbackData, prefix="cs1"):
+    case_id: int
+    action: CaseButton
+    # The Template value for TEMPLATE; empty otherwise.
+    value: str = ""
+
+
+class FollowupCallback(CallbackData, prefix="cf1"):
+    case_id: int
+    fixed: int

@@ -1,0 +1,168 @@
+"""Closing the loop end to end: the case card, taking, talking to the customer through
+the bot, escalation, resolution with thanks, the follow-up, /cases and /case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from storage import cases as case_repo
+from tests.conftest import MANAGER_CHAT_ID
+from tests.fake_telegram import SentMessage
+from tests.harness import BotHarness, running_bot
+
+ANN = 501
+ALICE = 701
+BOB = 702
+STRANGER = 777
+
+
+async def _press(h: BotHarness, user_id: int, message: SentMessage, label: str) -> str:
+    """Press the button whose label contains `label`; the callback answer's text."""
+    button = message.button(label)
+    update = await h.fake.press(
+        user_id, message.message_id, button["callback_data"], chat_id=message.chat_id
+    )
+    query_id = update["callback_query"]["id"]
+    answer = await h.fake.wait_for_call(
+        "answerCallbackQuery", lambda r: str(r.params.get("callback_query_id")) == query_id
+    )
+    return str(answer.params.get("text") or "")
+
+
+async def _detractor_case(h: BotHarness) -> SentMessage:
+    await h.start_customer(ANN)
+    await h.post_visit(ANN, "pos-1", location="Main St", staff="Olga")
+    survey = await h.survey_for(ANN)
+    await h.press(ANN, survey, "3")
+    card = await h.fake.wait_for(
+        lambda m: m.chat_id == MANAGER_CHAT_ID and "Case #1" in m.text and bool(m.buttons)
+    )
+    await h.app.worker.drain()
+    return card
+
+
+def _managers(h: BotHarness) -> None:
+    for uid, name in ((ALICE, "Alice"), (BOB, "Bob")):
+        h.fake.user(uid, name)
+        h.fake.add_member(MANAGER_CHAT_ID, uid)
+    h.fake.user(STRANGER, "Mallory")
+
+
+async def _case(h: BotHarness) -> case_repo.Case:
+    await h.app.worker.drain()
+    async with h.app.db.read() as conn:
+        case = await case_repo.get(conn, 1)
+    assert case is not None
+    return case
+
+
+async def test_the_whole_loop(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, case_take_sla_minutes=30, case_followup_days=14) as h:
+        _managers(h)
+        card = await _detractor_case(h)
+        assert [b["text"] for b in card.buttons] == ["🙋 Take", card.buttons[1]["text"]]
+        assert "New" in card.text and "Main St" in card.text
+
+        # A stranger's press is refused and changes nothing.
+        assert "only the manager" in (await _press(h, STRANGER, card, "Take")).lower()
+        assert (await _case(h)).status == "new"
+
+        # The SLA passes while nobody takes it: one escalation post with a mention.
+        h.clock.advance(timedelta(minutes=31))
+        await h.app.maintenance()
+        escalation = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="⏰")
+        assert "#1" in escalation.text and "tg://user?id=900" in escalation.raw_text
+        await h.app.maintenance()
+        await h.app.worker.drain()
+        assert sum("⏰" in m.text for m in h.fake.messages_to(MANAGER_CHAT_ID)) == 1
+
+        assert "yours" in await _press(h, ALICE, card, "Take")
+        card = await h.fake.wait_for(
+            lambda m: m.message_id == card.message_id and "Alice" in m.text
+        )
+        assert "Taken by Alice" in card.text
+        labels = [b["text"] for b in card.buttons]
+        assert any("Write" in label for label in labels) and "🙋 Take" not in labels
+        # Bob opens the resolve menu, but choosing in it is refused: Alice owns the case.
+        since = len(h.fake.sent)
+        assert await _press(h, BOB, card, "Resolve") == ""
+        menu = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="told", since=since)
+        assert "Only the manager" in await _press(h, BOB, menu, "tell the customer")
+        assert (await _case(h)).status == "taken"
+
+        await h.fake.send_text(BOB, "/cases", chat_id=MANAGER_CHAT_ID)
+        listing = await h.fake.wait_for_message(
+            MANAGER_CHAT_ID, text_contains="Alice", since=since
+        )
+        assert "#1" in listing.text
+
+        # Alice writes to the customer: it reaches Ann from the bot.
+        await _press(h, ALICE, card, "Write")
+        await h.fake.send_text(
+            ALICE, "Sorry! Come back for a free coffee", chat_id=MANAGER_CHAT_ID
+        )
+        to_ann = await h.fake.wait_for_message(ANN, text_contains="free coffee")
+        assert to_ann.chat_id == ANN
+
+        # Ann's reply appears in the case thread, as a reply to the card.
+        await h.fake.send_text(ANN, "Thanks, I will")
+        thread = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="I will")
+        assert thread.reply_to_message_id == card.message_id and "Case #1" in thread.text
+
+        # Alice replies to the card directly: also sent to the customer.
+        await h.fake.send_text(
+            ALICE, "See you tomorrow", chat_id=MANAGER_CHAT_ID, reply_to_message_id=card.message_id
+        )
+        await h.fake.wait_for_message(ANN, text_contains="See you tomorrow")
+
+        # Resolve with a note, telling the customer.
+        since = len(h.fake.sent)
+        await _press(h, ALICE, card, "Resolve")
+        menu = await h.fake.wait_for(
+            lambda m: (
+                m.chat_id == MANAGER_CHAT_ID
+                and any("tell the customer" in b["text"] for b in m.buttons)
+            ),
+            since=since,
+        )
+        await _press(h, ALICE, menu, "tell the customer")
+        await h.fake.send_text(ALICE, "Gave a coffee, trained the staff", chat_id=MANAGER_CHAT_ID)
+        await h.fake.wait_for(lambda m: m.chat_id == ANN and "improved" in m.text.lower())
+        card = await h.fake.wait_for(
+            lambda m: m.message_id == card.message_id and "Resolved" in m.text
+        )
+        assert card.buttons == []
+        assert (await _case(h)).status == "resolved"
+
+        # After CASE_FOLLOWUP_DAYS the customer is asked, and the answer is stored.
+        h.clock.advance(timedelta(days=14, minutes=1))
+        await h.app.maintenance()
+        question = await h.fake.wait_for(
+            lambda m: m.chat_id == ANN and "Did we fix it" in m.text and bool(m.buttons)
+        )
+        await _press(h, ANN, question, "Yes")
+        await h.fake.wait_for(lambda m: m.message_id == question.message_id and "glad" in m.text)
+        assert (await _case(h)).followup_answer == "yes"
+
+        since = len(h.fake.sent)
+        await h.fake.send_text(ALICE, "/case 1", chat_id=MANAGER_CHAT_ID)
+        history = await h.fake.wait_for(
+            lambda m: m.chat_id == MANAGER_CHAT_ID and m.text.startswith("Case #1"), since=since
+        )
+        assert "free coffee" in history.text and "trained the staff" in history.text
+
+
+async def test_second_manager_is_refused_with_the_owner_name(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        _managers(h)
+        card = await _detractor_case(h)
+        await _press(h, ALICE, card, "Take")
+        assert "Alice" in await _press(h, BOB, card, "Take")
+        case = await _case(h)
+        assert (case.status, case.owner_id) == ("taken", ALICE)
+        # Bob may not write to Alice's customer either.
+        card = await h.fake.wait_for(
+            lambda m: m.message_id == card.message_id and "Alice" in m.text
+        )
+        assert await _press(h, BOB, card, "Write") != ""
