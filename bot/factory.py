@@ -23,10 +23,17 @@ from bot.api import create_api_app
 from bot.case_renderers import CaseOutbox, case_renderers
 from bot.config import Settings
 from bot.handlers import cases as case_handlers
+from bot.handlers import reports as report_handlers
 from bot.handlers import start, survey
 from bot.i18n import Translator, load_translator
 from bot.middlewares.locale import LocaleMiddleware
 from bot.renderers import RenderContext, core_renderers
+from bot.report_renderers import (
+    ReportsContext,
+    ReportsSchedule,
+    report_renderers,
+    reports_maintenance,
+)
 from bot.scheduler import create_scheduler
 from bot.sender import AiogramSender
 from bot.services.cases import CaseService
@@ -62,7 +69,12 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def get_routers() -> list[Router]:
     """Feature routers, most specific first: the survey's catch-all text handler last."""
-    return [start.get_router(), case_handlers.get_router(), survey.get_router()]
+    return [
+        start.get_router(),
+        report_handlers.get_router(),
+        case_handlers.get_router(),
+        survey.get_router(),
+    ]
 
 
 def create_dispatcher(
@@ -152,7 +164,14 @@ class Otklik:
             manager_language=self.settings.default_language,
             zone=self.settings.zone,
         )
-        return {**core_renderers(ctx), **case_renderers(ctx, self.settings.company_name)}
+        reports_ctx = ReportsContext(
+            self.db, self.translator, self.settings.default_language, self.settings.min_sample
+        )
+        return {
+            **core_renderers(ctx),
+            **report_renderers(reports_ctx),
+            **case_renderers(ctx, self.settings.company_name),
+        }
 
     def dependencies(self) -> dict[str, Any]:
         """Singletons that handlers receive by parameter name."""
@@ -223,6 +242,17 @@ class Otklik:
         await self.surveys.expire_due()
         await self.surveys.remind_due()
         await self.case_outbox.maintenance()
+        await reports_maintenance(
+            ReportsSchedule(
+                self.db,
+                self.clock,
+                self.settings.zone,
+                self.settings.manager_chat_id,
+                self.settings.digest_at,
+                self.settings.min_sample,
+                self.settings.nps_drop_alert,
+            )
+        )
 
     async def health(self) -> dict[str, Any]:
         async with self.db.read() as conn:
