@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("migrate", help="apply pending migrations")
+    db_commands.add_parser(
+        "rebuild-rollups", help="recompute the report rollups from the stored answers"
+    )
     visits = commands.add_parser("visits", help="visits")
     visits_commands = visits.add_subparsers(dest="visits_command", required=True)
     visits_import = visits_commands.add_parser(
@@ -45,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "language, customer_since)",
     )
     customers_import.add_argument("file", type=Path)
+    export = commands.add_parser("export", help="write the responses of a period as CSV")
+    export.add_argument("--period", default="", help="7d, 30d, 2026-10, 2026-10-01..2026-10-31")
+    export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
     return parser
 
 
@@ -68,6 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return await run(settings)
+    if args.command == "export":
+        from bot.report_cli import export_responses
+
+        return await export_responses(settings, args.period, args.output)
+    if args.command == "db" and args.db_command == "rebuild-rollups":
+        from bot.report_cli import rebuild
+
+        return await rebuild(settings)
     if args.command == "db":
         db = create_database(settings.database_url)
         await db.connect()

@@ -156,3 +156,16 @@ async def test_weekly_digest_fires_once_at_its_time(tmp_path: Path) -> None:
         await h.app.worker.drain()
     digests = [m for m in h.fake.messages_to(MANAGER_CHAT_ID) if "Weekly digest" in m.text]
     assert len(digests) == 1
+
+
+async def test_cli_export_and_rebuild_rollups(tmp_path: Path) -> None:
+    from bot.report_cli import export_responses, rebuild
+
+    async with running_bot(tmp_path, min_sample=2) as h:
+        await answered_surveys(h)
+        settings = h.settings
+    output = tmp_path / "out.csv"
+    assert await export_responses(settings, "2026-11-23", output) == 0
+    assert len(output.read_bytes().decode("utf-8-sig").splitlines()) == 1 + len(ANSWERS)
+    assert await export_responses(settings, "nonsense", output) == 2
+    assert await rebuild(settings) == 0
