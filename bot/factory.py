@@ -19,9 +19,11 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiohttp import web
 
+from bot.admin_renderers import AdminContext, admin_renderers, auto_send, close_finished_runs
 from bot.api import create_api_app
 from bot.case_renderers import CaseOutbox, case_renderers
 from bot.config import Settings
+from bot.handlers import admin as admin_handlers
 from bot.handlers import cases as case_handlers
 from bot.handlers import reports as report_handlers
 from bot.handlers import start, survey
@@ -73,6 +75,7 @@ def get_routers() -> list[Router]:
         start.get_router(),
         report_handlers.get_router(),
         case_handlers.get_router(),
+        admin_handlers.get_router(),
         survey.get_router(),
     ]
 
@@ -171,6 +174,7 @@ class Otklik:
             **core_renderers(ctx),
             **report_renderers(reports_ctx),
             **case_renderers(ctx, self.settings.company_name),
+            **admin_renderers(AdminContext(self.db, self.clock, self.translator, self.settings)),
         }
 
     def dependencies(self) -> dict[str, Any]:
@@ -184,6 +188,7 @@ class Otklik:
             "accounts": self.accounts,
             "visits": self.visits,
             "surveys": self.surveys,
+            "kick_delivery": self.worker.kick,
             "cases": self.cases,
             "case_outbox": self.case_outbox,
         }
@@ -241,6 +246,10 @@ class Otklik:
         """Expire, remind: the time-driven rules that are not single deliveries."""
         await self.surveys.expire_due()
         await self.surveys.remind_due()
+        admin_ctx = AdminContext(self.db, self.clock, self.translator, self.settings)
+        await close_finished_runs(admin_ctx)
+        if await auto_send(admin_ctx):
+            self.worker.kick()
         await self.case_outbox.maintenance()
         await reports_maintenance(
             ReportsSchedule(
