@@ -259,3 +259,39 @@ async def close_finished_runs(ctx: AdminContext) -> None:
     async with ctx.db.transaction() as conn:
         for run in await store.unfinished_runs(conn):
             await after_change(conn, ctx, run.id)
+
+
+async def anniversaries_cli(settings: Settings, day: date | None, *, send: bool) -> str:
+    """`otklik anniversaries`: the plan (dry run), or queue it for the running bot."""
+    from bot.i18n import load_translator
+    from bot.services.clock import SystemClock
+    from storage.database import create_database, migrate
+
+    db = create_database(settings.database_url)
+    await db.connect()
+    try:
+        await migrate(db)
+        ctx = AdminContext(db, SystemClock(), load_translator(), settings)
+        day = day or service.today_in(settings.zone, ctx.clock)
+        async with db.transaction() as conn:
+            day_plan = await service.plan_for(conn, day, settings.default_language)
+            if not send:
+                previews = service.preview_texts(
+                    ctx.translator,
+                    day_plan,
+                    company=settings.company_name,
+                    template=settings.anniversary_text,
+                    default_language=settings.default_language,
+                )
+                return service.admin_preview_text(ctx.translator, ctx.language, day_plan, previews)
+            if day_plan.count == 0:
+                return ctx.translator.get(
+                    ctx.language, "anniv-nothing-to-send", date=day.isoformat()
+                )
+            queued = await queue_day(conn, ctx, day_plan, mode=store.MANUAL, started_by=None)
+        return (
+            f"queued: {queued.queued} (run #{queued.run_id}); the running bot sends them"
+            " and posts the summary to the admins"
+        )
+    finally:
+        await db.close()

@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the responses of a period as CSV")
     export.add_argument("--period", default="", help="7d, 30d, 2026-10, 2026-10-01..2026-10-31")
     export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+    anniversaries = commands.add_parser(
+        "anniversaries", help="a day's anniversary thank-yous: show them, or queue them"
+    )
+    anniversaries.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
+    )
+    anniversaries_mode = anniversaries.add_mutually_exclusive_group(required=True)
+    anniversaries_mode.add_argument("--dry-run", action="store_true", help="only show the plan")
+    anniversaries_mode.add_argument(
+        "--send", action="store_true", help="queue them; the running bot delivers"
+    )
     return parser
 
 
@@ -93,6 +104,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "visits":
         return await import_visits(settings, args.file)
+    if args.command == "anniversaries":
+        from bot.admin_renderers import anniversaries_cli
+
+        print(await anniversaries_cli(settings, args.date, send=args.send))
+        return 0
     return await import_customers(settings, args.file)
 
 

@@ -16,6 +16,8 @@ from bot.admin_callbacks import (
     ForgetCallback,
     SurveyPreviewCallback,
 )
+from bot.admin_renderers import anniversaries_cli
+from bot.cli import build_parser
 from bot.services.clock import FakeClock
 from bot.services.customers import location_payload
 from storage import anniversaries as store
@@ -291,3 +293,24 @@ async def test_every_admin_command_and_button_is_silent_for_others(tmp_path: Pat
         assert thank_yous(h, ANN) == [] and thank_yous(h, BORIS) == []
         _, customer = await snapshot(h)
         assert customer is not None and customer["name"] == "Ann"
+
+
+async def test_cli_dry_run_then_send_through_the_running_bot(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await add_four(h)
+        h.fake.user(ADMIN_ID, "Admin")
+        day = h.clock.now().date()
+        preview = await anniversaries_cli(h.settings, day, send=False)
+        assert "2 customers" in preview and "Ann, thank you" in preview
+        await asyncio.sleep(0.2)
+        assert thank_yous(h, ANN) == []
+        assert "queued: 2" in await anniversaries_cli(h.settings, day, send=True)
+        assert "Nothing to send" in await anniversaries_cli(h.settings, day, send=True)
+        summary = await h.fake.wait_for_message(ADMIN_ID, text_contains="are done")
+        assert "Sent: 2." in summary.text
+        assert len(thank_yous(h, ANN)) == 1 and len(thank_yous(h, BORIS)) == 1
+
+
+def test_cli_parses_the_anniversaries_command() -> None:
+    args = build_parser().parse_args(["anniversaries", "--date", "2026-12-01", "--dry-run"])
+    assert (args.date.isoformat(), args.dry_run, args.send) == ("2026-12-01", True, False)
