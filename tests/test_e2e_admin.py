@@ -314,3 +314,43 @@ async def test_cli_dry_run_then_send_through_the_running_bot(tmp_path: Path) -> 
 def test_cli_parses_the_anniversaries_command() -> None:
     args = build_parser().parse_args(["anniversaries", "--date", "2026-12-01", "--dry-run"])
     assert (args.date.isoformat(), args.dry_run, args.send) == ("2026-12-01", True, False)
+
+
+async def test_a_blocked_customer_counts_as_failed_and_becomes_unreachable(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as h:
+        await add_four(h)
+        h.fake.user(ADMIN_ID, "Admin")
+        plan = await admin_says(h, "/anniversaries")
+        h.fake.block(BORIS)
+        await h.press(ADMIN_ID, plan, "✅ Send (2)")
+        summary = await h.fake.wait_for(
+            lambda m: m.message_id == plan.message_id and "are done" in m.text
+        )
+        assert "Sent: 1. Failed: 1." in summary.text
+        async with h.app.db.read() as conn:
+            row = await conn.fetch_one(
+                "SELECT unreachable FROM customers WHERE telegram_id = :id", {"id": BORIS}
+            )
+        assert row is not None and row["unreachable"] == 1
+
+
+async def test_queued_while_the_bot_was_down_goes_out_once_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    async with running_bot(tmp_path, clock) as h:
+        await add_four(h)
+        settings = h.settings
+    assert "queued: 2" in await anniversaries_cli(settings, clock.now().date(), send=True)
+    users = (ANN, BORIS, ADMIN_ID)
+    async with running_bot(tmp_path, clock, users=users) as h:
+        summary = await h.fake.wait_for_message(ADMIN_ID, text_contains="are done")
+        assert "Sent: 2." in summary.text
+        assert len(thank_yous(h, ANN)) == 1 and len(thank_yous(h, BORIS)) == 1
+    async with running_bot(tmp_path, clock, users=users) as h:
+        await h.app.maintenance()
+        await asyncio.sleep(0.3)
+        await h.app.worker.drain()
+        assert h.fake.sent == []
