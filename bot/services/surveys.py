@@ -77,63 +77,78 @@ class SurveyService:
             return AnswerResult(survey, Refusal.CLOSED)
         return AnswerResult(survey)
 
-    async def answer_nps(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
-        if not 0 <= score <= 10:
-            return AnswerResult(None, Refusal.OUT_OF_RANGE)
+    async def _answer(
+        self,
+        survey_id: int,
+        telegram_id: int,
+        store: Callable[[Connection, int], Awaitable[bool]],
+        consequences: Callable[[Connection, Survey, int], Awaitable[None]],
+    ) -> AnswerResult:
+        """One answer: guard, guarded update, then its consequences, in one transaction."""
         now = self._now()
         async with self._db.transaction() as conn:
             guard = await self._guarded(conn, survey_id, telegram_id)
             if not guard.ok:
                 return guard
-            if not await surveys.answer_nps(conn, survey_id, score, now):
+            if not await store(conn, now):
                 return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
             survey = await surveys.get(conn, survey_id)
             assert survey is not None
+            await consequences(conn, survey, now)
+        self._wake()
+        return AnswerResult(survey)
+
+    async def answer_nps(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
+        if not 0 <= score <= 10:
+            return AnswerResult(None, Refusal.OUT_OF_RANGE)
+
+        async def consequences(conn: Connection, survey: Survey, now: int) -> None:
             await rollups.add_nps(conn, segment_of(survey), score)
             await rollups.add_funnel(conn, survey.day, survey.location, "answered")
             if is_detractor(score, None, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, True)
-        self._wake()
-        return AnswerResult(survey)
+
+        return await self._answer(
+            survey_id,
+            telegram_id,
+            lambda conn, now: surveys.answer_nps(conn, survey_id, score, now),
+            consequences,
+        )
 
     async def answer_ces(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
         if not 1 <= score <= 7:
             return AnswerResult(None, Refusal.OUT_OF_RANGE)
-        now = self._now()
-        async with self._db.transaction() as conn:
-            guard = await self._guarded(conn, survey_id, telegram_id)
-            if not guard.ok:
-                return guard
-            if not await surveys.answer_ces(conn, survey_id, score, now):
-                return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
-            survey = await surveys.get(conn, survey_id)
-            assert survey is not None
+
+        async def consequences(conn: Connection, survey: Survey, now: int) -> None:
             await rollups.add_ces(conn, segment_of(survey), score)
             ces_max = self._policy.detractor_ces_max
             if is_detractor(survey.nps, score, ces_max):
                 first = not is_detractor(survey.nps, None, ces_max)
                 await self._on_detractor(conn, survey, now, first)
-        self._wake()
-        return AnswerResult(survey)
+
+        return await self._answer(
+            survey_id,
+            telegram_id,
+            lambda conn, now: surveys.answer_ces(conn, survey_id, score, now),
+            consequences,
+        )
 
     async def answer_reason(
         self, survey_id: int, telegram_id: int, reason: str | None
     ) -> AnswerResult:
         """Store the free-text reason (None when skipped) and finish the survey."""
-        text = reason.strip()[:MAX_REASON_LENGTH] if reason else None
-        now = self._now()
-        async with self._db.transaction() as conn:
-            guard = await self._guarded(conn, survey_id, telegram_id)
-            if not guard.ok:
-                return guard
-            if not await surveys.answer_reason(conn, survey_id, text or None, now):
-                return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
-            survey = await surveys.get(conn, survey_id)
-            assert survey is not None
+        text = (reason.strip()[:MAX_REASON_LENGTH] if reason else None) or None
+
+        async def consequences(conn: Connection, survey: Survey, now: int) -> None:
             if text and is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, False)
-        self._wake()
-        return AnswerResult(survey)
+
+        return await self._answer(
+            survey_id,
+            telegram_id,
+            lambda conn, now: surveys.answer_reason(conn, survey_id, text, now),
+            consequences,
+        )
 
     async def awaiting_reason(self, telegram_id: int) -> Survey | None:
         async with self._db.read() as conn:
