@@ -1,7 +1,9 @@
 """A small database facade: named-parameter SQL, transactions, migrations.
 
 Repositories write SQL with `:name` parameters and call the four methods of
-`Connection`; the backend (SQLite via aiosqlite today) is chosen from the URL.
+`Connection`; the backend is chosen from the URL: SQLite via aiosqlite (the
+default, one process) or PostgreSQL via asyncpg (storage/postgres.py, several
+instances). SQL must be valid on both; `conn.dialect` tells the few places that differ.
 """
 
 from __future__ import annotations
@@ -13,11 +15,38 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or the URL is wrong; the message is one line
+    that is safe to show (no password)."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (in the authority or as ?password=) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{hostinfo}"
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def for_update(conn: Connection) -> str:
+    """' FOR UPDATE' on PostgreSQL: a read that a write in the same transaction
+    depends on must lock its rows there. SQLite serialises writers already."""
+    return " FOR UPDATE" if conn.dialect == "postgresql" else ""
 
 
 class Connection(Protocol):
@@ -144,6 +173,10 @@ _DIALECT_TYPES = {
 }
 
 
+# An arbitrary constant naming otklik's migration lock among advisory locks.
+_MIGRATION_LOCK = 7_415_012_001
+
+
 def migration_files() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every migration shipped in storage/migrations."""
     found = []
@@ -173,6 +206,9 @@ async def migrate(db: Database) -> list[int]:
     """Apply pending migrations in order; returns the versions applied."""
     applied: list[int] = []
     async with db.transaction() as conn:
+        if db.dialect == "postgresql":
+            # Instances starting together: the second waits here, then finds nothing to do.
+            await conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _MIGRATION_LOCK})
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL)"

@@ -16,6 +16,7 @@ from bot.services import anniversaries as anniv
 from bot.services.clock import FakeClock, to_ms
 from storage import anniversaries as store
 from storage.database import Connection, SqliteDatabase, migrate
+from tests.conftest import reopen
 
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
 LANGUAGES = ("en", "ru", "uk")
@@ -269,6 +270,8 @@ async def test_leap_day_customers_in_the_database(
 
 
 async def test_selection_uses_the_since_md_index(db: SqliteDatabase) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("checks SQLite's EXPLAIN QUERY PLAN")
     sql, params = store.candidates_query(date(2027, 2, 28), ("02-28", "02-29"))
     async with db.read() as conn:
         plan_rows = await conn.fetch_all("EXPLAIN QUERY PLAN " + sql, params)
@@ -297,7 +300,7 @@ async def test_concurrent_claims_yield_one(db: SqliteDatabase, tmp_path: Path) -
             return await store.claim(conn, customer, 2026, NOW)
 
     # The same process twice, and a second instance on the same file (two bots).
-    other = SqliteDatabase(db.path)
+    other = reopen(db)
     await other.connect()
     try:
         results = await asyncio.gather(
@@ -365,7 +368,7 @@ async def test_two_bots_sending_at_once_queue_each_customer_once(
     db: SqliteDatabase,
 ) -> None:
     await _seed_day(db)
-    other = SqliteDatabase(db.path)
+    other = reopen(db)
     await other.connect()
     try:
         async with db.read() as conn:
@@ -398,7 +401,7 @@ async def test_restart_in_the_middle_of_a_send(db: SqliteDatabase, tmp_path: Pat
 
     # It comes back (a new Database on the same file), queues, sends one, dies again.
     await db.close()
-    restarted = SqliteDatabase(db.path)
+    restarted = reopen(db)
     await restarted.connect()
     try:
         run = await _queue(restarted, day_plan)

@@ -12,6 +12,7 @@ from bot.services import anniversaries as anniv
 from bot.services.clock import to_ms
 from storage import anniversaries as store
 from storage import privacy, rollups
+from storage.copy import table_names
 from storage.database import Connection, SqliteDatabase
 from storage.outbox import enqueue
 
@@ -96,10 +97,7 @@ async def add_answered_visit(
 
 
 async def has_table(conn: Connection, name: str) -> bool:
-    row = await conn.fetch_one(
-        "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = :n", {"n": name}
-    )
-    return row is not None
+    return name in await table_names(conn)
 
 
 # --- lookup ------------------------------------------------------------------------
