@@ -1,20 +1,28 @@
-"""How /stats scales: rollups against DuckDB scanning the raw answers.
+"""How /stats scales: the rollup tiers against DuckDB scanning the raw answers.
 
     python -m bench.reports_bench            # 10k, 100k and 1M responses
     python -m bench.reports_bench --quick    # 10k only, a few seconds
 
 For each size it writes N answered surveys (50 locations, 4 staff each, 3
-touchpoints, 2 years) into a temporary SQLite file with the real schema, with
-daily_rollups computed in bulk (and a sample of keys checked against the raw
-rows), then times the /stats work for "365d by location" (this period and the
-previous one, then `build_report`):
+touchpoints, 2 years) and their delivery funnel into a temporary SQLite file with
+the real schema, then builds every rollup tier through the real rebuild path
+(`otklik db rebuild-rollups`: storage.reports.rebuild_rollups), checks a sample of
+rollup rows against the raw surveys, and times the /stats work for "365d by
+location" (this period and the previous one, then `build_report`):
 
-- `rollup`: storage.reports.rollup_totals over daily_rollups;
-- `tiered`: storage.reports.rollup_totals_tiered (whole months from monthly_rollups);
+- `daily`: the sums straight from the full-key daily_rollups
+  (storage.reports.daily_rollup_totals), the pre-tier reader, as a baseline;
+- `tiered`: storage.reports.rollup_totals, what every report reads (whole months
+  from monthly_segment_rollups, edge days from daily_segment_rollups);
 - `duckdb`: the same sums computed by DuckDB from the raw columns, loaded into an
-  in-memory DuckDB table beforehand (only the query is timed).
+  in-memory DuckDB table beforehand (only the query is timed);
+- `stats`: everything /stats reads, as the bot does it (bot.report_renderers
+  load_report + load_funnel through the Database facade).
 
-Prints `name: value unit` lines and ratios; asserts nothing about speed.
+It also times the write side: maintaining every tier for one answer (sent, NPS,
+CES and their funnel events, one transaction each) on the filled database.
+Prints `name: value unit` lines and ratios; asserts nothing about speed, but stops
+if the three readers disagree.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.report_renderers import load_funnel, load_report
 from bot.services.reports import (
     Period,
     Report,
@@ -41,12 +50,13 @@ from bot.services.reports import (
     parse_period,
     report_to_dict,
 )
+from storage import rollups
 from storage.database import SqliteDatabase, migrate
 from storage.reports import (
     RollupTotals,
-    refresh_monthly_rollups,
+    daily_rollup_totals,
+    rebuild_rollups,
     rollup_totals,
-    rollup_totals_tiered,
 )
 
 LOCATIONS = 50
@@ -59,6 +69,8 @@ MIN_SAMPLE = 80
 RUNS = 15
 SAMPLE_KEYS = 25
 BATCH = 50_000
+WRITES = 300
+FUNNEL_EVENTS = ("reported", "scheduled", "sent", "answered")
 
 # Scores 0..10: a typical service business, and a worse one for every tenth location.
 GOOD = np.array([2, 1, 1, 2, 2, 3, 5, 10, 18, 26, 30], dtype=float)
@@ -99,12 +111,6 @@ class Data:
         self.sent_at = self.visited_at + 300_000
         self.nps_at = self.sent_at + rng.integers(10_000, 7200_000, size)
 
-    def key(self) -> np.ndarray:
-        """The rollup key (day, location, staff, touchpoint) as one integer."""
-        return ((self.day * LOCATIONS + self.location) * STAFF_PER_LOCATION + self.staff) * len(
-            TOUCHPOINTS
-        ) + self.touchpoint
-
 
 def _ms(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
@@ -118,43 +124,20 @@ def _staff_name(location: int, staff: int) -> str:
     return f"B{location:02d}-staff-{staff}"
 
 
-def decode_key(key: int) -> tuple[str, str, str, str]:
-    touchpoint = key % len(TOUCHPOINTS)
-    key //= len(TOUCHPOINTS)
-    staff = key % STAFF_PER_LOCATION
-    key //= STAFF_PER_LOCATION
-    location = key % LOCATIONS
-    day = key // LOCATIONS
-    return (
-        DAY_NAMES[day],
-        LOCATION_NAMES[location],
-        _staff_name(location, staff),
-        TOUCHPOINTS[touchpoint],
-    )
+def funnel_rows(data: Data) -> list[tuple[Any, ...]]:
+    """funnel_daily rows as the bot would have counted them: every answered survey
+    was reported, scheduled, sent and answered."""
+    counts = np.bincount(data.day * LOCATIONS + data.location, minlength=DAYS * LOCATIONS)
+    rows = []
+    for index in np.nonzero(counts)[0].tolist():
+        day, location = divmod(index, LOCATIONS)
+        for event in FUNNEL_EVENTS:
+            rows.append((DAY_NAMES[day], LOCATION_NAMES[location], event, int(counts[index])))
+    return rows
 
 
-def rollup_rows(data: Data) -> list[tuple[Any, ...]]:
-    """daily_rollups rows computed in bulk, as storage.rollups would have counted."""
-    key = data.key()
-    length = DAYS * LOCATIONS * STAFF_PER_LOCATION * len(TOUCHPOINTS)
-    has_ces = data.ces > 0
-    columns = [
-        np.bincount(key, minlength=length),  # sent
-        np.bincount(key, minlength=length),  # answered
-        np.bincount(key, weights=data.nps >= 9, minlength=length),
-        np.bincount(key, weights=(data.nps >= 7) & (data.nps <= 8), minlength=length),
-        np.bincount(key, weights=data.nps <= 6, minlength=length),
-        np.bincount(key, weights=data.ces, minlength=length),
-        np.bincount(key, weights=has_ces, minlength=length),
-        np.bincount(key, weights=data.ces >= 5, minlength=length),
-    ]
-    stacked = np.stack(columns, axis=1).astype(np.int64)
-    present = np.nonzero(stacked[:, 0])[0]
-    return [(*decode_key(int(index)), *stacked[index].tolist()) for index in present.tolist()]
-
-
-def load(path: Path, data: Data) -> int:
-    """Bulk-insert customers, visits, surveys and rollups; returns rollup rows."""
+def load(path: Path, data: Data) -> None:
+    """Bulk-insert customers, visits, surveys and the funnel (raw data only)."""
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=OFF")
     customers = max(data.size // 5, 1)
@@ -219,24 +202,41 @@ def load(path: Path, data: Data) -> int:
                 for index in range(data.size)
             ),
         )
-        rows = rollup_rows(data)
         conn.executemany(
-            "INSERT INTO daily_rollups (day, location, staff, touchpoint, sent, answered,"
-            " promoters, passives, detractors, ces_sum, ces_count, ces_easy)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO funnel_daily (day, location, event, count) VALUES (?, ?, ?, ?)",
+            funnel_rows(data),
         )
-    conn.execute("ANALYZE")
     conn.close()
-    return len(rows)
+
+
+async def rebuild(path: Path) -> dict[str, int]:
+    """Every rollup tier through the real rebuild path; returns rows per table."""
+    database = SqliteDatabase(path)
+    await database.connect()
+    try:
+        async with database.transaction() as conn:
+            await rebuild_rollups(conn)
+            counts = {}
+            for table in ("daily_rollups", "daily_segment_rollups", "monthly_segment_rollups"):
+                row = await conn.fetch_one(f"SELECT COUNT(*) AS n FROM {table}")
+                counts[table] = int(row["n"]) if row else 0
+            await conn.execute("ANALYZE")
+    finally:
+        await database.close()
+    return counts
 
 
 def verify_sample(path: Path, data: Data, rows: int) -> None:
-    """Compare a sample of rollup rows (and the grand total) with the raw surveys."""
+    """Compare a sample of rollup rows (and the grand totals) with the raw answers."""
     conn = sqlite3.connect(path)
-    total = conn.execute("SELECT SUM(answered) FROM daily_rollups").fetchone()[0]
-    if total != data.size:
-        raise SystemExit(f"rollups count {total} answers, surveys hold {data.size}")
+    for table, where in (
+        ("daily_rollups", "1 = 1"),
+        ("daily_segment_rollups", "kind = 'staff'"),
+        ("monthly_segment_rollups", "kind = 'location'"),
+    ):
+        total = conn.execute(f"SELECT SUM(answered) FROM {table} WHERE {where}").fetchone()[0]
+        if total != data.size:
+            raise SystemExit(f"{table} counts {total} answers, surveys hold {data.size}")
     rng = np.random.default_rng(11)
     rowids = ",".join(str(int(value)) for value in rng.integers(1, rows + 1, SAMPLE_KEYS))
     sample = conn.execute(f"SELECT * FROM daily_rollups WHERE rowid IN ({rowids})").fetchall()
@@ -262,25 +262,62 @@ async def stats_from(conn: Any, period: Period, totals: Totals) -> Report:
     return build_report(period, SegmentBy.LOCATION, current_rows, previous_rows, MIN_SAMPLE)
 
 
+def _median_ms(timings: list[float]) -> float:
+    return statistics.median(timings) * 1000
+
+
 async def time_ours(path: Path, period: Period) -> dict[str, tuple[float, Report]]:
+    """Median milliseconds (and the report) of each of our readers."""
     database = SqliteDatabase(path)
     await database.connect()
     results = {}
     try:
-        async with database.transaction() as conn:
-            await refresh_monthly_rollups(conn)
         async with database.read() as conn:
-            for name, totals in (("rollup", rollup_totals), ("tiered", rollup_totals_tiered)):
+            for name, totals in (("daily", daily_rollup_totals), ("tiered", rollup_totals)):
                 timings = []
                 report = await stats_from(conn, period, totals)
                 for _ in range(RUNS):
                     started = time.perf_counter()
                     report = await stats_from(conn, period, totals)
                     timings.append(time.perf_counter() - started)
-                results[name] = (statistics.median(timings), report)
+                results[name] = (_median_ms(timings), report)
+        timings = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            report = await load_report(database, period, SegmentBy.LOCATION, MIN_SAMPLE)
+            await load_funnel(database, period)
+            timings.append(time.perf_counter() - started)
+        results["stats"] = (_median_ms(timings), report)
     finally:
         await database.close()
     return results
+
+
+async def time_writes(path: Path) -> float:
+    """Median microseconds to count one answer in every tier (its own transaction)."""
+    database = SqliteDatabase(path)
+    await database.connect()
+    timings = []
+    try:
+        for number in range(WRITES):
+            location = number % LOCATIONS
+            segment = rollups.Segment(
+                DAY_NAMES[-1 - number % 30],
+                LOCATION_NAMES[location],
+                _staff_name(location, number % STAFF_PER_LOCATION),
+                TOUCHPOINTS[number % len(TOUCHPOINTS)],
+            )
+            started = time.perf_counter()
+            async with database.transaction() as conn:
+                await rollups.add_sent(conn, segment)
+                await rollups.add_funnel(conn, segment.day, segment.location, "sent")
+                await rollups.add_nps(conn, segment, number % 11)
+                await rollups.add_funnel(conn, segment.day, segment.location, "answered")
+                await rollups.add_ces(conn, segment, number % 7 + 1)
+            timings.append(time.perf_counter() - started)
+    finally:
+        await database.close()
+    return statistics.median(timings) * 1_000_000
 
 
 def duckdb_module() -> Any:
@@ -372,30 +409,39 @@ def time_duckdb(con: Any, period: Period) -> tuple[float, Report]:
 # --- driver ----------------------------------------------------------------------------------
 
 
-async def prepare(path: Path, size: int) -> None:
+def prepare(path: Path, size: int) -> None:
+    asyncio.run(_migrate(path))
+    started = time.perf_counter()
+    data = Data(size)
+    load(path, data)
+    out(f"reports_generate_{size}", time.perf_counter() - started, "s")
+    started = time.perf_counter()
+    counts = asyncio.run(rebuild(path))
+    out(f"reports_rebuild_rollups_{size}", time.perf_counter() - started, "s")
+    for table, rows in counts.items():
+        print(f"reports_rows_{table}_{size}: {rows} rows", flush=True)
+    verify_sample(path, data, counts["daily_rollups"])
+
+
+async def _migrate(path: Path) -> None:
     database = SqliteDatabase(path)
     await database.connect()
     await migrate(database)
     await database.close()
-    started = time.perf_counter()
-    data = Data(size)
-    rows = load(path, data)
-    out(f"reports_generate_{size}", time.perf_counter() - started, "s")
-    print(f"reports_rollup_rows_{size}: {rows} rows", flush=True)
-    verify_sample(path, data, rows)
 
 
 def run_size(size: int, duckdb: Any, folder: Path) -> dict[str, float]:
     path = folder / f"reports_{size}.sqlite3"
-    asyncio.run(prepare(path, size))
+    prepare(path, size)
     period = parse_period("365d", TODAY)
     ours = asyncio.run(time_ours(path, period))
-    times = {name: seconds for name, (seconds, _) in ours.items()}
-    out(f"reports_stats_rollup_{size}", times["rollup"] * 1000, "ms")
-    out(f"reports_stats_tiered_{size}", times["tiered"] * 1000, "ms")
-    expected = report_to_dict(ours["rollup"][1])
-    if report_to_dict(ours["tiered"][1]) != expected:
-        raise SystemExit("the tiered report differs from the daily one")
+    times = {name: milliseconds for name, (milliseconds, _) in ours.items()}
+    for name in ("daily", "tiered", "stats"):
+        out(f"reports_{name}_{size}", times[name], "ms")
+    expected = report_to_dict(ours["daily"][1])
+    for name in ("tiered", "stats"):
+        if report_to_dict(ours[name][1]) != expected:
+            raise SystemExit(f"the {name} report differs from the full-key daily one")
     if duckdb is not None:
         started = time.perf_counter()
         con = duckdb_table(duckdb, path)
@@ -404,10 +450,11 @@ def run_size(size: int, duckdb: Any, folder: Path) -> dict[str, float]:
         con.close()
         if report_to_dict(report) != expected:
             raise SystemExit("DuckDB's report differs from the rollups'")
-        times["duckdb"] = seconds
-        out(f"reports_stats_duckdb_{size}", seconds * 1000, "ms")
-        out(f"reports_ratio_duckdb_over_rollup_{size}", seconds / times["rollup"], "x")
-        out(f"reports_ratio_duckdb_over_tiered_{size}", seconds / times["tiered"], "x")
+        times["duckdb"] = seconds * 1000
+        out(f"reports_duckdb_{size}", times["duckdb"], "ms")
+        out(f"reports_ratio_duckdb_over_tiered_{size}", times["duckdb"] / times["tiered"], "x")
+        out(f"reports_ratio_duckdb_over_daily_{size}", times["duckdb"] / times["daily"], "x")
+    out(f"reports_write_per_answer_{size}", asyncio.run(time_writes(path)), "us")
     path.unlink()
     return times
 

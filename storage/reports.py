@@ -1,8 +1,10 @@
-"""Report queries: sums over the per-day rollups, the rebuild, the CSV rows, the funnel.
+"""Report queries: sums over the rollup tiers, the rebuild, the CSV rows, the funnel.
 
-A report reads `daily_rollups` (and, for whole months, `monthly_rollups`), so its
-cost follows days x segments, not the number of answers. `rebuild_rollups`
-recomputes both tables from the raw surveys, which stay the source of truth.
+A report reads one segment kind at a time from the per-kind tiers (whole months
+from monthly_segment_rollups, the days at the edges from daily_segment_rollups),
+so its cost follows months x segment values, not the number of answers nor the
+location x staff x touchpoint combinations. `rebuild_rollups` recomputes every tier
+from the raw surveys, which stay the source of truth.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from storage.database import Connection, Row
+from storage.rollups import SEGMENT_KINDS
 
 # The segment names a report can group by; "none" means one total row. The value
 # is interpolated into SQL, so only these names are ever accepted.
@@ -117,6 +120,10 @@ def _day(value: DayLike) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _as_date(value: DayLike) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _segment_column(segment: str) -> str | None:
     if segment == "none":
         return None
@@ -125,31 +132,12 @@ def _segment_column(segment: str) -> str | None:
     return segment
 
 
-async def rollup_totals(
-    conn: Connection, start_day: DayLike, end_day: DayLike, segment: str
-) -> list[RollupTotals]:
-    """Sums of daily_rollups over [start_day, end_day] (inclusive) per segment value.
+def _segment_kind(segment: str) -> str:
+    """The `kind` of the segment tiers: the column name, or total for none."""
+    return _segment_column(segment) or "total"
 
-    `segment` is location, staff, touchpoint or none; with none the list holds at
-    most one row (key ''), and it is empty when nothing was counted in the period.
-    Rows are ordered by key.
-    """
-    column = _segment_column(segment)
-    params = {"start": _day(start_day), "end": _day(end_day)}
-    if column is None:
-        # PostgreSQL rejects GROUP BY of a constant; HAVING drops the all-NULL row.
-        rows = await conn.fetch_all(
-            f"SELECT {_SUMS} FROM daily_rollups WHERE day BETWEEN :start AND :end"
-            " HAVING COUNT(*) > 0",
-            params,
-        )
-        return [RollupTotals.from_row("", row) for row in rows]
-    rows = await conn.fetch_all(
-        f"SELECT {column} AS segment_key, {_SUMS} FROM daily_rollups"
-        f" WHERE day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}",
-        params,
-    )
-    return [RollupTotals.from_row(row["segment_key"], row) for row in rows]
+
+# --- the period plan: whole months from a monthly tier, edges from a daily one -----------
 
 
 def _month_start(day: date) -> date:
@@ -162,8 +150,8 @@ def _next_month(day: date) -> date:
 
 @dataclass(frozen=True, slots=True)
 class PeriodPlan:
-    """How to sum [start, end] cheaply: whole months from monthly_rollups (a
-    contiguous range, or none), plus or minus a few day ranges of daily_rollups."""
+    """How to sum [start, end] cheaply: whole months from a monthly tier (a
+    contiguous range, or none), plus or minus a few day ranges of the daily tier."""
 
     months: tuple[date, date] | None
     days: tuple[tuple[date, date, int], ...]
@@ -185,6 +173,7 @@ def _month_plan(month: date, start: date, end: date) -> tuple[bool, list[tuple[d
 
 
 def plan_period(start: date, end: date) -> PeriodPlan:
+    """The plan for [start, end]; without any month row, one day range."""
     monthly: list[date] = []
     days: list[tuple[date, date, int]] = []
     month = _month_start(start)
@@ -194,42 +183,71 @@ def plan_period(start: date, end: date) -> PeriodPlan:
             monthly.append(month)
         days += pieces
         month = _next_month(month)
-    return PeriodPlan((monthly[0], monthly[-1]) if monthly else None, tuple(days))
+    if not monthly:
+        return PeriodPlan(None, ((start, end, 1),))
+    return PeriodPlan((monthly[0], monthly[-1]), tuple(days))
 
 
-async def rollup_totals_tiered(
-    conn: Connection, start_day: date, end_day: date, segment: str
-) -> list[RollupTotals]:
-    """The same sums as `rollup_totals`, reading whole months from monthly_rollups.
+@dataclass(frozen=True, slots=True)
+class _Tiers:
+    """A pair of tables holding the same counters per day and per month."""
 
-    A year by location then reads ~13 months plus at most about half a month of days
-    at each end, instead of 365 days of (location x staff x touchpoint) rows. Only
-    correct while monthly_rollups is maintained together with daily_rollups (see
-    `rebuild_rollups`: storage.rollups must bump both).
-    """
-    plan = plan_period(start_day, end_day)
-    if plan.months is None:
-        return await rollup_totals(conn, start_day, end_day, segment)
-    column = _segment_column(segment)
-    key = column if column is not None else "''"
-    params = {
-        "m_start": plan.months[0].isoformat()[:7],
-        "m_end": plan.months[1].isoformat()[:7],
-    }
-    parts = [
-        f"SELECT {key} AS segment_key, {_COLUMNS} FROM monthly_rollups"
-        " WHERE month BETWEEN :m_start AND :m_end"
-    ]
-    for index, (low, high, sign) in enumerate(plan.days):
-        values = _COLUMNS if sign > 0 else ", ".join(f"-{name} AS {name}" for name in COUNTERS)
+    daily: str
+    monthly: str
+    # What identifies a row besides its day or month, and the summed columns.
+    keys: str
+    values: tuple[str, ...]
+    where: str = ""
+
+
+def _tiered_query(tiers: _Tiers, plan: PeriodPlan, params: dict[str, object]) -> str:
+    """A UNION ALL of the plan's pieces (negated where subtracted) to be summed by
+    the caller; adds the pieces' parameters to `params`."""
+    filter_ = f"{tiers.where} AND " if tiers.where else ""
+    columns = ", ".join(tiers.values)
+    parts = []
+    if plan.months is not None:
+        params["m_start"] = plan.months[0].isoformat()[:7]
+        params["m_end"] = plan.months[1].isoformat()[:7]
         parts.append(
-            f"SELECT {key} AS segment_key, {values} FROM daily_rollups"
-            f" WHERE day BETWEEN :d{index}_start AND :d{index}_end"
+            f"SELECT {tiers.keys}, {columns} FROM {tiers.monthly}"
+            f" WHERE {filter_}month BETWEEN :m_start AND :m_end"
+        )
+    for index, (low, high, sign) in enumerate(plan.days):
+        values = columns if sign > 0 else ", ".join(f"-{name} AS {name}" for name in tiers.values)
+        parts.append(
+            f"SELECT {tiers.keys}, {values} FROM {tiers.daily}"
+            f" WHERE {filter_}day BETWEEN :d{index}_start AND :d{index}_end"
         )
         params[f"d{index}_start"] = low.isoformat()
         params[f"d{index}_end"] = high.isoformat()
+    return " UNION ALL ".join(parts)
+
+
+_SEGMENT_TIERS = _Tiers(
+    "daily_segment_rollups", "monthly_segment_rollups", "segment_key", COUNTERS, "kind = :kind"
+)
+_FUNNEL_TIERS = _Tiers("funnel_daily", "funnel_monthly", "location, event", ("count",))
+
+
+async def rollup_totals(
+    conn: Connection, start_day: DayLike, end_day: DayLike, segment: str
+) -> list[RollupTotals]:
+    """Sums over [start_day, end_day] (inclusive) per segment value: what every report reads.
+
+    `segment` is location, staff, touchpoint or none; with none the list holds at
+    most one row (key ''), and it is empty when nothing was counted in the period.
+    Rows are ordered by key. Reads the per-kind tiers: whole months from
+    monthly_segment_rollups, at most about half a month of days per edge from
+    daily_segment_rollups, so a year by location costs about (12 + 16) x locations
+    rows, however many answers there are.
+    """
+    params: dict[str, object] = {"kind": _segment_kind(segment)}
+    union = _tiered_query(
+        _SEGMENT_TIERS, plan_period(_as_date(start_day), _as_date(end_day)), params
+    )
     rows = await conn.fetch_all(
-        f"SELECT segment_key, {_SUMS} FROM ({' UNION ALL '.join(parts)}) AS tiers"
+        f"SELECT segment_key, {_SUMS} FROM ({union}) AS tiers"
         " GROUP BY segment_key ORDER BY segment_key",
         params,
     )
@@ -238,11 +256,37 @@ async def rollup_totals_tiered(
     return [row for row in totals if not row.is_empty]
 
 
+async def daily_rollup_totals(
+    conn: Connection, start_day: DayLike, end_day: DayLike, segment: str
+) -> list[RollupTotals]:
+    """The same sums as `rollup_totals`, straight from the full-key daily_rollups.
+
+    The reference the tiers are checked against (and the benchmark's baseline): its
+    cost grows with days x locations x staff x touchpoints.
+    """
+    column = _segment_column(segment)
+    params = {"start": _day(start_day), "end": _day(end_day)}
+    if column is None:
+        # PostgreSQL rejects GROUP BY of a constant; HAVING drops the all-NULL row.
+        rows = await conn.fetch_all(
+            f"SELECT {_SUMS} FROM daily_rollups WHERE day BETWEEN :start AND :end"
+            " HAVING COUNT(*) > 0",
+            params,
+        )
+        return [RollupTotals.from_row("", row) for row in rows]
+    rows = await conn.fetch_all(
+        f"SELECT {column} AS segment_key, {_SUMS} FROM daily_rollups"
+        f" WHERE day BETWEEN :start AND :end GROUP BY {column} ORDER BY {column}",
+        params,
+    )
+    return [RollupTotals.from_row(row["segment_key"], row) for row in rows]
+
+
 async def daily_totals(conn: Connection, start_day: DayLike, end_day: DayLike) -> list[Row]:
     """One row per day that has counters: day plus the summed counters."""
     return await conn.fetch_all(
-        f"SELECT day, {_SUMS} FROM daily_rollups WHERE day BETWEEN :start AND :end"
-        " GROUP BY day ORDER BY day",
+        f"SELECT day, {_COLUMNS} FROM daily_segment_rollups"
+        " WHERE kind = 'total' AND day BETWEEN :start AND :end ORDER BY day",
         {"start": _day(start_day), "end": _day(end_day)},
     )
 
@@ -257,7 +301,7 @@ async def weekly_totals(conn: Connection, start_day: date, end_day: date) -> lis
     empty weeks included so a chart shows the gap. Only days inside the period count.
 
     Weeks are grouped in Python because ISO-week SQL differs between backends, and
-    there are only days-many rows to group.
+    there is only one (total) row per day to group.
     """
     monday = start_day - timedelta(days=start_day.weekday())
     weeks: dict[date, RollupTotals] = {}
@@ -288,33 +332,51 @@ GROUP BY day, location, staff, touchpoint
 
 
 async def rebuild_rollups(conn: Connection) -> int:
-    """Recompute daily_rollups and monthly_rollups from surveys, in the caller's
+    """Recompute daily_rollups from surveys and every tier above it, in the caller's
     transaction; returns the number of daily rows written.
 
     Mirrors storage.rollups: sent = sent_at set, answered = an NPS score, the CES
     columns from ces (5..7 easy). Surveys with none of these leave no row, exactly
-    as the maintained counters would.
+    as the maintained counters would. funnel_daily has no raw source (skips are not
+    stored), so only its monthly tier is recomputed.
     """
     await conn.execute("DELETE FROM daily_rollups")
     await conn.execute(
         f"INSERT INTO daily_rollups (day, location, staff, touchpoint, {_COLUMNS})"
         f"{_REBUILD_SELECT}"
     )
-    await refresh_monthly_rollups(conn)
+    await refresh_tiers(conn)
     row = await conn.fetch_one("SELECT COUNT(*) AS n FROM daily_rollups")
     return int(row["n"]) if row else 0
 
 
-async def refresh_monthly_rollups(conn: Connection) -> int:
-    """Recompute monthly_rollups from daily_rollups; returns the rows written."""
-    await conn.execute("DELETE FROM monthly_rollups")
+def _kind_select(kind: str) -> str:
+    key = "''" if kind == "total" else kind
+    return f"SELECT '{kind}' AS kind, day, {key} AS segment_key, {_COLUMNS} FROM daily_rollups"
+
+
+async def refresh_tiers(conn: Connection) -> None:
+    """Recompute the per-kind tiers from daily_rollups and funnel_monthly from
+    funnel_daily (what migration 0007 did once for an existing database)."""
+    kinds = " UNION ALL ".join(_kind_select(kind) for kind in SEGMENT_KINDS)
+    await conn.execute("DELETE FROM daily_segment_rollups")
     await conn.execute(
-        f"INSERT INTO monthly_rollups (month, location, staff, touchpoint, {_COLUMNS})"
-        f" SELECT SUBSTR(day, 1, 7), location, staff, touchpoint, {_SUMS}"
-        " FROM daily_rollups GROUP BY SUBSTR(day, 1, 7), location, staff, touchpoint"
+        f"INSERT INTO daily_segment_rollups (kind, day, segment_key, {_COLUMNS})"
+        f" SELECT kind, day, segment_key, {_SUMS} FROM ({kinds}) AS kinds"
+        " GROUP BY kind, day, segment_key"
     )
-    row = await conn.fetch_one("SELECT COUNT(*) AS n FROM monthly_rollups")
-    return int(row["n"]) if row else 0
+    await conn.execute("DELETE FROM monthly_segment_rollups")
+    await conn.execute(
+        f"INSERT INTO monthly_segment_rollups (kind, month, segment_key, {_COLUMNS})"
+        f" SELECT kind, SUBSTR(day, 1, 7), segment_key, {_SUMS} FROM daily_segment_rollups"
+        " GROUP BY kind, SUBSTR(day, 1, 7), segment_key"
+    )
+    await conn.execute("DELETE FROM funnel_monthly")
+    await conn.execute(
+        "INSERT INTO funnel_monthly (month, location, event, count)"
+        " SELECT SUBSTR(day, 1, 7), location, event, SUM(count) FROM funnel_daily"
+        " GROUP BY SUBSTR(day, 1, 7), location, event"
+    )
 
 
 _RESPONSES_SQL = """
@@ -376,14 +438,21 @@ async def iter_responses(
 async def funnel_totals(
     conn: Connection, start_day: DayLike, end_day: DayLike
 ) -> list[FunnelCounts]:
-    """Delivery-funnel events per location over the period, ordered by location."""
+    """Delivery-funnel events per location over the period, ordered by location;
+    whole months come from funnel_monthly, like `rollup_totals`."""
+    params: dict[str, object] = {}
+    union = _tiered_query(
+        _FUNNEL_TIERS, plan_period(_as_date(start_day), _as_date(end_day)), params
+    )
     rows = await conn.fetch_all(
-        "SELECT location, event, SUM(count) AS total FROM funnel_daily"
-        " WHERE day BETWEEN :start AND :end GROUP BY location, event ORDER BY location, event",
-        {"start": _day(start_day), "end": _day(end_day)},
+        f"SELECT location, event, SUM(count) AS total FROM ({union}) AS tiers"
+        " GROUP BY location, event ORDER BY location, event",
+        params,
     )
     by_location: dict[str, FunnelCounts] = {}
     for row in rows:
-        counts = by_location.setdefault(row["location"], FunnelCounts(row["location"]))
-        counts.events[row["event"]] = int(row["total"])
+        total = int(row["total"])
+        if total:
+            counts = by_location.setdefault(row["location"], FunnelCounts(row["location"]))
+            counts.events[row["event"]] = total
     return list(by_location.values())

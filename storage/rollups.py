@@ -1,12 +1,16 @@
-"""Per-day rollups and the delivery funnel, maintained in the caller's transaction.
+"""Rollups and the delivery funnel, maintained in the caller's transaction.
 
-Reports read these instead of scanning every answer. The raw surveys stay the
-source of truth: `storage.reports.rebuild_rollups` recomputes them from scratch.
+Every counted event goes to daily_rollups (day x location x staff x touchpoint,
+the finest grain) and to the per-kind tiers reports read (daily_segment_rollups and
+monthly_segment_rollups: one row per location, staff, touchpoint and total). The
+raw surveys stay the source of truth: `storage.reports.rebuild_rollups` recomputes
+every tier from scratch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from storage.database import Connection
 
@@ -32,26 +36,54 @@ def nps_bucket(score: int) -> str:
     return "detractors"
 
 
+# The kinds a report groups by; "total" has the one key ''. storage.reports reads these.
+SEGMENT_KINDS = ("location", "staff", "touchpoint", "total")
+
+
+@lru_cache(maxsize=64)
+def _upsert_sql(
+    table: str, key_columns: tuple[str, ...], names: tuple[str, ...], rows: int
+) -> str:
+    """INSERT .. ON CONFLICT DO UPDATE adding `names` to `rows` rows of `table`, whose
+    row i takes key parameters `<key column><i>` and the shared counter parameters."""
+    values = ", ".join(f":{name}" for name in names)
+    tuples = ", ".join(
+        "(" + ", ".join(f":{column}{index}" for column in key_columns) + f", {values})"
+        for index in range(rows)
+    )
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in names)
+    return (
+        f"INSERT INTO {table} ({', '.join(key_columns)}, {', '.join(names)}) VALUES {tuples}"
+        f" ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+    )
+
+
 async def _bump(conn: Connection, segment: Segment, columns: dict[str, int]) -> None:
-    """Add to the day's row and to its month's row (long periods read months)."""
-    names = ", ".join(columns)
-    values = ", ".join(f":{name}" for name in columns)
-    params = {
-        "day": segment.day,
-        "month": segment.day[:7],
-        "location": segment.location,
-        "staff": segment.staff,
-        "touchpoint": segment.touchpoint,
-        **columns,
-    }
-    for table, period in (("daily_rollups", "day"), ("monthly_rollups", "month")):
-        updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in columns)
-        await conn.execute(
-            f"INSERT INTO {table} ({period}, location, staff, touchpoint, {names})"
-            f" VALUES (:{period}, :location, :staff, :touchpoint, {values})"
-            f" ON CONFLICT ({period}, location, staff, touchpoint) DO UPDATE SET {updates}",
-            params,
-        )
+    """Add to the day's full-key row and to the day's and month's row of every segment
+    kind. Three statements: each is a round trip to the database."""
+    names = tuple(columns)
+    await conn.execute(
+        _upsert_sql("daily_rollups", ("day", "location", "staff", "touchpoint"), names, 1),
+        {
+            "day0": segment.day,
+            "location0": segment.location,
+            "staff0": segment.staff,
+            "touchpoint0": segment.touchpoint,
+            **columns,
+        },
+    )
+    keys = (segment.location, segment.staff, segment.touchpoint, "")
+    for table, period_column, period in (
+        ("daily_segment_rollups", "day", segment.day),
+        ("monthly_segment_rollups", "month", segment.day[:7]),
+    ):
+        params: dict[str, object] = dict(columns)
+        for index, (kind, key) in enumerate(zip(SEGMENT_KINDS, keys, strict=True)):
+            params[f"kind{index}"] = kind
+            params[f"{period_column}{index}"] = period
+            params[f"segment_key{index}"] = key
+        sql = _upsert_sql(table, ("kind", period_column, "segment_key"), names, len(SEGMENT_KINDS))
+        await conn.execute(sql, params)
 
 
 async def add_sent(conn: Connection, segment: Segment) -> None:
@@ -76,11 +108,13 @@ async def add_ces(conn: Connection, segment: Segment, score: int) -> None:
 async def add_funnel(
     conn: Connection, day: str, location: str, event: str, count: int = 1
 ) -> None:
-    """Count a delivery-funnel event: reported, scheduled, skipped:<reason>, sent,
-    answered, failed, blocked, expired."""
-    await conn.execute(
-        "INSERT INTO funnel_daily (day, location, event, count)"
-        " VALUES (:day, :location, :event, :count)"
-        " ON CONFLICT (day, location, event) DO UPDATE SET count = funnel_daily.count + :count",
-        {"day": day, "location": location, "event": event, "count": count},
-    )
+    """Count a delivery-funnel event (reported, scheduled, skipped:<reason>, sent,
+    answered, failed, blocked, expired) in its day's and its month's row."""
+    for table, period_column, period in (
+        ("funnel_daily", "day", day),
+        ("funnel_monthly", "month", day[:7]),
+    ):
+        await conn.execute(
+            _upsert_sql(table, (period_column, "location", "event"), ("count",), 1),
+            {f"{period_column}0": period, "location0": location, "event0": event, "count": count},
+        )

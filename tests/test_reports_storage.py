@@ -1,5 +1,6 @@
-"""Report queries on a real SQLite file: segment sums, the monthly tier, weeks, the
-rebuild (a property test: rebuilt == maintained), CSV rows and the funnel."""
+"""Report queries on a real SQLite file: segment sums, the tiers (property tests: tiered
+== full-key daily == the answers themselves, in a non-UTC zone), weeks, the rebuild
+(rebuilt == maintained for every tier), the upgrade to the tiers, CSV rows and the funnel."""
 
 from __future__ import annotations
 
@@ -7,27 +8,34 @@ import asyncio
 import itertools
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.services.clock import local_day
 from bot.services.reports import Period, SegmentBy, build_report
 from storage import rollups
-from storage.database import Connection, SqliteDatabase, migrate
+from storage.database import (
+    Connection,
+    SqliteDatabase,
+    migrate,
+    migration_files,
+    render_migration,
+)
 from storage.reports import (
     RollupTotals,
+    daily_rollup_totals,
     fetch_responses,
     funnel_totals,
     iter_responses,
     plan_period,
     rebuild_rollups,
-    refresh_monthly_rollups,
     rollup_totals,
-    rollup_totals_tiered,
     weekly_totals,
 )
 
@@ -106,15 +114,31 @@ async def record(conn: Connection, customer_id: int, answer: Answer) -> int:
     segment = rollups.Segment(answer.day, answer.location, answer.staff, answer.touchpoint)
     if answer.sent:
         await rollups.add_sent(conn, segment)
+        await rollups.add_funnel(conn, answer.day, answer.location, "sent")
     if answer.nps is not None:
         await rollups.add_nps(conn, segment, answer.nps)
+        await rollups.add_funnel(conn, answer.day, answer.location, "answered")
     if answer.ces is not None:
         await rollups.add_ces(conn, segment, answer.ces)
     return survey_id
 
 
+# Every table a report reads or the rebuild writes.
+TIERS = (
+    "daily_rollups",
+    "daily_segment_rollups",
+    "monthly_segment_rollups",
+    "funnel_daily",
+    "funnel_monthly",
+)
+
+
 async def snapshot(conn: Connection, table: str = "daily_rollups") -> list[dict[str, Any]]:
     return await conn.fetch_all(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4")
+
+
+async def snapshot_all(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    return {table: await snapshot(conn, table) for table in TIERS}
 
 
 # --- segment sums from rows maintained by storage.rollups -------------------------------
@@ -190,21 +214,23 @@ async def test_segment_report_from_real_rows(db: SqliteDatabase) -> None:
 
 async def test_tiered_totals_equal_daily_totals(db: SqliteDatabase) -> None:
     await _seed(db)
-    async with db.transaction() as conn:
-        assert await refresh_monthly_rollups(conn) == 8
     periods = [
         (date(2026, 9, 1), date(2026, 11, 30)),
         (date(2026, 9, 30), date(2026, 11, 1)),
         (date(2026, 10, 1), date(2026, 10, 31)),
         (date(2026, 10, 2), date(2026, 10, 31)),
         (date(2026, 10, 1), date(2026, 10, 30)),
+        # No whole month inside: the month's row minus the days outside.
+        (date(2026, 10, 2), date(2026, 10, 30)),
         (date(2026, 10, 2), date(2026, 10, 3)),
+        (date(2026, 10, 31), date(2026, 10, 31)),
     ]
     async with db.read() as conn:
         for start, end in periods:
             for segment in ("location", "staff", "touchpoint", "none"):
-                expected = await rollup_totals(conn, start, end, segment)
-                assert await rollup_totals_tiered(conn, start, end, segment) == expected
+                expected = await daily_rollup_totals(conn, start, end, segment)
+                assert expected, (start, end, segment)
+                assert await rollup_totals(conn, start, end, segment) == expected
 
 
 async def test_tiered_totals_over_many_month_edges(db: SqliteDatabase) -> None:
@@ -217,15 +243,14 @@ async def test_tiered_totals_over_many_month_edges(db: SqliteDatabase) -> None:
             key = rollups.Segment(day, location, "Ann", "hall")
             await rollups.add_sent(conn, key)
             await rollups.add_nps(conn, key, offset % 11)
-        await refresh_monthly_rollups(conn)
     starts = [first + timedelta(days=offset) for offset in range(8, 60, 3)]
     async with db.read() as conn:
         for start in starts:
             for length in (1, 9, 16, 17, 30, 31, 45, 62, 80):
                 end = start + timedelta(days=length - 1)
                 for segment in ("location", "none"):
-                    expected = await rollup_totals(conn, start, end, segment)
-                    got = await rollup_totals_tiered(conn, start, end, segment)
+                    expected = await daily_rollup_totals(conn, start, end, segment)
+                    got = await rollup_totals(conn, start, end, segment)
                     assert got == expected, (start, end, segment)
 
 
@@ -242,7 +267,221 @@ def test_plan_reads_at_most_half_a_month_of_days_per_edge() -> None:
         (date(2026, 10, 1), date(2026, 10, 1), -1),
         (date(2026, 10, 31), date(2026, 10, 31), -1),
     )
-    assert plan_period(date(2026, 10, 2), date(2026, 10, 12)).months is None
+    short = plan_period(date(2026, 10, 20), date(2026, 11, 10))
+    assert short.months is None
+    assert short.days == ((date(2026, 10, 20), date(2026, 11, 10), 1),)
+
+
+# --- tiered == full-key daily == the answers, for any period, in a non-UTC zone --------------
+
+# Newfoundland: UTC-3:30, UTC-2:30 in summer, so a UTC month boundary is not a local one.
+ZONE = ZoneInfo("America/St_Johns")
+FIRST_MOMENT = datetime(2025, 12, 20, tzinfo=UTC)
+SPAN_DAYS = 450
+
+
+@dataclass(frozen=True)
+class Timed:
+    """An answer at a moment; its business day is that moment's date in ZONE."""
+
+    minutes: int
+    location: str
+    staff: str
+    touchpoint: str
+    sent: bool
+    nps: int | None
+    ces: int | None
+
+    def answer(self) -> Answer:
+        moment = FIRST_MOMENT + timedelta(minutes=self.minutes)
+        day = local_day(moment, ZONE).isoformat()
+        return Answer(
+            day, self.location, self.staff, self.touchpoint, self.sent, self.nps, self.ces
+        )
+
+
+timed_answers = st.builds(
+    Timed,
+    # Bias towards a few days around month ends, so edges are crowded, then anywhere.
+    minutes=st.one_of(
+        st.sampled_from([0, 210, 1590, 1650, 1680]).map(lambda m: m + 11 * 24 * 60),
+        st.integers(0, SPAN_DAYS * 24 * 60),
+    ),
+    location=st.sampled_from(["", "Centre", "Mall", "Port"]),
+    staff=st.sampled_from(["", "Ann", "Bob"]),
+    touchpoint=st.sampled_from(["hall", "phone"]),
+    sent=st.booleans(),
+    nps=st.none() | st.integers(0, 10),
+    ces=st.none() | st.integers(1, 7),
+)
+
+_FIRST_DAY = date(2025, 12, 15)
+_LAST_DAY = _FIRST_DAY + timedelta(days=SPAN_DAYS + 10)
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+@st.composite
+def periods(draw: st.DrawFn) -> tuple[date, date]:
+    """Any period, plus the shapes that stress the plan: single days, whole and
+    partial months, a month's first or last day, whole (calendar and rolling) years."""
+    start = draw(st.dates(_FIRST_DAY, _LAST_DAY))
+    shape = draw(st.sampled_from(["any", "day", "month", "from-first", "to-last", "year"]))
+    if shape == "day":
+        return start, start
+    if shape == "month":
+        return start.replace(day=1), _month_end(start)
+    if shape == "from-first":
+        start = start.replace(day=1)
+    if shape == "year":
+        if draw(st.booleans()):
+            return date(2026, 1, 1), date(2026, 12, 31)
+        return start, start + timedelta(days=364)
+    end = draw(st.dates(start, start + timedelta(days=400)))
+    if shape == "to-last":
+        end = _month_end(end)
+    return start, end
+
+
+def _expected(batch: list[Answer], start: date, end: date, segment: str) -> list[RollupTotals]:
+    """The sums computed from the answers themselves, as a report would show them."""
+    sums: dict[str, RollupTotals] = {}
+    for answer in batch:
+        if not start.isoformat() <= answer.day <= end.isoformat():
+            continue
+        if not (answer.sent or answer.nps is not None or answer.ces is not None):
+            continue
+        key = "" if segment == "none" else getattr(answer, segment)
+        nps = answer.nps
+        one = RollupTotals(
+            key,
+            sent=int(answer.sent),
+            answered=int(nps is not None),
+            promoters=int(nps is not None and nps >= 9),
+            passives=int(nps is not None and 7 <= nps <= 8),
+            detractors=int(nps is not None and nps <= 6),
+            ces_sum=answer.ces or 0,
+            ces_count=int(answer.ces is not None),
+            ces_easy=int(answer.ces is not None and answer.ces >= 5),
+        )
+        sums[key] = sums[key].plus(one) if key in sums else one
+    return [sums[key] for key in sorted(sums)]
+
+
+async def _tiered_equals_answers(
+    path: Path, batch: list[Answer], spans: list[tuple[date, date]]
+) -> None:
+    database = SqliteDatabase(path)
+    await database.connect()
+    try:
+        await migrate(database)
+        async with database.transaction() as conn:
+            customer = await _customer(conn)
+            for answer in batch:
+                await record(conn, customer, answer)
+        async with database.read() as conn:
+            for start, end in spans:
+                for segment in ("location", "staff", "touchpoint", "none"):
+                    expected = _expected(batch, start, end, segment)
+                    daily = await daily_rollup_totals(conn, start, end, segment)
+                    tiered = await rollup_totals(conn, start, end, segment)
+                    assert daily == expected, (start, end, segment)
+                    assert tiered == expected, (start, end, segment)
+    finally:
+        await database.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.lists(timed_answers, max_size=40),
+    spans=st.lists(periods(), min_size=1, max_size=6),
+)
+def test_tiered_totals_equal_the_answers_for_any_period(
+    batch: list[Timed], spans: list[tuple[date, date]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        answers_ = [item.answer() for item in batch]
+        asyncio.run(_tiered_equals_answers(Path(folder) / "t.sqlite3", answers_, spans))
+
+
+def test_business_days_follow_the_zone() -> None:
+    """02:00 UTC on 1 June is still 31 May in St. John's: the month is the local one."""
+    minutes = int((datetime(2026, 6, 1, 2, 0, tzinfo=UTC) - FIRST_MOMENT).total_seconds() // 60)
+    assert Timed(minutes, "", "", "hall", True, 9, None).answer().day == "2026-05-31"
+
+
+# --- upgrading a database that counted answers before the tiers existed -----------------------
+
+
+async def test_upgrade_backfills_the_tiers_from_daily_rollups(tmp_path: Path) -> None:
+    database = SqliteDatabase(tmp_path / "old.sqlite3")
+    await database.connect()
+    try:
+        async with database.transaction() as conn:
+            await conn.execute(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+            )
+            for version, name, sql in migration_files():
+                if version >= 7:
+                    break
+                for statement in render_migration(sql, database.dialect):
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)",
+                    {"v": version, "n": name},
+                )
+            # What the bot counted before 0007: daily_rollups and funnel_daily only.
+            for day, location, staff, nps in [
+                ("2026-09-30", "Centre", "Ann", 10),
+                ("2026-10-01", "Centre", "Bob", 2),
+                ("2026-10-15", "Mall", "Ann", 9),
+                ("2026-10-15", "Mall", "Bob", 8),
+                ("2026-11-02", "Mall", "Ann", 0),
+            ]:
+                bucket = rollups.nps_bucket(nps)
+                await conn.execute(
+                    "INSERT INTO daily_rollups (day, location, staff, touchpoint, sent,"
+                    f" answered, {bucket}) VALUES (:day, :location, :staff, 'hall', 1, 1, 1)"
+                    f" ON CONFLICT (day, location, staff, touchpoint) DO UPDATE SET"
+                    f" sent = daily_rollups.sent + 1, answered = daily_rollups.answered + 1,"
+                    f" {bucket} = daily_rollups.{bucket} + 1",
+                    {"day": day, "location": location, "staff": staff},
+                )
+                await conn.execute(
+                    "INSERT INTO funnel_daily (day, location, event, count)"
+                    " VALUES (:day, :location, 'answered', 1)"
+                    " ON CONFLICT (day, location, event) DO UPDATE"
+                    " SET count = funnel_daily.count + 1",
+                    {"day": day, "location": location},
+                )
+        assert 7 in await migrate(database)
+        async with database.read() as conn:
+            for start, end in [
+                (date(2026, 9, 1), date(2026, 11, 30)),
+                (date(2026, 10, 1), date(2026, 10, 31)),
+                (date(2026, 10, 2), date(2026, 10, 30)),
+                (date(2026, 9, 30), date(2026, 10, 1)),
+            ]:
+                for segment in ("location", "staff", "none"):
+                    expected = await daily_rollup_totals(conn, start, end, segment)
+                    assert await rollup_totals(conn, start, end, segment) == expected
+            funnel = await funnel_totals(conn, date(2026, 10, 1), date(2026, 10, 31))
+            assert [(item.location, item.get("answered")) for item in funnel] == [
+                ("Centre", 1),
+                ("Mall", 2),
+            ]
+            maintained = await snapshot_all(conn)
+        async with database.transaction() as conn:
+            await rebuild_rollups(conn)
+            rebuilt = await snapshot_all(conn)
+        # The surveys table is empty here, so only the funnel survives a rebuild;
+        # compare the tiers the migration derived with those the rebuild derives.
+        assert rebuilt["funnel_monthly"] == maintained["funnel_monthly"]
+    finally:
+        await database.close()
 
 
 async def test_weekly_totals_cover_every_week_of_the_period(db: SqliteDatabase) -> None:
@@ -283,19 +522,16 @@ async def _rebuilt_equals_maintained(path: Path, batch: list[Answer]) -> None:
             for answer in batch:
                 await record(conn, customer, answer)
         async with database.transaction() as conn:
-            maintained = await snapshot(conn)
-            maintained_monthly = await snapshot(conn, "monthly_rollups")
+            maintained = await snapshot_all(conn)
             written = await rebuild_rollups(conn)
-            rebuilt = await snapshot(conn)
-            monthly = await snapshot(conn, "monthly_rollups")
+            rebuilt = await snapshot_all(conn)
             total = await rollup_totals(conn, "2026-10-01", "2026-11-30", "none")
-        assert rebuilt == maintained
-        # Once storage.rollups also bumps monthly_rollups, check those counters too.
-        if maintained_monthly:
-            assert monthly == maintained_monthly
-        assert written == len(maintained)
+        for table in TIERS:
+            assert rebuilt[table] == maintained[table], table
+        assert written == len(maintained["daily_rollups"])
+        monthly = rebuilt["monthly_segment_rollups"]
         assert {row["month"] for row in monthly} <= {"2026-10", "2026-11"}
-        assert sum(int(row["answered"]) for row in monthly) == sum(
+        assert sum(int(row["answered"]) for row in monthly if row["kind"] == "staff") == sum(
             answer.nps is not None for answer in batch
         )
         assert (total[0].sent if total else 0) == sum(answer.sent for answer in batch)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,6 +115,9 @@ def render_report_chart(
     )
 
 
+_WARNINGS_LOCK = threading.Lock()
+
+
 def render_chart(
     weeks: Sequence[WeekPoint],
     bars: Sequence[Bar],
@@ -140,7 +144,9 @@ def render_chart(
     else:
         _draw_weeks(figure.subplots(), weeks, labels)
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    # catch_warnings swaps the process-wide filter list: two renders at once would
+    # restore each other's list mid-draw and let the glyph warning through.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # Names with emoji have no glyph in the bundled fonts: a box is drawn instead.
         warnings.filterwarnings(
             "ignore", message=r"Glyph \d+ .*missing from", category=UserWarning
