@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
+import secrets
+import socket
 from datetime import time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -45,6 +51,18 @@ def parse_clock(value: str) -> time:
 
 
 Duration = Annotated[timedelta, NoDecode]
+
+
+def default_instance_id() -> str:
+    """hostname-pid-random: unique per process even for containers sharing a hostname."""
+    host = re.sub(r"[^\w.-]", "-", socket.gethostname())[:64] or "host"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def derive_webhook_secret(bot_token: str) -> str:
+    """A webhook secret every instance computes alike from BOT_TOKEN (hex fits Telegram's
+    A-Z a-z 0-9 _ - alphabet) and that does not reveal the token."""
+    return hmac.new(bot_token.encode(), b"otklik webhook secret", hashlib.sha256).hexdigest()
 
 
 class QuietHours:
@@ -123,6 +141,10 @@ class Settings(BaseSettings):
     case_take_sla_minutes: int = Field(default=30, ge=1)
     case_resolve_sla_hours: int = Field(default=48, ge=1)
     case_followup_days: int = Field(default=14, ge=0)
+    # Alert bursts: fold waiting alerts into one message (see FoldPolicy).
+    alert_fold_threshold: int = Field(default=3, ge=1)
+    alert_fold_interval_seconds: int = Field(default=60, ge=0, le=3600)
+    alert_fold_max_cases: int = Field(default=30, ge=2, le=40)
 
     # Reports
     min_sample: int = Field(default=80, ge=1)
@@ -137,7 +159,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     redis_url: str | None = None
-    instance_id: str | None = None
+    instance_id: str = Field(default_factory=default_instance_id)
+    instance_count: int = Field(default=1, ge=1, le=100)
 
     log_level: str = "INFO"
 
@@ -209,6 +232,42 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = urlsplit(value).path
+        # The webhook shares the API's aiohttp app, whose /api/ routes want a bearer token.
+        if not path or path == "/" or path.startswith("/api/") or path == "/healthz":
+            raise ValueError(
+                "expected a URL with its own path, e.g. https://bot.example.com/telegram/webhook"
+                " (not /, /healthz or under /api/)"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Never echo the value: only its shape is checked.
+        if value is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", value.get_secret_value()):
+            raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
+        return value
+
+    @field_validator("instance_id")
+    @classmethod
+    def _instance_id(cls, value: str) -> str:
+        if not re.match(r"^[\w.:@-]{1,128}$", value):
+            raise ValueError("expected 1-128 characters of letters, digits, _ . : @ -")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -240,6 +299,18 @@ class Settings(BaseSettings):
         if self.telegram_api_url is None:
             self.telegram_api_url = TELEGRAM_API_URL
         return self
+
+    @property
+    def webhook_secret_token(self) -> str:
+        """WEBHOOK_SECRET, or the secret derived from BOT_TOKEN when it is unset."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        return derive_webhook_secret(self.bot_token.get_secret_value())
+
+    @property
+    def webhook_path(self) -> str | None:
+        """Where the API app serves Telegram's POSTs (the path of WEBHOOK_URL)."""
+        return urlsplit(self.webhook_url).path if self.webhook_url else None
 
     @property
     def zone(self) -> ZoneInfo:

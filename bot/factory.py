@@ -1,5 +1,6 @@
 """Factories that the entry point and the tests share: the bot, the dispatcher, and
-`Otklik`, the running process (database, delivery, scheduler, polling, HTTP API)."""
+`Otklik`, the running process (database, delivery, scheduler, polling or webhook,
+HTTP API)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -16,7 +18,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiohttp import web
 
 from bot.admin_renderers import AdminContext, admin_renderers, auto_send, close_finished_runs
@@ -29,6 +38,7 @@ from bot.handlers import reports as report_handlers
 from bot.handlers import start, survey
 from bot.i18n import Translator, load_translator
 from bot.middlewares.locale import LocaleMiddleware
+from bot.middlewares.once import UpdateOnceMiddleware
 from bot.renderers import RenderContext, core_renderers
 from bot.report_renderers import (
     ReportsContext,
@@ -39,7 +49,7 @@ from bot.report_renderers import (
 from bot.scheduler import create_scheduler
 from bot.sender import AiogramSender
 from bot.services.cases import CaseService
-from bot.services.clock import Clock, SystemClock
+from bot.services.clock import Clock, SystemClock, to_ms
 from bot.services.customers import CustomerService
 from bot.services.delivery import DeliveryWorker, Monotonic, RateLimiter
 from bot.services.outbound import Renderer
@@ -47,10 +57,19 @@ from bot.services.policy import SurveyPolicy
 from bot.services.surveys import SurveyService
 from bot.services.visits import VisitService
 from bot.views import Wording
-from storage import outbox
+from bot.webhook import WebhookHandler
+from storage import leases, outbox, updates
 from storage.database import Database, create_database, migrate
 
 logger = logging.getLogger(__name__)
+
+MAINTENANCE_LEASE = "maintenance"
+# A lease outlives a few missed ticks, so a busy holder keeps it, a dead one loses it soon.
+LEASE_TICKS = 3
+# Telegram gives up redelivering an update long before this.
+UPDATE_CLAIMS_KEPT = timedelta(hours=48)
+# Telegram's global group limit, which the instances share.
+GROUP_MESSAGES_PER_MINUTE = 20
 
 
 class StartupError(Exception):
@@ -80,11 +99,40 @@ def get_routers() -> list[Router]:
     ]
 
 
+def create_fsm_storage(redis_url: str | None) -> BaseStorage:
+    """Conversation state in Redis when several instances share it, else in memory."""
+    if redis_url is None:
+        return MemoryStorage()
+    # The bot id in the key lets one Redis serve several bots (staging beside production).
+    return RedisStorage.from_url(
+        redis_url, key_builder=DefaultKeyBuilder(prefix="otklik", with_bot_id=True)
+    )
+
+
+def create_rate_limiter(settings: Settings, monotonic: Monotonic = time.monotonic) -> RateLimiter:
+    """This instance's share of Telegram's limits: INSTANCE_COUNT instances split them."""
+    count = settings.instance_count
+    return RateLimiter(
+        settings.send_rate_per_second / count,
+        group_per_minute=max(1, GROUP_MESSAGES_PER_MINUTE // count),
+        monotonic=monotonic,
+    )
+
+
 def create_dispatcher(
-    deps: Mapping[str, Any], translator: Translator, manager_language: str
+    deps: Mapping[str, Any],
+    translator: Translator,
+    manager_language: str,
+    *,
+    storage: BaseStorage | None = None,
+    once: UpdateOnceMiddleware | None = None,
 ) -> Dispatcher:
-    """A Dispatcher whose handlers receive `deps` (services, settings, clock) by name."""
-    dispatcher = Dispatcher()
+    """A Dispatcher whose handlers receive `deps` (services, settings, clock) by name.
+
+    `once` (outer) skips updates already handled; `storage` holds the FSM state."""
+    dispatcher = Dispatcher(storage=storage)
+    if once is not None:
+        dispatcher.update.outer_middleware(once)
     dispatcher.update.middleware(LocaleMiddleware(translator, manager_language))
     dispatcher.workflow_data.update(deps)
     dispatcher.include_routers(*get_routers())
@@ -112,7 +160,8 @@ class Otklik:
         self.translator = load_translator()
         self.policy = SurveyPolicy.from_settings(settings)
         self.wording = Wording(settings.company_name, settings.nps_question, settings.ces_question)
-        self.limiter = RateLimiter(settings.send_rate_per_second, monotonic=monotonic)
+        self.instance_id = settings.instance_id
+        self.limiter = create_rate_limiter(settings, monotonic)
         self.accounts = CustomerService(self.db, self.clock)
         self.worker = DeliveryWorker(
             self.db,
@@ -120,6 +169,7 @@ class Otklik:
             AiogramSender(self.bot, paid_broadcast=settings.paid_broadcast),
             self._renderers(),
             self.limiter,
+            owner=self.instance_id,
             idle_poll=delivery_poll_seconds,
         )
         self.visits = VisitService(self.db, self.clock, self.policy, self.worker.kick)
@@ -143,11 +193,18 @@ class Otklik:
             self.worker.kick,
         )
         self.dispatcher = create_dispatcher(
-            self.dependencies(), self.translator, settings.default_language
+            self.dependencies(),
+            self.translator,
+            settings.default_language,
+            storage=create_fsm_storage(settings.redis_url),
+            once=UpdateOnceMiddleware(self.db, self.clock),
         )
         self.bot_username: str | None = None
-        self._polling = polling
+        self._webhook = settings.webhook_url is not None
+        self._polling = polling and not self._webhook
         self._maintenance_seconds = maintenance_seconds
+        self._lease_length = timedelta(seconds=maintenance_seconds * LEASE_TICKS)
+        self._lease_tried = False
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self._scheduler = create_scheduler(
@@ -207,7 +264,10 @@ class Otklik:
         self.bot_username = me.username
         await self._start_api()
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
-        if self._polling:
+        if self._webhook:
+            await self._emit("startup")
+            await self._set_webhook()
+        elif self._polling:
             self._tasks.append(asyncio.create_task(self._poll(), name="polling"))
         self._scheduler.start()
         # Overdue work from before a restart goes out now, not at the next tick.
@@ -223,12 +283,52 @@ class Otklik:
             allowed_updates=self.dispatcher.resolve_used_update_types(),
         )
 
+    async def _emit(self, event: str) -> None:
+        """Startup/shutdown hooks, which polling emits itself but a webhook does not."""
+        data = {"dispatcher": self.dispatcher, "bots": [self.bot], **self.dispatcher.workflow_data}
+        if event == "startup":
+            await self.dispatcher.emit_startup(bot=self.bot, **data)
+        else:
+            await self.dispatcher.emit_shutdown(bot=self.bot, **data)
+
+    async def _set_webhook(self) -> None:
+        """Point Telegram at WEBHOOK_URL. Every instance does it alike (same URL, same
+        secret), so the last one to start changes nothing."""
+        assert self.settings.webhook_url is not None
+        for attempt in range(3):
+            try:
+                await self.bot.set_webhook(
+                    self.settings.webhook_url,
+                    secret_token=self.settings.webhook_secret_token,
+                    allowed_updates=self.dispatcher.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                )
+                return
+            except TelegramRetryAfter as error:
+                # Instances starting together can hit setWebhook's flood limit.
+                if attempt == 2:
+                    await self.stop()
+                    raise StartupError("setWebhook: Telegram kept answering 429") from None
+                await asyncio.sleep(error.retry_after)
+            except TelegramAPIError as error:
+                await self.stop()
+                raise StartupError(
+                    f"WEBHOOK_URL was refused by the Bot API: {error.message}"
+                ) from None
+
     async def _start_api(self) -> None:
         app = create_api_app(
             self,
             self.settings.api_token.get_secret_value(),
             self.settings.api_max_body_bytes,
         )
+        if self.settings.webhook_path is not None:
+            app.router.add_post(
+                self.settings.webhook_path,
+                WebhookHandler(
+                    self.dispatcher, self.bot, self.settings.webhook_secret_token
+                ).handle,
+            )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.api_host, self.settings.api_port)
@@ -242,26 +342,70 @@ class Otklik:
             ) from None
         self.api_port = int(self._runner.addresses[0][1])
 
-    async def maintenance(self) -> None:
-        """Expire, remind: the time-driven rules that are not single deliveries."""
-        await self.surveys.expire_due()
-        await self.surveys.remind_due()
+    async def maintenance(self) -> bool:
+        """Expire, remind: the time-driven rules that are not single deliveries.
+
+        Only the instance holding the maintenance lease runs them; it renews the lease
+        before each step and stops if it lost it. Returns whether it ran."""
+        for step in self._maintenance_steps():
+            if not await self.hold_maintenance_lease():
+                return False
+            await step()
+        return True
+
+    def _maintenance_steps(self) -> list[Callable[[], Awaitable[object]]]:
         admin_ctx = AdminContext(self.db, self.clock, self.translator, self.settings)
-        await close_finished_runs(admin_ctx)
-        if await auto_send(admin_ctx):
-            self.worker.kick()
-        await self.case_outbox.maintenance()
-        await reports_maintenance(
-            ReportsSchedule(
-                self.db,
-                self.clock,
-                self.settings.zone,
-                self.settings.manager_chat_id,
-                self.settings.digest_at,
-                self.settings.min_sample,
-                self.settings.nps_drop_alert,
-            )
+
+        async def anniversaries() -> None:
+            await close_finished_runs(admin_ctx)
+            if await auto_send(admin_ctx):
+                self.worker.kick()
+
+        schedule = ReportsSchedule(
+            self.db,
+            self.clock,
+            self.settings.zone,
+            self.settings.manager_chat_id,
+            self.settings.digest_at,
+            self.settings.min_sample,
+            self.settings.nps_drop_alert,
         )
+        return [
+            self.surveys.expire_due,
+            self.surveys.remind_due,
+            anniversaries,
+            self.case_outbox.maintenance,
+            lambda: reports_maintenance(schedule),
+            self._prune_update_claims,
+        ]
+
+    async def hold_maintenance_lease(self) -> bool:
+        """Take or renew the maintenance lease; False while another instance holds it."""
+        now = self.clock.now()
+        self._lease_tried = True
+        async with self.db.transaction() as conn:
+            return await leases.acquire(
+                conn,
+                MAINTENANCE_LEASE,
+                self.instance_id,
+                now=to_ms(now),
+                until=to_ms(now + self._lease_length),
+            )
+
+    async def _prune_update_claims(self) -> None:
+        async with self.db.transaction() as conn:
+            await updates.prune(conn, before=to_ms(self.clock.now() - UPDATE_CLAIMS_KEPT))
+
+    async def _release_maintenance_lease(self) -> None:
+        """A graceful stop hands maintenance over at once instead of after the lease."""
+        if not self._lease_tried:
+            return
+        self._lease_tried = False
+        try:
+            async with self.db.transaction() as conn:
+                await leases.release(conn, MAINTENANCE_LEASE, self.instance_id)
+        except Exception:
+            logger.exception("could not release the maintenance lease; it expires by itself")
 
     async def health(self) -> dict[str, Any]:
         async with self.db.read() as conn:
@@ -279,12 +423,18 @@ class Otklik:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self._webhook and self.bot_username is not None:
+            # The webhook itself stays: the other instances keep serving it.
+            with contextlib.suppress(Exception):
+                await self._emit("shutdown")
+        await self._release_maintenance_lease()
         await self._close_resources()
 
     async def _close_resources(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.db.close()
 

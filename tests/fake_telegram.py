@@ -932,6 +932,7 @@ class FakeTelegram:
         bot_first_name: str = "Otklik",
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -975,7 +976,9 @@ class FakeTelegram:
         self._failures: dict[str, list[_Failure]] = {}
 
         self._pending: OrderedDict[int, JSONDict] = OrderedDict()
-        self._next_update_id = 1
+        # Telegram's update ids go on across restarts of the bot; a test that restarts
+        # the bot against a new fake passes a higher first id.
+        self._next_update_id = first_update_id
         self._allowed_updates: list[str] | None = None
         self._poll_waiter: asyncio.Future[str] | None = None
 
@@ -1320,6 +1323,45 @@ class FakeTelegram:
         else:
             self._wake_poller("update")
         return update
+
+    def redeliver(self, update_id: int) -> JSONDict:
+        """Push an already acknowledged update to the webhook again, as Telegram does
+        when the bot's answer came too late or was lost on the way."""
+        if self._webhook is None:
+            raise RuntimeError("redelivery happens only to a webhook; none is set")
+        update = next((u for u in self.updates if u["update_id"] == update_id), None)
+        if update is None:
+            raise KeyError(f"no update {update_id} was ever queued")
+        self._pending[update_id] = update
+        self._webhook_queue.append(update_id)
+        self._webhook_wakeup.set()
+        return update
+
+    @property
+    def webhook_url(self) -> str | None:
+        """The URL the bot registered with setWebhook (None in polling mode)."""
+        return self._webhook.url if self._webhook is not None else None
+
+    async def wait_for_webhook_delivery(
+        self,
+        update_id: int,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the same signature as the other waits
+    ) -> WebhookDelivery:
+        """Wait until the webhook has answered `update_id` `count` times (any status)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            done = [d for d in self.webhook_deliveries if d.update_id == update_id]
+            if len(done) >= count:
+                return done[count - 1]
+            if loop.time() >= deadline:
+                raise AssertionError(
+                    f"update {update_id} was answered {len(done)} times, not {count}, "
+                    f"within {timeout}s"
+                )
+            await asyncio.sleep(0.01)
 
     @property
     def pending_updates(self) -> list[JSONDict]:

@@ -1,13 +1,15 @@
 """Running the real bot against the fake Bot API server: the e2e tests' harness.
 
 `BotHarness` starts FakeTelegram on 127.0.0.1 and the whole `Otklik` process (real
-aiogram polling, delivery worker, scheduler, HTTP API, SQLite file) pointed at it,
-with a FakeClock so that time-driven rules are tested without waiting.
+aiogram polling or webhook, delivery worker, scheduler, HTTP API, SQLite file) pointed
+at it, with a FakeClock so that time-driven rules are tested without waiting.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -83,21 +85,42 @@ class BotHarness:
         await self.fake.press(user_id, message.message_id, button["callback_data"])
 
 
+WEBHOOK_PATH = "/telegram/webhook"
+
+# Each fake starts its update ids where the last one stopped, as Telegram's go on when
+# a bot restarts: the database remembers which ids were handled.
+_FIRST_UPDATE_IDS = itertools.count(1, 100_000)
+
+
+def free_port() -> int:
+    """A TCP port free right now on 127.0.0.1 (the webhook URL must name it before bind)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @asynccontextmanager
 async def running_bot(
     tmp_path: Path,
     clock: FakeClock | None = None,
     *,
     users: tuple[int, ...] = (),
+    webhook: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[BotHarness]:
-    """`users` exist in Telegram before the bot starts (a restart delivers at once)."""
-    fake = FakeTelegram()
+    """`users` exist in Telegram before the bot starts (a restart delivers at once).
+
+    With `webhook` the bot registers WEBHOOK_URL on its own API port and the fake
+    pushes every update there instead of answering getUpdates."""
+    fake = FakeTelegram(first_update_id=next(_FIRST_UPDATE_IDS))
     await fake.start()
     fake.group(MANAGER_CHAT_ID)
     for user_id in users:
         fake.user(user_id, "Ann", "en")
     clock = clock or FakeClock()
+    if webhook and "webhook_url" not in overrides:
+        port = free_port()
+        overrides.update(api_port=port, webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
     settings = make_settings(tmp_path, telegram_api_url=fake.url, **overrides)
     app = Otklik(
         settings,
