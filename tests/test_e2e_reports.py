@@ -1,5 +1,5 @@
-"""Reports end to end: /stats, /chart, /export, the HTTP API and the weekly digest
-through the real bot and the fake Bot API server."""
+"""Reports end to end: /stats, /chart, /export, the HTTP API, the weekly digest and
+the NPS drop alert through the real bot and the fake Bot API server."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.report_renderers import due_digest
+from bot.report_renderers import DROP_KIND, due_digest
+from bot.services.clock import FakeClock
 from tests.conftest import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
+from tests.fake_telegram import SentMessage
 from tests.harness import BotHarness, running_bot
 
 MANAGER = 700
@@ -169,3 +171,82 @@ async def test_cli_export_and_rebuild_rollups(tmp_path: Path) -> None:
     assert len(output.read_bytes().decode("utf-8-sig").splitlines()) == 1 + len(ANSWERS)
     assert await export_responses(settings, "nonsense", output) == 2
     assert await rebuild(settings) == 0
+
+
+# --- the NPS drop alert ----------------------------------------------------------------
+
+# A Monday, midday in Kyiv: the drop alert compares 16..22 November with the 28 days before.
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+DROP_TEXT = "fell by"
+
+
+async def answer_days_ago(
+    h: BotHarness, user_id: int, days: int, location: str, score: int
+) -> None:
+    """A customer visits `days` days before MONDAY and presses an NPS score."""
+    h.clock.set(MONDAY - timedelta(days=days))
+    await h.start_customer(user_id)
+    await h.post_visit(user_id, f"pos-{user_id}", location=location)
+    question = await h.survey_for(user_id)
+    await h.press(user_id, question, str(score))
+    # The CES question replaces the buttons once the NPS answer is stored.
+    await h.fake.wait_for(
+        lambda m: (
+            m.message_id == question.message_id
+            and m.chat_id == user_id
+            and len(m.callback_data) == 7
+        )
+    )
+
+
+def drop_alerts(h: BotHarness) -> list[SentMessage]:
+    return [m for m in h.fake.messages_to(MANAGER_CHAT_ID) if DROP_TEXT in m.text]
+
+
+async def maintenance_at(h: BotHarness, moment: datetime) -> None:
+    h.clock.set(moment)
+    await h.app.maintenance()
+    await h.app.worker.drain()
+
+
+async def test_nps_drop_alert_is_told_once_and_only_with_enough_answers(tmp_path: Path) -> None:
+    clock = FakeClock(MONDAY - timedelta(days=40))
+    overrides = {"min_sample": 3, "nps_drop_alert": 15, "timezone": "Europe/Kyiv"}
+    async with running_bot(tmp_path, clock, **overrides) as h:
+        # Dock: three promoters in the 28-day baseline, then 1 promoter and 2 detractors
+        # in the last 7 days: 100 -> -33. Main St falls as far, with one answer a side.
+        for user_id, days, location, score in [
+            (601, 30, "Dock", 10),
+            (602, 20, "Dock", 9),
+            (603, 9, "Dock", 10),
+            (604, 6, "Dock", 9),
+            (605, 4, "Dock", 2),
+            (606, 1, "Dock", 0),
+            (607, 25, "Main St", 10),
+            (608, 2, "Main St", 0),
+            # Today's answers are still coming in: not part of the recent window.
+            (609, 0, "Dock", 10),
+        ]:
+            await answer_days_ago(h, user_id, days, location, score)
+        await h.app.worker.drain()
+        # The recent window had only two Dock answers so far: nothing to say yet.
+        await maintenance_at(h, MONDAY - timedelta(days=3))
+        assert drop_alerts(h) == []
+
+        await maintenance_at(h, MONDAY)
+        alert = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains=DROP_TEXT)
+        assert "NPS at Dock fell by 133 points" in alert.text
+        assert "-33 ±" in alert.text and "(n=3)" in alert.text and "100 ±" in alert.text
+
+        # Again later the same day and the next day (same week): still told once. Count
+        # the queued alerts too: a second one might still be waiting for its send slot.
+        await maintenance_at(h, MONDAY + timedelta(hours=2))
+        await maintenance_at(h, MONDAY + timedelta(days=1))
+        async with h.app.db.read() as conn:
+            queued = await conn.fetch_all(
+                "SELECT dedupe_key FROM outbox WHERE kind = :kind", {"kind": DROP_KIND}
+            )
+    assert [row["dedupe_key"] for row in queued] == ["nps-drop:2026-W48:Dock"]
+    alerts = drop_alerts(h)
+    assert len(alerts) == 1
+    assert not any("Main St" in m.text for m in alerts)

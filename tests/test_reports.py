@@ -4,7 +4,7 @@ alert and the translated message."""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -348,7 +348,15 @@ def test_drop_of_more_than_threshold_with_enough_answers_alerts() -> None:
     assert drop is not None and drop.drop == 30 and drop.location == "Mall"
     text = format_nps_drop(drop, load_translator(), "en")
     assert "Mall fell by 30 points" in text and "n=100" in text
-    assert nps_drop_dedupe_key(drop) == "nps-drop:2026-W47:Mall"
+    # Found on Monday 2026-11-23: that week's key, the same all week long.
+    assert nps_drop_dedupe_key(drop) == "nps-drop:2026-W48:Mall"
+    for later in range(1, 7):
+        recent, baseline = drop_alert_periods(TODAY + timedelta(days=later))
+        moved = NpsDrop("Mall", drop.recent, drop.baseline, recent, baseline)
+        assert nps_drop_dedupe_key(moved) == nps_drop_dedupe_key(drop)
+    recent, baseline = drop_alert_periods(TODAY + timedelta(days=7))
+    next_week = NpsDrop("Mall", drop.recent, drop.baseline, recent, baseline)
+    assert nps_drop_dedupe_key(next_week) == "nps-drop:2026-W49:Mall"
 
 
 def test_no_drop_alert_at_threshold_or_with_too_few_answers() -> None:

@@ -538,8 +538,11 @@ def find_nps_drops(
 
 
 def nps_drop_dedupe_key(drop: NpsDrop) -> str:
-    """An outbox dedupe key: a location is told at most once per ISO week."""
-    return f"nps-drop:{iso_week_key(drop.recent_period.end)}:{drop.location}"
+    """An outbox dedupe key: a location is told at most once per ISO week, the week
+    of the day the drop was found (the day after the recent window), so that
+    Monday's alert is not repeated on Tuesday when the window moves into a new week."""
+    found = drop.recent_period.end + timedelta(days=1)
+    return f"nps-drop:{iso_week_key(found)}:{drop.location}"
 
 
 # --- text --------------------------------------------------------------------------
