@@ -74,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(
         settings.log_level,
-        [settings.bot_token.get_secret_value(), settings.api_token.get_secret_value()],
+        [
+            settings.bot_token.get_secret_value(),
+            settings.api_token.get_secret_value(),
+            settings.webhook_secret_token,
+        ],
     )
     try:
         return asyncio.run(_dispatch(args, settings))

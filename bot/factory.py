@@ -273,7 +273,12 @@ class Otklik:
         # Overdue work from before a restart goes out now, not at the next tick.
         await self.maintenance()
         self.worker.kick()
-        logger.info("otklik is running as @%s", self.bot_username)
+        logger.info(
+            "otklik is running as @%s: instance %s, %s",
+            self.bot_username,
+            self.instance_id,
+            f"webhook at {self.settings.webhook_path}" if self._webhook else "long polling",
+        )
 
     async def _poll(self) -> None:
         await self.dispatcher.start_polling(

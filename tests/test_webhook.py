@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.config import derive_webhook_secret
 from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER
@@ -94,7 +97,10 @@ async def test_explicit_webhook_secret_is_used_instead_of_the_derived_one(
         assert len(h.fake.messages_to(BORIS)) == 2
 
 
-async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     async with running_bot(tmp_path, webhook=True) as h:
         update = start_update(10**9, BORIS)
         h.fake.user(BORIS, "Eve")
@@ -103,6 +109,9 @@ async def test_wrong_or_missing_secret_is_refused_and_changes_nothing(tmp_path: 
             assert (status, body["ok"]) == (401, False)
         assert h.fake.sent == []
         assert not await processed(h, 10**9)
+        assert "refused a POST without the right secret token" in caplog.text
+        assert "wrong-secret" not in caplog.text
+        assert h.settings.webhook_secret_token not in caplog.text
 
         # The very same update with the right secret is handled: the refusal was the secret.
         status, _ = await post_update(h, update, h.settings.webhook_secret_token)
