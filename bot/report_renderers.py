@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -40,7 +41,8 @@ async def load_report(
 ) -> rules.Report:
     """The report of `period` by `segment`, compared with the period before it.
 
-    Reads daily_rollups only: monthly_rollups is not maintained with each answer.
+    Both come from storage.reports.rollup_totals (the per-kind tiers), so the cost
+    follows months x segment values, not the number of answers.
     """
     previous = period.previous()
     async with db.read() as conn:
@@ -277,60 +279,60 @@ class _NoFollowUp:
         """Recorded on the outbox row; the managers' chat is not a customer."""
 
 
-class DigestRenderer(_NoFollowUp):
+async def _digest_text(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
     """The weekly digest: the week's numbers by location, rendered when due."""
-
-    def __init__(self, ctx: ReportsContext) -> None:
-        self._ctx = ctx
-
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        ctx = self._ctx
-        period = _period([item.data["start"], item.data["end"]])
-        report = await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample)
-        text = rules.format_report(report, ctx.translator, ctx.manager_language, digest=True)
-        return Outgoing(chat_id=item.chat_id, text=html_text(text))
+    report = await _digest_report(ctx, item)
+    text = rules.format_report(report, ctx.translator, ctx.manager_language, digest=True)
+    return Outgoing(chat_id=item.chat_id, text=html_text(text))
 
 
-class DigestChartRenderer(_NoFollowUp):
-    """The weekly digest's chart, as a photo."""
-
-    def __init__(self, ctx: ReportsContext) -> None:
-        self._ctx = ctx
-
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        ctx = self._ctx
-        period = _period([item.data["start"], item.data["end"]])
-        report = await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample)
-        if report.is_empty:
-            return None
-        png = await chart_png(ctx.db, report, ctx.translator, ctx.manager_language)
-        return Outgoing(chat_id=item.chat_id, photo=png, filename="digest.png")
+async def _digest_chart(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
+    """The weekly digest's chart, as a photo; nothing when the week had no answers."""
+    report = await _digest_report(ctx, item)
+    if report.is_empty:
+        return None
+    png = await chart_png(ctx.db, report, ctx.translator, ctx.manager_language)
+    return Outgoing(chat_id=item.chat_id, photo=png, filename="digest.png")
 
 
-class NpsDropRenderer(_NoFollowUp):
+async def _digest_report(ctx: ReportsContext, item: OutboxItem) -> rules.Report:
+    period = _period([item.data["start"], item.data["end"]])
+    return await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample)
+
+
+async def _drop_alert(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
     """The alert that a location's NPS fell, with both scores and their margins."""
+    data = item.data
+    minimum = int(data["min_sample"])
+    drop = rules.NpsDrop(
+        data["location"],
+        _nps_of(data["recent"], minimum),
+        _nps_of(data["baseline"], minimum),
+        _period(data["recent_period"]),
+        _period(data["baseline_period"]),
+    )
+    text = rules.format_nps_drop(drop, ctx.translator, ctx.manager_language)
+    return Outgoing(chat_id=item.chat_id, text=html_text(text))
 
-    def __init__(self, ctx: ReportsContext) -> None:
+
+Build = Callable[[ReportsContext, OutboxItem], Awaitable[Outgoing | None]]
+
+
+class ReportRenderer(_NoFollowUp):
+    """One renderer for every report message: it renders with its `build` function
+    when the row is due, so the numbers are those of the moment of sending."""
+
+    def __init__(self, ctx: ReportsContext, build: Build) -> None:
         self._ctx = ctx
+        self._build = build
 
     async def render(self, item: OutboxItem) -> Outgoing | None:
-        ctx = self._ctx
-        data = item.data
-        minimum = int(data["min_sample"])
-        drop = rules.NpsDrop(
-            data["location"],
-            _nps_of(data["recent"], minimum),
-            _nps_of(data["baseline"], minimum),
-            _period(data["recent_period"]),
-            _period(data["baseline_period"]),
-        )
-        text = rules.format_nps_drop(drop, ctx.translator, ctx.manager_language)
-        return Outgoing(chat_id=item.chat_id, text=html_text(text))
+        return await self._build(self._ctx, item)
 
 
 def report_renderers(ctx: ReportsContext) -> dict[str, Renderer]:
     return {
-        DIGEST_KIND: DigestRenderer(ctx),
-        DIGEST_CHART_KIND: DigestChartRenderer(ctx),
-        DROP_KIND: NpsDropRenderer(ctx),
+        DIGEST_KIND: ReportRenderer(ctx, _digest_text),
+        DIGEST_CHART_KIND: ReportRenderer(ctx, _digest_chart),
+        DROP_KIND: ReportRenderer(ctx, _drop_alert),
     }

@@ -40,11 +40,17 @@ def get_router() -> Router:
 
 
 async def _query(
-    message: Message, command: CommandObject, texts: Texts, settings: Settings, clock: Clock
+    message: Message,
+    command: CommandObject,
+    texts: Texts,
+    settings: Settings,
+    clock: Clock,
+    default_segment: SegmentBy = SegmentBy.NONE,
 ) -> StatsQuery | None:
+    """The command's period and segment, or None after answering with the error."""
     today = clock.now().astimezone(settings.zone).date()
     try:
-        return parse_stats_args(command.args or "", today)
+        return parse_stats_args(command.args or "", today, default_segment=default_segment)
     except ReportError as error:
         await message.answer(html_text(format_error(error, texts.translator, texts.language)))
         return None
@@ -77,11 +83,8 @@ async def chart_command(
     db: Database,
 ) -> None:
     """A PNG: NPS by week with its margin, and a bar per segment (location by default)."""
-    today = clock.now().astimezone(settings.zone).date()
-    try:
-        query = parse_stats_args(command.args or "", today, default_segment=SegmentBy.LOCATION)
-    except ReportError as error:
-        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+    query = await _query(message, command, texts, settings, clock, SegmentBy.LOCATION)
+    if query is None:
         return
     report = await load_report(db, query.period, query.segment, settings.min_sample)
     png = await chart_png(db, report, texts.translator, texts.language)
