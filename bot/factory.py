@@ -59,7 +59,7 @@ from bot.services.visits import VisitService
 from bot.views import Wording
 from bot.webhook import WebhookHandler
 from storage import leases, outbox, updates
-from storage.database import Database, create_database, migrate
+from storage.database import Database, DatabaseUnavailable, create_database, migrate
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +251,11 @@ class Otklik:
         }
 
     async def start(self) -> None:
-        await self.db.connect()
+        try:
+            await self.db.connect()
+        except DatabaseUnavailable as error:
+            await self._close_resources()
+            raise StartupError(f"DATABASE_URL: {error}") from None
         if self.settings.migrate_on_start:
             await migrate(self.db)
         try:
@@ -268,6 +272,12 @@ class Otklik:
             await self._emit("startup")
             await self._set_webhook()
         elif self._polling:
+            if self.settings.instance_count > 1:
+                logger.warning(
+                    "INSTANCE_COUNT is %d but WEBHOOK_URL is unset: Telegram lets only one "
+                    "instance poll (the others get 409 Conflict); set WEBHOOK_URL",
+                    self.settings.instance_count,
+                )
             self._tasks.append(asyncio.create_task(self._poll(), name="polling"))
         self._scheduler.start()
         # Overdue work from before a restart goes out now, not at the next tick.
@@ -415,7 +425,8 @@ class Otklik:
     async def health(self) -> dict[str, Any]:
         async with self.db.read() as conn:
             counts = await outbox.count_by_status(conn)
-        return {"outbox": counts, "bot": self.bot_username}
+        # The instance tells an operator behind the proxy which one answered.
+        return {"outbox": counts, "bot": self.bot_username, "instance": self.instance_id}
 
     async def stop(self) -> None:
         if self._scheduler.running:

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from bot.config import derive_webhook_secret
+from bot.factory import Otklik, StartupError
 from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER
 from storage import surveys, updates
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, make_settings
+from tests.fake_telegram import FakeTelegram
 from tests.harness import BotHarness, running_bot
 
 ANN = 601
@@ -221,3 +223,33 @@ async def test_webhook_path_does_not_open_the_api_to_telegram_posts(tmp_path: Pa
             h.api_url + "/api/v1/visits", json={"visit_id": "x"}, headers=headers
         ) as response:
             assert response.status == 401
+
+
+async def test_a_refused_webhook_stops_the_start_with_one_clear_line(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        fake.fail_next(
+            "setWebhook",
+            error_code=400,
+            description="Bad Request: bad webhook: Failed to resolve host",
+        )
+        settings = make_settings(
+            tmp_path,
+            telegram_api_url=fake.url,
+            webhook_url="https://nowhere.invalid/telegram/webhook",
+        )
+        app = Otklik(settings, session=fake.make_bot().session)
+        with pytest.raises(StartupError) as error:
+            await app.start()
+        assert str(error.value) == (
+            "WEBHOOK_URL was refused by the Bot API: Bad Request: bad webhook: "
+            "Failed to resolve host"
+        )
+        assert settings.webhook_secret_token not in str(error.value)
+        await app.stop()  # what the CLI's caller does anyway: a second stop is harmless
+
+
+async def test_healthz_names_the_instance_that_answered(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, webhook=True, instance_id="bot-7") as h:
+        async with h.http.get(h.api_url + "/healthz") as response:
+            body = await response.json()
+        assert (response.status, body["instance"]) == (200, "bot-7")
