@@ -32,6 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser(
         "rebuild-rollups", help="recompute the report rollups from the stored answers"
     )
+    db_copy = db_commands.add_parser(
+        "copy",
+        help="copy every row of one database into another, empty one"
+        " (e.g. SQLite to PostgreSQL); the target is migrated first",
+    )
+    for flag, dest in (("--from", "source"), ("--to", "target")):
+        db_copy.add_argument(
+            flag, dest=dest, required=True, help="sqlite:///... or postgresql://..."
+        )
+    db_copy.add_argument("--batch-size", type=int, default=1000, help="rows per insert batch")
     visits = commands.add_parser("visits", help="visits")
     visits_commands = visits.add_subparsers(dest="visits_command", required=True)
     visits_import = visits_commands.add_parser(
@@ -67,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "db" and args.db_command == "copy":
+        # Both databases are named on the command line: no bot settings needed.
+        from bot.db_copy_cli import copy_command
+
+        return asyncio.run(copy_command(args.source, args.target, args.batch_size))
     try:
         settings = load_settings()
     except ConfigError as error:

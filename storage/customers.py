@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from storage.database import Connection
+from storage.database import Connection, for_update
 from storage.models import Customer
 
 _NON_DIGITS = re.compile(r"\D")
@@ -30,6 +30,15 @@ class TelegramProfile:
 
 async def get(conn: Connection, customer_id: int) -> Customer | None:
     row = await conn.fetch_one("SELECT * FROM customers WHERE id = :id", {"id": customer_id})
+    return Customer.from_row(row) if row else None
+
+
+async def lock(conn: Connection, customer_id: int) -> Customer | None:
+    """Re-read a customer, locked until the transaction ends (PostgreSQL), for a
+    decision that depends on its row, such as the survey cooldown."""
+    row = await conn.fetch_one(
+        f"SELECT * FROM customers WHERE id = :id{for_update(conn)}", {"id": customer_id}
+    )
     return Customer.from_row(row) if row else None
 
 
@@ -129,9 +138,13 @@ async def merge_into(conn: Connection, source_id: int, target_id: int, now: int)
     """Fold a Telegram-only record into a CRM record: the CRM row keeps both identities.
 
     Used when a customer who already pressed Start later opens their CRM deep link or
-    shares a phone that the CRM knows."""
+    shares a phone that the CRM knows. The CRM row is locked and checked again, so
+    that two chats claiming one CRM record at once cannot both take it."""
     source = await get(conn, source_id)
     if source is None or source_id == target_id:
+        return
+    target = await lock(conn, target_id)
+    if target is None or target.telegram_id not in (None, source.telegram_id):
         return
     for table in ("visits", "surveys"):
         await conn.execute(
@@ -195,10 +208,11 @@ async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[C
             "INSERT INTO customers (external_id, phone, name, language, customer_since,"
             " since_md, link_token, created_at, updated_at)"
             " VALUES (:ext, :phone, :name, :language, :since, :since_md, :token, :now, :now)"
-            " RETURNING *",
+            " ON CONFLICT (external_id) DO NOTHING RETURNING *",
             params,
         )
-        assert row is not None
+        if row is None:  # the same external_id was inserted concurrently: update it
+            return (await upsert_crm(conn, record, now))[0], False
         return Customer.from_row(row), True
     params["id"] = existing.id
     params["token"] = existing.link_token or secrets.token_urlsafe(12)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from storage.database import Connection
+from storage.database import Connection, for_update
 from storage.models import Customer
 
 FORGOTTEN = "forgotten"
@@ -216,8 +216,10 @@ async def forget_customer(conn: Connection, customer_id: int, now: int) -> bool:
     True when erased now; False when there is no such customer or it was erased
     before. Scores, rollups and funnel counters stay as they are.
     """
+    # Locked (PostgreSQL) so that two /forget at once erase once and report once.
     row = await conn.fetch_one(
-        "SELECT telegram_id, forgotten_at FROM customers WHERE id = :id", {"id": customer_id}
+        f"SELECT telegram_id, forgotten_at FROM customers WHERE id = :id{for_update(conn)}",
+        {"id": customer_id},
     )
     if row is None or row["forgotten_at"] is not None:
         return False

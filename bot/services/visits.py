@@ -89,6 +89,8 @@ class VisitService:
         if existing is not None:
             return await _outcome_of(conn, existing, duplicate=True)
         customer = await _find_customer(conn, request)
+        if customer is not None:  # locked: two visits at once must see one cooldown
+            customer = await customers.lock(conn, customer.id)
         reason = self._skip_reason(customer, visited_at, now)
         due_at = None
         # Only an offset the till sent says where the customer is; "now" says nothing.
