@@ -167,6 +167,8 @@ def _connect_error(url: str, error: Exception) -> str:
     where = f"PostgreSQL at {redact_url(url)}"
     if isinstance(error, TimeoutError):
         reason = f"no answer within {CONNECT_TIMEOUT_SECONDS:g} s"
+    elif isinstance(error, ConnectionRefusedError):
+        reason = "connection refused (is the server running and listening there?)"
     elif isinstance(error, OSError):
         reason = f"cannot connect ({error.strerror or error.__class__.__name__})"
     elif isinstance(error, asyncpg.PostgresError):
