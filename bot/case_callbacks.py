@@ -17,6 +17,8 @@ class CaseButton(StrEnum):
     RESOLVE_SILENT = "s"
     CLOSE = "c"
     CANCEL = "x"
+    # From a folded alert: the case's own card, with every button, as a reply.
+    OPEN = "o"
 
 
 class CaseCallback(CallbackData, prefix="cs1"):

@@ -1,6 +1,11 @@
 """The outbox side of cases: what the bot posts about a case on its own initiative
 (the alert card and its in-place edits, messages to the customer, the case thread,
-escalations, the follow-up), how it is queued, and the periodic case work."""
+escalations, the follow-up), how it is queued, and the periodic case work.
+
+Bursts: when detractors arrive faster than the managers' group may receive messages,
+the alerts that would wait are held and folded into one message per FoldPolicy
+interval that lists them, each with its own button (storage/alert_folds.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 
@@ -19,15 +25,21 @@ from bot.services.cases import (
     CaseAction,
     CaseService,
     EscalationStage,
+    FoldEntry,
+    FoldPolicy,
+    Status,
     available_actions,
     format_escalation,
+    format_fold,
     status_line,
 )
 from bot.services.clock import Clock, from_ms, to_ms
 from bot.services.outbound import Outgoing, Priority, Renderer, SendError, SendResult, Unreachable
 from bot.services.surveys import enqueue_alert
+from bot.views import alert_text
+from storage import alert_folds as folds
 from storage import cases as case_repo
-from storage import customers, outbox
+from storage import customers, outbox, surveys
 from storage.cases import Case
 from storage.database import Connection, Database
 from storage.models import OutboxItem, Survey
@@ -72,16 +84,133 @@ def followup_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
     )
 
 
-def case_footer(ctx: RenderContext, texts: Texts, case: Case) -> str:
+def case_footer(texts: Texts, zone: ZoneInfo, case: Case) -> str:
     """What the case adds under the survey's alert text: its number and status."""
-    tr, lang = ctx.translator, texts.language
+    tr, lang = texts.translator, texts.language
     lines = ["", texts("case-history-title", id=case.id)]
-    lines.append(status_line(tr, lang, case, ctx.zone, escape))
+    lines.append(status_line(tr, lang, case, zone, escape))
     if case.resolution_note and case.status == "resolved":
         lines.append(texts("case-card-resolution", note=escape(case.resolution_note)))
     if case.followup_answer:
         lines.append(texts("case-card-followup", answer=case.followup_answer))
     return "\n".join(lines)
+
+
+async def full_card(
+    db: Database, texts: Texts, zone: ZoneInfo, case_id: int
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """A case's card as a single alert shows it, with the buttons its state allows:
+    what 📋 under a folded alert opens."""
+    async with db.read() as conn:
+        case = await case_repo.get(conn, case_id)
+        found = await surveys.context(conn, case.survey_id) if case is not None else None
+    if case is None or found is None:
+        return None
+    text = alert_text(texts, found.survey, found.customer, found.visited_at, zone)
+    return text + "\n" + case_footer(texts, zone, case), card_keyboard(case, texts)
+
+
+# A folded alert's buttons, this many to a row (up to max_cases of them).
+_FOLD_BUTTONS_PER_ROW = 4
+
+
+def fold_keyboard(entries: list[FoldEntry], texts: Texts) -> InlineKeyboardMarkup | None:
+    """One button per open case: 🙋 takes a new one; 📋 opens a taken one's card."""
+    buttons = []
+    for entry in entries:
+        if entry.status == Status.NEW:
+            key, action = "case-fold-button-take", CaseButton.TAKE
+        elif entry.status == Status.TAKEN:
+            key, action = "case-fold-button-open", CaseButton.OPEN
+        else:
+            continue
+        buttons.append(
+            InlineKeyboardButton(
+                text=texts(key, id=str(entry.case_id)),
+                callback_data=CaseCallback(case_id=entry.case_id, action=action).pack(),
+            )
+        )
+    step = _FOLD_BUTTONS_PER_ROW
+    rows = [buttons[start : start + step] for start in range(0, len(buttons), step)]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+class FoldRenderer:
+    """Held alerts of one chat as one message (`alert_fold`), and that message edited
+    in place as its cases move (`alert_fold_edit`, ref_id = the fold's outbox row).
+    Both are rendered from the database when due, so they always show the latest."""
+
+    def __init__(self, ctx: RenderContext, *, edit: bool) -> None:
+        self._ctx = ctx
+        self._edit = edit
+
+    def _message(self, entries: list[FoldEntry]) -> tuple[str, InlineKeyboardMarkup | None]:
+        texts = Texts(self._ctx.translator, self._ctx.manager_language)
+        text = format_fold(texts.translator, texts.language, entries, escape)
+        return text, fold_keyboard(entries, texts)
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        if self._edit:
+            return await self.render_edit(item.ref_id or 0)
+        policy = FoldPolicy.from_payload(item.data)
+        async with self._ctx.db.transaction() as conn:
+            # Alerts that slipped in as pending since the fold opened join it too.
+            await folds.hold_pending(conn, item.chat_id)
+            room = policy.max_cases - await folds.size(conn, item.id)
+            await folds.assign(conn, item.id, item.chat_id, room)
+            entries = await folds.entries(conn, item.id)
+        if not entries:
+            return None
+        text, keyboard = self._message(entries)
+        return Outgoing(chat_id=item.chat_id, text=text, keyboard=keyboard)
+
+    async def render_edit(self, fold_id: int) -> Outgoing | None:
+        """The fold re-rendered as an edit; None while it has not been sent (it will
+        show the latest state when it goes out)."""
+        async with self._ctx.db.read() as conn:
+            fold = await outbox.get(conn, fold_id)
+            if fold is None or fold.status != "sent" or fold.message_id is None:
+                return None
+            entries = await folds.entries(conn, fold_id)
+        text, keyboard = self._message(entries)
+        return Outgoing(
+            chat_id=fold.chat_id, text=text, keyboard=keyboard, edit_message_id=fold.message_id
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        if self._edit or result.message_id is None:
+            return
+        now = to_ms(self._ctx.clock.now())
+        message_id = result.message_id
+        await folds.finish_members(
+            conn,
+            item.id,
+            status="sent",
+            message_id=message_id,
+            note=f"folded into message {message_id}",
+            now=now,
+        )
+        await folds.point_cases_at(conn, item.id, item.chat_id, message_id, now)
+        if await folds.unassigned_held(conn, item.chat_id):
+            policy = FoldPolicy.from_payload(item.data)
+            await start_fold(conn, item.chat_id, now, policy, last_sent=now)
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        if self._edit:
+            return
+        now = to_ms(self._ctx.clock.now())
+        await folds.finish_members(
+            conn,
+            item.id,
+            status="failed",
+            message_id=None,
+            note=f"folded into outbox row {item.id}, which failed: {error.reason}",
+            now=now,
+        )
+        if isinstance(error, Unreachable):
+            await folds.end_unassigned_held(conn, item.chat_id, "expired", "chat unreachable", now)
+        elif await folds.unassigned_held(conn, item.chat_id):
+            await start_fold(conn, item.chat_id, now, FoldPolicy.from_payload(item.data))
 
 
 class CaseAlertRenderer:
@@ -92,9 +221,11 @@ class CaseAlertRenderer:
         self._ctx = ctx
         self._kind = kind
         self._plain = AlertRenderer(ctx, edit=kind != "alert")
+        self._fold = FoldRenderer(ctx, edit=True)
 
     async def render(self, item: OutboxItem) -> Outgoing | None:
         ctx = self._ctx
+        fold_id = None
         async with ctx.db.read() as conn:
             if self._kind == "case_card":
                 case = await case_repo.get(conn, item.ref_id or 0)
@@ -102,11 +233,16 @@ class CaseAlertRenderer:
             else:
                 survey_id = item.ref_id or 0
                 case = await case_repo.get_by_survey(conn, survey_id)
+            if case is not None and self._kind != "alert":
+                fold_id = await folds.fold_of_case(conn, case.id)
+        if fold_id is not None:
+            # The case's alert is a line of a folded message: edit that one instead.
+            return await self._fold.render_edit(fold_id)
         base = await self._plain.render(replace(item, ref_id=survey_id, kind="alert"))
         if base is None or case is None:
             return base
         texts = Texts(ctx.translator, ctx.manager_language)
-        base.text += "\n" + case_footer(ctx, texts, case)
+        base.text += "\n" + case_footer(texts, ctx.zone, case)
         base.keyboard = card_keyboard(case, texts)
         return base
 
@@ -195,6 +331,8 @@ def case_renderers(ctx: RenderContext, company: str) -> dict[str, Renderer]:
         "alert": CaseAlertRenderer(ctx, kind="alert"),
         "alert_edit": CaseAlertRenderer(ctx, kind="alert_edit"),
         "case_card": CaseAlertRenderer(ctx, kind="case_card"),
+        folds.FOLD_KIND: FoldRenderer(ctx, edit=False),
+        folds.FOLD_EDIT_KIND: FoldRenderer(ctx, edit=True),
         "case_message": CaseTextRenderer(ctx),
         "case_thread": CaseTextRenderer(ctx, thread=True),
         "case_escalation": CaseTextRenderer(ctx),
@@ -209,6 +347,10 @@ async def enqueue_card_edit(conn: Connection, case: Case, now: int) -> None:
     """Show the case's new state on its alert (rendered from the state at send time)."""
     if case.alert_chat_id is None:
         return  # the alert is still pending and will show the latest state
+    fold_id = await folds.fold_of_case(conn, case.id)
+    if fold_id is not None:
+        await enqueue_fold_edit(conn, fold_id, case.alert_chat_id, now)
+        return
     await outbox.enqueue(
         conn,
         kind="case_card",
@@ -218,6 +360,61 @@ async def enqueue_card_edit(conn: Connection, case: Case, now: int) -> None:
         now=now,
         ref_id=case.id,
     )
+
+
+async def enqueue_fold_edit(conn: Connection, fold_id: int, chat_id: int, now: int) -> None:
+    """One edit not yet rendered re-renders the whole fold from the database, so
+    presses on several of its cases cost the group's budget one edit, not one each."""
+    if await folds.has_pending_edit(conn, fold_id):
+        return
+    await outbox.enqueue(
+        conn,
+        kind=folds.FOLD_EDIT_KIND,
+        chat_id=chat_id,
+        priority=Priority.CASE,
+        due_at=now,
+        now=now,
+        ref_id=fold_id,
+    )
+
+
+async def start_fold(
+    conn: Connection, chat_id: int, now: int, policy: FoldPolicy, *, last_sent: int | None = None
+) -> None:
+    """Queue the chat's next folded message, at most one per policy interval. Callers
+    check that no fold is open; the numbered dedupe key settles a race between two."""
+    if last_sent is None:
+        last_sent = await folds.last_sent_at(conn, chat_id)
+    interval = int(policy.interval.total_seconds() * 1000)
+    due = now if last_sent is None else max(now, last_sent + interval)
+    number = await folds.fold_count(conn, chat_id) + 1
+    await outbox.enqueue(
+        conn,
+        kind=folds.FOLD_KIND,
+        chat_id=chat_id,
+        priority=Priority.ALERT,
+        due_at=due,
+        now=now,
+        payload=policy.payload(),
+        dedupe_key=f"{folds.FOLD_KIND}:{chat_id}:{number}",
+    )
+
+
+async def hold_if_busy(conn: Connection, survey_id: int, now: int, policy: FoldPolicy) -> bool:
+    """Fold rather than queue one more card behind a full group: once `threshold`
+    other alerts of the chat wait, or while a fold is open (no card may overtake it),
+    the survey's new alert and every pending one of its chat are held for a fold."""
+    alert = await outbox.by_dedupe_key(conn, f"alert:{survey_id}")
+    if alert is None or alert.status != "pending":
+        return False
+    chat_id = alert.chat_id
+    fold = await folds.open_fold(conn, chat_id)
+    if fold is None and await folds.waiting_alerts(conn, chat_id, alert.id) < policy.threshold:
+        return False
+    await folds.hold_pending(conn, chat_id)
+    if fold is None:
+        await start_fold(conn, chat_id, now, policy)
+    return True
 
 
 async def enqueue_text(
@@ -268,6 +465,7 @@ class CaseOutbox:
         send (or update) the alert that carries it."""
         await self.cases.open_for_survey(conn, survey.id, survey.customer_id, from_ms(now))
         await enqueue_alert(conn, survey, now, first, chat_id=self.manager_chat_id)
+        await hold_if_busy(conn, survey.id, now, self.cases.fold)
 
     def _mention(self, case: Case, stage: EscalationStage) -> str:
         if stage == EscalationStage.RESOLVE and case.owner_id:
@@ -326,6 +524,51 @@ class CaseOutbox:
                 asked += 1
         return asked
 
+    async def fold_sweep(self) -> int:
+        """Settle what folding left undone: alerts held for a fold row that ended
+        without telling them (an instance stopped mid-send, the row expired with its
+        chat) end as it did; alerts waiting for the group are held; held alerts that
+        no fold carries get one. Returns how many folds it opened."""
+        now = to_ms(self._clock.now())
+        opened = 0
+        policy = self.cases.fold
+        async with self._db.transaction() as conn:
+            for ended in await folds.ended_folds_with_held(conn):
+                await _settle_ended_fold(conn, ended, now)
+            # Alerts queued faster than the worker could claim them were pushed back by
+            # the group limit without anyone deciding to fold: fold them now.
+            for chat_id in await folds.chats_with_waiting_alerts(conn, policy.threshold):
+                await folds.hold_pending(conn, chat_id)
+            for chat_id in await folds.chats_with_stranded_alerts(conn):
+                if await folds.open_fold(conn, chat_id) is None:
+                    await start_fold(conn, chat_id, now, policy)
+                    opened += 1
+        return opened
+
     async def maintenance(self) -> None:
-        if await self.escalate_due() + await self.followup_due():
+        if await self.escalate_due() + await self.followup_due() + await self.fold_sweep():
             self.kick()
+
+
+async def _settle_ended_fold(conn: Connection, ended: folds.EndedFold, now: int) -> None:
+    if ended.status == "sent" and ended.message_id is not None:
+        await folds.finish_members(
+            conn,
+            ended.fold_id,
+            status="sent",
+            message_id=ended.message_id,
+            note=f"folded into message {ended.message_id}",
+            now=now,
+        )
+        await folds.point_cases_at(conn, ended.fold_id, ended.chat_id, ended.message_id, now)
+        return
+    status = ended.status if ended.status in ("failed", "expired") else "failed"
+    await folds.finish_members(
+        conn,
+        ended.fold_id,
+        status=status,
+        message_id=None,
+        note=f"folded into outbox row {ended.fold_id}, which ended {ended.status}:"
+        f" {ended.last_error or 'no reason recorded'}",
+        now=now,
+    )

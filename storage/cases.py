@@ -151,12 +151,14 @@ async def get_by_survey(conn: Connection, survey_id: int) -> Case | None:
 
 
 async def find_by_alert(conn: Connection, chat_id: int, message_id: int) -> Case | None:
-    row = await conn.fetch_one(
+    """The case whose alert this message is; None for a folded alert, which lists
+    several cases, so that a reply to it is never sent to a customer picked at random."""
+    rows = await conn.fetch_all(
         f"SELECT {_CASE_COLUMNS} FROM cases c"
-        " WHERE c.alert_chat_id = :chat_id AND c.alert_message_id = :message_id",
+        " WHERE c.alert_chat_id = :chat_id AND c.alert_message_id = :message_id LIMIT 2",
         {"chat_id": chat_id, "message_id": message_id},
     )
-    return Case.from_row(row) if row else None
+    return Case.from_row(rows[0]) if len(rows) == 1 else None
 
 
 async def latest_for_customer(

@@ -19,7 +19,7 @@ from aiogram.types import (
 )
 
 from bot.case_callbacks import CaseButton, CaseCallback, FollowupCallback
-from bot.case_renderers import CaseOutbox, enqueue_card_edit, enqueue_text
+from bot.case_renderers import CaseOutbox, enqueue_card_edit, enqueue_text, full_card
 from bot.config import Settings
 from bot.filters.access import IsManagerChat
 from bot.i18n import Texts
@@ -110,7 +110,8 @@ async def case_button(
     clock: Clock,
     wording: Wording,
 ) -> None:
-    """Take, write, resolve or close a case from the buttons under its alert."""
+    """Take, write, resolve or close a case from the buttons under its alert (or,
+    under a folded alert, take it or open its card)."""
     user = query.from_user
     if not await _is_manager(bot, settings, user):
         await _answer(query, manager_texts("case-refused-not-allowed"))
@@ -124,6 +125,14 @@ async def case_button(
         case_outbox.kick()
         done = "case-done-taken" if result.changed else "case-done-already-yours"
         await _answer(query, _refusal(manager_texts, result) or manager_texts(done))
+        return
+    if action is CaseButton.OPEN:
+        card = await full_card(db, manager_texts, settings.zone, case_id)
+        if card is None:
+            await _answer(query, manager_texts("case-refused-not-found", owner=""))
+            return
+        await _answer(query, "")
+        await _reply(query, *card)
         return
     if action is CaseButton.CANCEL:
         await cases.cancel_pending(user.id)
@@ -169,7 +178,7 @@ async def _template(
     return escape(template_text(texts.translator, language, template, company=wording.company))
 
 
-async def _reply(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
+async def _reply(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
     """A prompt under the card, for the manager who pressed (a direct answer to a tap)."""
     message = query.message
     if isinstance(message, Message):

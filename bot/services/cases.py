@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translator
 from bot.services.clock import Clock, from_ms, to_ms
 from storage import cases as repo
+from storage.alert_folds import FoldEntry
 from storage.cases import Case, CaseCard, CaseEvent, CaseListItem, FollowupTarget
 from storage.database import Connection, Database
 
@@ -39,6 +40,8 @@ __all__ = [
     "DueEscalation",
     "EscalationStage",
     "EventKind",
+    "FoldEntry",
+    "FoldPolicy",
     "FollowupTarget",
     "Pending",
     "PendingAction",
@@ -159,6 +162,40 @@ class CaseResult:
 
 
 @dataclass(frozen=True, slots=True)
+class FoldPolicy:
+    """When alerts for the managers' group fold into one message. Once `threshold`
+    alerts wait for the group (Telegram allows 20 messages a minute there), the waiting
+    ones and those that follow go out together, at most `max_cases` per message (it
+    must fit Telegram's 4096 characters) and one message per `interval`, so the
+    group's budget keeps room for card edits and case messages."""
+
+    threshold: int = 3
+    interval: timedelta = timedelta(seconds=60)
+    max_cases: int = 30
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> FoldPolicy:
+        """ALERT_FOLD_THRESHOLD, ALERT_FOLD_INTERVAL_SECONDS, ALERT_FOLD_MAX_CASES."""
+        return cls(
+            threshold=settings.alert_fold_threshold,
+            interval=timedelta(seconds=settings.alert_fold_interval_seconds),
+            max_cases=settings.alert_fold_max_cases,
+        )
+
+    def payload(self) -> dict[str, int]:
+        """What a fold row carries, so that its renderer applies the same rules."""
+        return {"max_cases": self.max_cases, "interval_ms": _ms(self.interval)}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> FoldPolicy:
+        default = cls()
+        return cls(
+            max_cases=int(data.get("max_cases", default.max_cases)),
+            interval=timedelta(milliseconds=int(data.get("interval_ms", _ms(default.interval)))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DueEscalation:
     case: Case
     stage: EscalationStage
@@ -238,6 +275,7 @@ class CaseService:
         resolve_sla_hours: int = 48,
         followup_days: int = 14,
         pending_ttl: timedelta = DEFAULT_PENDING_TTL,
+        fold: FoldPolicy | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -245,6 +283,7 @@ class CaseService:
         self.resolve_sla = timedelta(hours=resolve_sla_hours)
         self.followup_after = timedelta(days=followup_days) if followup_days > 0 else None
         self.pending_ttl = pending_ttl
+        self.fold = fold or FoldPolicy()
 
     @classmethod
     def from_settings(cls, db: Database, clock: Clock, settings: Any) -> CaseService:
@@ -254,6 +293,7 @@ class CaseService:
             take_sla_minutes=settings.case_take_sla_minutes,
             resolve_sla_hours=settings.case_resolve_sla_hours,
             followup_days=settings.case_followup_days,
+            fold=FoldPolicy.from_settings(settings),
         )
 
     def _now(self) -> int:
@@ -957,3 +997,64 @@ def template_text(
 def customer_message_text(tr: Translator, lang: str | None, company: str, text: str) -> str:
     """How a manager's message reaches the customer: from the business, never a person."""
     return tr.get(lang, "case-customer-message", company=company, text=text)
+
+
+# --- the folded alert ----------------------------------------------------------------
+
+# How much of each field a folded message shows, from roomy to terse: a full fold must
+# fit Telegram's limit whatever customers wrote. (reason, place, name) in characters.
+_FOLD_CUTS = ((80, 40, 24), (40, 24, 16), (0, 16, 12), (0, 0, 0))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def _fold_status(tr: Translator, lang: str | None, entry: FoldEntry, name: str) -> str:
+    if entry.status == Status.NEW:
+        return tr.get(lang, "case-fold-status-new")
+    return tr.get(lang, f"case-fold-status-{entry.status}", owner=name)
+
+
+def _fold_line(
+    tr: Translator,
+    lang: str | None,
+    entry: FoldEntry,
+    cuts: tuple[int, int, int],
+    escape: Escape,
+) -> str:
+    reason_max, place_max, name_max = cuts
+    if entry.nps is not None:
+        score = tr.get(lang, "case-fold-score-nps", nps=str(entry.nps))
+    else:
+        score = tr.get(lang, "case-fold-score-ces", ces=str(entry.ces or 0))
+    parts = [f"#{entry.case_id}", score]
+    place = " / ".join(part for part in (entry.location, entry.staff) if part)
+    if place and place_max:
+        parts.append(escape(_cut(place, place_max)))
+    if name_max:
+        parts.append(escape(_cut(entry.customer_name or "—", name_max)))
+    if entry.reason and reason_max:
+        reason = escape(_cut(entry.reason, reason_max))
+        parts.append(tr.get(lang, "case-fold-reason", reason=reason))
+    owner = escape(_cut(entry.owner_name or "?", max(name_max, 12)))
+    return " · ".join(parts) + " — " + _fold_status(tr, lang, entry, owner)
+
+
+def format_fold(
+    tr: Translator,
+    lang: str | None,
+    entries: Sequence[FoldEntry],
+    escape: Escape = _plain,
+    limit: int = TELEGRAM_TEXT_LIMIT,
+) -> str:
+    """The folded alert: one line per waiting case (score, place, customer, a short
+    reason, who has it), shortened until the whole list fits one message."""
+    head = [tr.get(lang, "case-fold-title", count=len(entries)), tr.get(lang, "case-fold-hint")]
+    text = ""
+    for cuts in _FOLD_CUTS:
+        lines = [_fold_line(tr, lang, entry, cuts, escape) for entry in entries]
+        text = "\n".join([*head, "", *lines])
+        if len(text) <= limit:
+            return text
+    return text[:limit]

@@ -149,3 +149,20 @@ case-event-followup-answer = { $time } { $text ->
    *[other] the customer says it is not fixed
 }
 case-event-note = { $time } note by { $actor }: { $text }
+
+## Many alerts at once: the waiting ones folded into one message
+
+case-fold-title = { $count ->
+    [one] 🚨 { $count } more unhappy customer, folded into one message:
+   *[other] 🚨 { $count } more unhappy customers at once, folded into one message:
+}
+case-fold-hint = 🙋 #N takes case N; once taken, 📋 #N opens its card with every button.
+case-fold-score-nps = NPS { $nps }
+case-fold-score-ces = CES { $ces } of 7
+case-fold-reason = “{ $reason }”
+case-fold-status-new = 🆕 new
+case-fold-status-taken = 👤 { $owner }
+case-fold-status-resolved = ✅ { $owner }
+case-fold-status-closed = ⛔ { $owner }
+case-fold-button-take = 🙋 #{ $id }
+case-fold-button-open = 📋 #{ $id }

@@ -153,3 +153,21 @@ case-event-followup-answer = { $time } { $text ->
    *[other] клиент говорит, что проблема не решена
 }
 case-event-note = { $time } заметка, { $actor }: { $text }
+
+## Много алертов сразу: ожидающие собраны в одно сообщение
+
+case-fold-title = { $count ->
+    [one] 🚨 Ещё { $count } недовольный клиент, собран в одно сообщение:
+    [few] 🚨 Ещё { $count } недовольных клиента сразу, собраны в одно сообщение:
+   *[many] 🚨 Ещё { $count } недовольных клиентов сразу, собраны в одно сообщение:
+}
+case-fold-hint = 🙋 #N — взять кейс N; когда кейс взят, 📋 #N открывает его карточку со всеми кнопками.
+case-fold-score-nps = NPS { $nps }
+case-fold-score-ces = CES { $ces } из 7
+case-fold-reason = «{ $reason }»
+case-fold-status-new = 🆕 новый
+case-fold-status-taken = 👤 { $owner }
+case-fold-status-resolved = ✅ { $owner }
+case-fold-status-closed = ⛔ { $owner }
+case-fold-button-take = 🙋 #{ $id }
+case-fold-button-open = 📋 #{ $id }

@@ -153,3 +153,21 @@ case-event-followup-answer = { $time } { $text ->
    *[other] клієнт каже, що проблему не вирішено
 }
 case-event-note = { $time } нотатка, { $actor }: { $text }
+
+## Багато алертів одразу: ті, що чекають, зібрані в одне повідомлення
+
+case-fold-title = { $count ->
+    [one] 🚨 Ще { $count } незадоволений клієнт, зібраний в одне повідомлення:
+    [few] 🚨 Ще { $count } незадоволені клієнти одразу, зібрані в одне повідомлення:
+   *[many] 🚨 Ще { $count } незадоволених клієнтів одразу, зібрані в одне повідомлення:
+}
+case-fold-hint = 🙋 #N — взяти кейс N; коли кейс взято, 📋 #N відкриває його картку з усіма кнопками.
+case-fold-score-nps = NPS { $nps }
+case-fold-score-ces = CES { $ces } з 7
+case-fold-reason = «{ $reason }»
+case-fold-status-new = 🆕 новий
+case-fold-status-taken = 👤 { $owner }
+case-fold-status-resolved = ✅ { $owner }
+case-fold-status-closed = ⛔ { $owner }
+case-fold-button-take = 🙋 #{ $id }
+case-fold-button-open = 📋 #{ $id }
