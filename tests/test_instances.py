@@ -20,8 +20,10 @@ from storage import leases, updates
 from storage.database import Database, migrate
 from tests.conftest import BOT_TOKEN, make_settings
 from tests.fake_telegram import FakeTelegram
+from tests.harness import running_bot
 
 REDIS_URL_VARIABLE = "TEST_REDIS_URL"
+ANN = 701
 T0 = 1_800_000_000_000
 MINUTE = 60_000
 
@@ -232,6 +234,24 @@ async def test_state_written_by_one_instance_is_read_by_another_through_redis(
     finally:
         for app in apps:
             await app.stop()
+
+
+async def test_a_webhook_bot_on_postgres_and_redis_applies_a_redelivered_update_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    redis_url = os.environ.get(REDIS_URL_VARIABLE)
+    if not redis_url:
+        pytest.skip(f"{REDIS_URL_VARIABLE} is not set")
+    async with running_bot(
+        tmp_path, webhook=True, database_url=postgres_url, redis_url=redis_url
+    ) as h:
+        assert isinstance(h.app.dispatcher.storage, RedisStorage)
+        await h.start_customer(ANN)
+        replies = len(h.fake.messages_to(ANN))
+        start = h.fake.updates[-1]["update_id"]
+        h.fake.redeliver(start)
+        assert (await h.fake.wait_for_webhook_delivery(start, count=2)).status == 200
+        assert len(h.fake.messages_to(ANN)) == replies
 
 
 # --- settings ----------------------------------------------------------------------------
