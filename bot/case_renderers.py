@@ -126,7 +126,7 @@ def fold_keyboard(entries: list[FoldEntry], texts: Texts) -> InlineKeyboardMarku
             continue
         buttons.append(
             InlineKeyboardButton(
-                text=texts(key, id=str(entry.case_id)),
+                text=texts(key, id=entry.case_id),
                 callback_data=CaseCallback(case_id=entry.case_id, action=action).pack(),
             )
         )

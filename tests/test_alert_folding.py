@@ -12,7 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import load_translator
+from bot.case_renderers import fold_keyboard
+from bot.i18n import Texts, load_translator
 from bot.services.cases import FoldEntry, format_fold
 from bot.services.clock import to_ms
 from bot.services.delivery import RateLimiter
@@ -268,14 +269,22 @@ def test_a_full_fold_fits_one_telegram_message_in_every_language() -> None:
         assert all(f"#{100_000 + n} · " in text for n in range(40))
 
 
-def test_a_short_fold_shows_reasons_and_owners() -> None:
+def test_a_short_fold_shows_reasons_owners_and_a_button_per_open_case() -> None:
     translator = load_translator()
-    entries = [_entry(7), _entry(8, status="taken", owner_name="Alice", nps=None, ces=2)]
+    entries = [
+        _entry(7),
+        _entry(12_345, status="taken", owner_name="Alice", nps=None, ces=2),
+        _entry(12_346, status="closed", owner_name="Bob"),
+    ]
     text = format_fold(translator, "en", entries)
     lines = text.splitlines()
-    assert lines[0].startswith("🚨 2 more unhappy customers")
+    assert lines[0].startswith("🚨 3 more unhappy customers")
     assert "#7 · NPS 2 · Main St / Olga · Ann · “The queue was long” — 🆕 new" in lines
-    assert "#8 · CES 2 of 7 · Main St / Olga · Ann · “The queue was long” — 👤 Alice" in lines
+    assert "#12345 · CES 2 of 7 · Main St / Olga · Ann · “The queue was long” — 👤 Alice" in lines
+    assert "#12346 · NPS 2 · Main St / Olga · Ann · “The queue was long” — ⛔ Bob" in lines
+    keyboard = fold_keyboard(entries, Texts(translator, "ru"))
+    assert keyboard is not None
+    assert [b.text for row in keyboard.inline_keyboard for b in row] == ["🙋 #7", "📋 #12345"]
 
 
 async def test_the_sweep_folds_pushed_back_alerts_and_a_failed_fold_fails_them(

@@ -11,7 +11,7 @@ case-status-closed = ⛔ Closed without a fix by { $owner }: { $reason }
 
 ## The alert card in the manager chat
 
-case-card-title = 🚨 Case #{ $id } · NPS { $nps }
+case-card-title = 🚨 Case #{ NUMBER($id, useGrouping: 0) } · NPS { $nps }
 case-card-ces = Effort (CES): { $ces } of 7
 case-card-reason = Why: { $reason }
 case-card-no-reason = Why: (no answer)
@@ -85,22 +85,22 @@ case-done-note = Note saved.
 
 ## Prompts while a manager works on a case
 
-case-prompt-message = Write your message to the customer of case #{ $id }. It is sent from the bot; the customer does not see your account.
-case-prompt-templates = Pick a template for case #{ $id }; you can edit it before sending.
-case-prompt-resolve-notify = Case #{ $id }: should the customer be told that it is fixed?
-case-prompt-resolve-note = Case #{ $id }: in a few words, what was done?
-case-prompt-close-reason = Case #{ $id }: why is it closed without a fix?
+case-prompt-message = Write your message to the customer of case #{ NUMBER($id, useGrouping: 0) }. It is sent from the bot; the customer does not see your account.
+case-prompt-templates = Pick a template for case #{ NUMBER($id, useGrouping: 0) }; you can edit it before sending.
+case-prompt-resolve-notify = Case #{ NUMBER($id, useGrouping: 0) }: should the customer be told that it is fixed?
+case-prompt-resolve-note = Case #{ NUMBER($id, useGrouping: 0) }: in a few words, what was done?
+case-prompt-close-reason = Case #{ NUMBER($id, useGrouping: 0) }: why is it closed without a fix?
 case-prompt-cancelled = Cancelled.
 
 ## The case thread in the manager chat
 
-case-thread-in = 💬 Case #{ $id }, { $customer }: { $text }
-case-thread-out = ↩️ Case #{ $id }, { $owner } to the customer: { $text }
+case-thread-in = 💬 Case #{ NUMBER($id, useGrouping: 0) }, { $customer }: { $text }
+case-thread-out = ↩️ Case #{ NUMBER($id, useGrouping: 0) }, { $owner } to the customer: { $text }
 
 ## Escalation when an SLA passes
 
-case-escalation-take = ⏰ { $mention } Case #{ $id } has been waiting for { $age } and nobody has taken it.
-case-escalation-resolve = ⏰ { $mention } Case #{ $id }, taken by { $owner }, is still not resolved after { $age }.
+case-escalation-take = ⏰ { $mention } Case #{ NUMBER($id, useGrouping: 0) } has been waiting for { $age } and nobody has taken it.
+case-escalation-resolve = ⏰ { $mention } Case #{ NUMBER($id, useGrouping: 0) }, taken by { $owner }, is still not resolved after { $age }.
 
 ## Ages
 
@@ -126,12 +126,12 @@ case-list-title = { $count ->
 case-list-empty = No open cases. 🎉
 case-list-status-new = new
 case-list-status-taken = taken by { $owner }
-case-list-line = #{ $id } · { $status } · { $age } ago · { $customer } · NPS { $nps }
+case-list-line = #{ NUMBER($id, useGrouping: 0) } · { $status } · { $age } ago · { $customer } · NPS { $nps }
 
 ## /case <id>
 
 case-usage = Usage: /case 12 (the case number)
-case-history-title = Case #{ $id }
+case-history-title = Case #{ NUMBER($id, useGrouping: 0) }
 case-actor-system = bot
 case-event-opened = { $time } opened
 case-event-taken = { $time } taken by { $actor }
@@ -164,5 +164,5 @@ case-fold-status-new = 🆕 new
 case-fold-status-taken = 👤 { $owner }
 case-fold-status-resolved = ✅ { $owner }
 case-fold-status-closed = ⛔ { $owner }
-case-fold-button-take = 🙋 #{ $id }
-case-fold-button-open = 📋 #{ $id }
+case-fold-button-take = 🙋 #{ NUMBER($id, useGrouping: 0) }
+case-fold-button-open = 📋 #{ NUMBER($id, useGrouping: 0) }

@@ -11,7 +11,7 @@ case-status-closed = ⛔ Закрыт без решения, { $owner }: { $reas
 
 ## Карточка в чате менеджеров
 
-case-card-title = 🚨 Кейс #{ $id } · NPS { $nps }
+case-card-title = 🚨 Кейс #{ NUMBER($id, useGrouping: 0) } · NPS { $nps }
 case-card-ces = Усилия (CES): { $ces } из 7
 case-card-reason = Почему: { $reason }
 case-card-no-reason = Почему: (без ответа)
@@ -85,22 +85,22 @@ case-done-note = Заметка сохранена.
 
 ## Подсказки, пока менеджер работает с кейсом
 
-case-prompt-message = Напишите сообщение клиенту по кейсу #{ $id }. Оно уйдёт от бота; ваш аккаунт клиент не увидит.
-case-prompt-templates = Выберите шаблон для кейса #{ $id }; перед отправкой его можно изменить.
-case-prompt-resolve-notify = Кейс #{ $id }: сообщить клиенту, что проблема решена?
-case-prompt-resolve-note = Кейс #{ $id }: коротко, что было сделано?
-case-prompt-close-reason = Кейс #{ $id }: почему закрываем без решения?
+case-prompt-message = Напишите сообщение клиенту по кейсу #{ NUMBER($id, useGrouping: 0) }. Оно уйдёт от бота; ваш аккаунт клиент не увидит.
+case-prompt-templates = Выберите шаблон для кейса #{ NUMBER($id, useGrouping: 0) }; перед отправкой его можно изменить.
+case-prompt-resolve-notify = Кейс #{ NUMBER($id, useGrouping: 0) }: сообщить клиенту, что проблема решена?
+case-prompt-resolve-note = Кейс #{ NUMBER($id, useGrouping: 0) }: коротко, что было сделано?
+case-prompt-close-reason = Кейс #{ NUMBER($id, useGrouping: 0) }: почему закрываем без решения?
 case-prompt-cancelled = Отменено.
 
 ## Переписка по кейсу в чате менеджеров
 
-case-thread-in = 💬 Кейс #{ $id }, { $customer }: { $text }
-case-thread-out = ↩️ Кейс #{ $id }, { $owner } клиенту: { $text }
+case-thread-in = 💬 Кейс #{ NUMBER($id, useGrouping: 0) }, { $customer }: { $text }
+case-thread-out = ↩️ Кейс #{ NUMBER($id, useGrouping: 0) }, { $owner } клиенту: { $text }
 
 ## Эскалация по SLA
 
-case-escalation-take = ⏰ { $mention } Кейс #{ $id } ждёт уже { $age }, и никто его не взял.
-case-escalation-resolve = ⏰ { $mention } Кейс #{ $id } (взял { $owner }) не решён уже { $age }.
+case-escalation-take = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } ждёт уже { $age }, и никто его не взял.
+case-escalation-resolve = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } (взял { $owner }) не решён уже { $age }.
 
 ## Возраст
 
@@ -130,12 +130,12 @@ case-list-title = { $count ->
 case-list-empty = Открытых кейсов нет. 🎉
 case-list-status-new = новый
 case-list-status-taken = у { $owner }
-case-list-line = #{ $id } · { $status } · { $age } назад · { $customer } · NPS { $nps }
+case-list-line = #{ NUMBER($id, useGrouping: 0) } · { $status } · { $age } назад · { $customer } · NPS { $nps }
 
 ## /case <номер>
 
 case-usage = Использование: /case 12 (номер кейса)
-case-history-title = Кейс #{ $id }
+case-history-title = Кейс #{ NUMBER($id, useGrouping: 0) }
 case-actor-system = бот
 case-event-opened = { $time } открыт
 case-event-taken = { $time } взял { $actor }
@@ -169,5 +169,5 @@ case-fold-status-new = 🆕 новый
 case-fold-status-taken = 👤 { $owner }
 case-fold-status-resolved = ✅ { $owner }
 case-fold-status-closed = ⛔ { $owner }
-case-fold-button-take = 🙋 #{ $id }
-case-fold-button-open = 📋 #{ $id }
+case-fold-button-take = 🙋 #{ NUMBER($id, useGrouping: 0) }
+case-fold-button-open = 📋 #{ NUMBER($id, useGrouping: 0) }

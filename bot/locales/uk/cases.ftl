@@ -11,7 +11,7 @@ case-status-closed = ⛔ Закрито без вирішення, { $owner }: {
 
 ## Картка в чаті менеджерів
 
-case-card-title = 🚨 Кейс #{ $id } · NPS { $nps }
+case-card-title = 🚨 Кейс #{ NUMBER($id, useGrouping: 0) } · NPS { $nps }
 case-card-ces = Зусилля (CES): { $ces } з 7
 case-card-reason = Чому: { $reason }
 case-card-no-reason = Чому: (без відповіді)
@@ -85,22 +85,22 @@ case-done-note = Нотатку збережено.
 
 ## Підказки, поки менеджер працює з кейсом
 
-case-prompt-message = Напишіть повідомлення клієнту щодо кейсу #{ $id }. Воно піде від бота; вашого акаунта клієнт не побачить.
-case-prompt-templates = Оберіть шаблон для кейсу #{ $id }; перед надсиланням його можна змінити.
-case-prompt-resolve-notify = Кейс #{ $id }: повідомити клієнта, що проблему вирішено?
-case-prompt-resolve-note = Кейс #{ $id }: коротко, що було зроблено?
-case-prompt-close-reason = Кейс #{ $id }: чому закриваємо без вирішення?
+case-prompt-message = Напишіть повідомлення клієнту щодо кейсу #{ NUMBER($id, useGrouping: 0) }. Воно піде від бота; вашого акаунта клієнт не побачить.
+case-prompt-templates = Оберіть шаблон для кейсу #{ NUMBER($id, useGrouping: 0) }; перед надсиланням його можна змінити.
+case-prompt-resolve-notify = Кейс #{ NUMBER($id, useGrouping: 0) }: повідомити клієнта, що проблему вирішено?
+case-prompt-resolve-note = Кейс #{ NUMBER($id, useGrouping: 0) }: коротко, що було зроблено?
+case-prompt-close-reason = Кейс #{ NUMBER($id, useGrouping: 0) }: чому закриваємо без вирішення?
 case-prompt-cancelled = Скасовано.
 
 ## Листування щодо кейсу в чаті менеджерів
 
-case-thread-in = 💬 Кейс #{ $id }, { $customer }: { $text }
-case-thread-out = ↩️ Кейс #{ $id }, { $owner } клієнту: { $text }
+case-thread-in = 💬 Кейс #{ NUMBER($id, useGrouping: 0) }, { $customer }: { $text }
+case-thread-out = ↩️ Кейс #{ NUMBER($id, useGrouping: 0) }, { $owner } клієнту: { $text }
 
 ## Ескалація за SLA
 
-case-escalation-take = ⏰ { $mention } Кейс #{ $id } чекає вже { $age }, і ніхто його не взяв.
-case-escalation-resolve = ⏰ { $mention } Кейс #{ $id } (взяв { $owner }) не вирішено вже { $age }.
+case-escalation-take = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } чекає вже { $age }, і ніхто його не взяв.
+case-escalation-resolve = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } (взяв { $owner }) не вирішено вже { $age }.
 
 ## Вік
 
@@ -130,12 +130,12 @@ case-list-title = { $count ->
 case-list-empty = Відкритих кейсів немає. 🎉
 case-list-status-new = новий
 case-list-status-taken = у { $owner }
-case-list-line = #{ $id } · { $status } · { $age } тому · { $customer } · NPS { $nps }
+case-list-line = #{ NUMBER($id, useGrouping: 0) } · { $status } · { $age } тому · { $customer } · NPS { $nps }
 
 ## /case <номер>
 
 case-usage = Використання: /case 12 (номер кейсу)
-case-history-title = Кейс #{ $id }
+case-history-title = Кейс #{ NUMBER($id, useGrouping: 0) }
 case-actor-system = бот
 case-event-opened = { $time } відкрито
 case-event-taken = { $time } взяв { $actor }
@@ -169,5 +169,5 @@ case-fold-status-new = 🆕 новий
 case-fold-status-taken = 👤 { $owner }
 case-fold-status-resolved = ✅ { $owner }
 case-fold-status-closed = ⛔ { $owner }
-case-fold-button-take = 🙋 #{ $id }
-case-fold-button-open = 📋 #{ $id }
+case-fold-button-take = 🙋 #{ NUMBER($id, useGrouping: 0) }
+case-fold-button-open = 📋 #{ NUMBER($id, useGrouping: 0) }
