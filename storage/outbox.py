@@ -1,12 +1,22 @@
-"""The outbox table: what the bot owes Telegram, and what became of it."""
+"""The outbox table: what the bot owes Telegram, and what became of it.
+
+A row's life: 'pending' -> 'claimed' (an instance leased it) -> 'sending' (its HTTP
+request is about to start) -> 'sent' | 'failed' | 'expired', or back to 'pending'
+for a retry. A 'claimed' row whose lease ends is simply claimable again: nothing was
+sent. A 'sending' row whose lease ends may or may not have reached Telegram, so it is
+never resent: it ends 'failed' as outcome unknown (at most once, never silently lost).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from storage.database import Connection
 from storage.models import OutboxItem
+
+OUTCOME_UNKNOWN = "outcome unknown: the instance sending it stopped"
 
 
 async def enqueue(
@@ -48,18 +58,27 @@ def _items(rows: list[dict[str, Any]]) -> list[OutboxItem]:
     return [OutboxItem.from_row(row) for row in rows]
 
 
+def _id_list(conn: Connection, ids: Sequence[int]) -> tuple[str, Any]:
+    """`id IN <list>` as one statement text whatever the list's length, so that
+    prepared-statement caches stay small: an array on PostgreSQL, JSON on SQLite."""
+    if conn.dialect == "postgresql":
+        return "id = ANY(:ids)", list(ids)
+    return "id IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
+
+
 async def claim_due(
     conn: Connection, *, now: int, owner: str, lease_ms: int, limit: int
 ) -> list[OutboxItem]:
     """Lease up to `limit` due rows, most urgent first: by priority, then deadline.
 
-    A row leased by an instance that died is due again once its lease ends."""
+    A row claimed by an instance that died (and never marked 'sending') is due again
+    once its lease ends: nothing of it reached Telegram."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
     rows = await conn.fetch_all(
-        "UPDATE outbox SET status = 'sending', lease_owner = :owner, lease_until = :until"
+        "UPDATE outbox SET status = 'claimed', lease_owner = :owner, lease_until = :until"
         " WHERE id IN (SELECT id FROM outbox"
         "  WHERE (status = 'pending' AND due_at <= :now)"
-        "     OR (status = 'sending' AND lease_until < :now)"
+        "     OR (status = 'claimed' AND lease_until < :now)"
         "  ORDER BY priority, COALESCE(deadline_at, due_at), id"
         f"  LIMIT :limit{skip_locked})"
         " RETURNING *",
@@ -70,11 +89,64 @@ async def claim_due(
     return items
 
 
+async def end_abandoned(conn: Connection, *, now: int) -> list[OutboxItem]:
+    """End 'sending' rows whose instance stopped before recording the outcome: the
+    message may have been delivered, so resending could make it twice."""
+    rows = await conn.fetch_all(
+        "UPDATE outbox SET status = 'failed', last_error = :reason, finished_at = :now,"
+        " lease_owner = NULL, lease_until = NULL"
+        " WHERE status = 'sending' AND lease_until < :now"
+        " RETURNING *",
+        {"reason": OUTCOME_UNKNOWN, "now": now},
+    )
+    return _items(rows)
+
+
+async def start_sending(
+    conn: Connection, ids: Sequence[int], *, owner: str, until: int
+) -> set[int]:
+    """Mark claimed rows 'sending' just before their requests; returns the ids still
+    held by `owner` (a row whose claim lapsed and was taken over is not sent here)."""
+    if not ids:
+        return set()
+    where, value = _id_list(conn, ids)
+    rows = await conn.fetch_all(
+        "UPDATE outbox SET status = 'sending', lease_until = :until"
+        f" WHERE {where} AND status = 'claimed' AND lease_owner = :owner RETURNING id",
+        {"ids": value, "owner": owner, "until": until},
+    )
+    return {int(row["id"]) for row in rows}
+
+
+async def held(conn: Connection, ids: Sequence[int], *, owner: str, status: str) -> set[int]:
+    """Which of `ids` `owner` still holds in `status`, locked until the transaction
+    ends, so that the outcome recorded next cannot race another instance."""
+    if not ids:
+        return set()
+    where, value = _id_list(conn, ids)
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
+    rows = await conn.fetch_all(
+        f"SELECT id FROM outbox WHERE {where} AND status = :status AND lease_owner = :owner{lock}",
+        {"ids": value, "status": status, "owner": owner},
+    )
+    return {int(row["id"]) for row in rows}
+
+
 async def mark_sent(conn: Connection, item_id: int, message_id: int | None, now: int) -> None:
-    await conn.execute(
+    await mark_sent_many(conn, [(item_id, message_id, now)])
+
+
+async def mark_sent_many(conn: Connection, rows: Sequence[tuple[int, int | None, int]]) -> None:
+    """(id, message_id, finished_at) of rows that Telegram accepted."""
+    if not rows:
+        return
+    await conn.execute_many(
         "UPDATE outbox SET status = 'sent', message_id = :message_id, finished_at = :now,"
         " attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = :id",
-        {"message_id": message_id, "now": now, "id": item_id},
+        [
+            {"id": item_id, "message_id": message_id, "now": now}
+            for item_id, message_id, now in rows
+        ],
     )
 
 
@@ -97,6 +169,30 @@ async def retry_later(
     )
 
 
+async def postpone(conn: Connection, item_id: int, due_at: int, *, owner: str) -> bool:
+    """Give back a claimed row (its chat is busy) to be due at `due_at`; no attempt
+    is counted. False when the claim had already lapsed."""
+    changed = await conn.execute(
+        "UPDATE outbox SET status = 'pending', due_at = :due_at,"
+        " lease_owner = NULL, lease_until = NULL"
+        " WHERE id = :id AND status = 'claimed' AND lease_owner = :owner",
+        {"due_at": due_at, "id": item_id, "owner": owner},
+    )
+    return changed > 0
+
+
+async def release(conn: Connection, *, owner: str, unsent: Sequence[int] = ()) -> int:
+    """A graceful stop: rows `owner` claimed, and 'sending' rows it knows it never
+    sent, are pending again at once instead of after their leases."""
+    where, value = _id_list(conn, unsent)
+    return await conn.execute(
+        "UPDATE outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL"
+        " WHERE lease_owner = :owner"
+        f" AND (status = 'claimed' OR (status = 'sending' AND {where}))",
+        {"owner": owner, "ids": value},
+    )
+
+
 async def expire_pending_for_chat(conn: Connection, chat_id: int, reason: str, now: int) -> int:
     """Nothing more can reach this chat: end what was still waiting for it."""
     return await conn.execute(
@@ -107,7 +203,13 @@ async def expire_pending_for_chat(conn: Connection, chat_id: int, reason: str, n
 
 
 async def next_due_at(conn: Connection) -> int | None:
-    row = await conn.fetch_one("SELECT MIN(due_at) AS due FROM outbox WHERE status = 'pending'")
+    """When the next row falls due: a pending one, or a lapsed lease to take over."""
+    row = await conn.fetch_one(
+        "SELECT MIN(due) AS due FROM ("
+        " SELECT MIN(due_at) AS due FROM outbox WHERE status = 'pending'"
+        " UNION ALL SELECT MIN(lease_until) + 1 FROM outbox"
+        " WHERE status IN ('claimed', 'sending')) AS candidates"
+    )
     return int(row["due"]) if row and row["due"] is not None else None
 
 

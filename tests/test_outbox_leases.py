@@ -1,0 +1,295 @@
+"""Never twice, never silently lost, across instances: claims, 'sending', leases, stop.
+
+Two delivery workers (two owners, two connections) share one database, on SQLite and
+on PostgreSQL, and send through aiogram to the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from bot.sender import AiogramSender
+from bot.services.clock import FakeClock, to_ms
+from bot.services.delivery import DeliveryWorker, RateLimiter
+from bot.services.outbound import Outgoing, Priority, SendError, SendResult
+from storage import outbox
+from storage.database import Connection, Database
+from storage.models import OutboxItem
+from tests.conftest import reopen
+from tests.fake_telegram import FakeTelegram
+from tests.harness import running_bot
+
+FIRST_CHAT = 7000
+FINAL = {"sent", "failed", "expired"}
+
+
+class NoteRenderer:
+    """A plain text kind for these tests; remembers which rows it was told failed."""
+
+    def __init__(self) -> None:
+        self.failed: list[tuple[int, str]] = []
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        return Outgoing(chat_id=item.chat_id, text=f"note {item.id}")
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """Nothing beyond the outbox row."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        self.failed.append((item.id, error.reason))
+
+
+@contextlib.asynccontextmanager
+async def fake_telegram(chats: int) -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    for chat_id in range(FIRST_CHAT, FIRST_CHAT + chats):
+        fake.user(chat_id)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@contextlib.asynccontextmanager
+async def worker(
+    db: Database, clock: FakeClock, fake: FakeTelegram, owner: str, rate: float = 1000, **kw: float
+) -> AsyncIterator[tuple[DeliveryWorker, NoteRenderer]]:
+    bot = fake.make_bot()
+    renderer = NoteRenderer()
+    delivery = DeliveryWorker(
+        db,
+        clock,
+        AiogramSender(bot),
+        {"note": renderer},
+        RateLimiter(rate),
+        owner=owner,
+        idle_poll=0.02,
+        **kw,  # type: ignore[arg-type]
+    )
+    try:
+        yield delivery, renderer
+    finally:
+        await delivery.stop()
+        await bot.session.close()
+
+
+async def enqueue_notes(db: Database, clock: FakeClock, chats: int) -> None:
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        for chat_id in range(FIRST_CHAT, FIRST_CHAT + chats):
+            await outbox.enqueue(
+                conn, kind="note", chat_id=chat_id, priority=Priority.SURVEY, due_at=now, now=now
+            )
+
+
+async def rows(db: Database) -> list[OutboxItem]:
+    async with db.read() as conn:
+        found = await conn.fetch_all("SELECT * FROM outbox ORDER BY id")
+    return [OutboxItem.from_row(row) for row in found]
+
+
+async def until_all_final(db: Database, seconds: float = 30.0) -> list[OutboxItem]:
+    for _ in range(int(seconds / 0.02)):
+        found = await rows(db)
+        if all(row.status in FINAL for row in found):
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(Counter(row.status for row in await rows(db)))
+
+
+def deliveries(fake: FakeTelegram) -> Counter[int]:
+    return Counter(message.chat_id for message in fake.sent)
+
+
+async def test_two_instances_never_send_a_row_twice(db: Database, clock: FakeClock) -> None:
+    chats = 300
+    other = reopen(db)
+    await other.connect()
+    await enqueue_notes(db, clock, chats)
+    async with (
+        fake_telegram(chats) as fake,
+        worker(db, clock, fake, "instance-a") as (a, _),
+        worker(other, clock, fake, "instance-b") as (b, _),
+    ):
+        tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
+        found = await until_all_final(db)
+        await a.stop()
+        await b.stop()
+        await asyncio.gather(*tasks)
+    await other.close()
+    assert Counter(row.status for row in found) == {"sent": chats}
+    assert deliveries(fake) == Counter(range(FIRST_CHAT, FIRST_CHAT + chats))
+    assert {row.lease_owner for row in found} == {None}
+
+
+async def test_leases_lapsing_mid_flight_still_never_send_twice(
+    db: Database, clock: FakeClock
+) -> None:
+    """Time jumps past every lease while two instances work: claims are taken over
+    again and again, 'sending' rows are declared abandoned under a live sender. Still
+    no chat gets a row twice, and every row ends, sent or failed with the reason."""
+    chats = 200
+    # Small windows spread each batch's 'sending' over half a second, and the clock
+    # jumps faster than that, so claims lapse between claiming and sending.
+    lapsing = {"rate": 400.0, "window_seconds": 0.01, "sending_lease_seconds": 90.0}
+    other = reopen(db)
+    await other.connect()
+    await enqueue_notes(db, clock, chats)
+
+    async def time_flies() -> None:
+        while True:
+            clock.advance(timedelta(seconds=40))
+            await asyncio.sleep(0.005)
+
+    async with (
+        fake_telegram(chats) as fake,
+        worker(db, clock, fake, "instance-a", **lapsing) as (a, _),
+        worker(other, clock, fake, "instance-b", **lapsing) as (b, _),
+    ):
+        tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
+        flies = asyncio.create_task(time_flies())
+        found = await until_all_final(db)
+        flies.cancel()
+        await a.stop()
+        await b.stop()
+        await asyncio.gather(*tasks)
+    await other.close()
+    received = deliveries(fake)
+    assert max(received.values()) == 1
+    for row in found:
+        if row.status == "sent":
+            assert received[row.chat_id] == 1
+        else:
+            assert (row.status, row.last_error) == ("failed", outbox.OUTCOME_UNKNOWN)
+
+
+async def test_a_claim_abandoned_by_a_dead_instance_is_taken_over_after_its_lease(
+    db: Database, clock: FakeClock
+) -> None:
+    await enqueue_notes(db, clock, 1)
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        dead = await outbox.claim_due(conn, now=now, owner="dead", lease_ms=60_000, limit=10)
+    assert [row.status for row in dead] == ["claimed"]
+    async with fake_telegram(1) as fake, worker(db, clock, fake, "alive") as (alive, _):
+        assert await alive.run_once() == 0  # the lease still holds
+        clock.advance(timedelta(seconds=61))
+        assert await alive.run_once() == 1
+        await alive.drain()
+        assert deliveries(fake) == {FIRST_CHAT: 1}
+    [row] = await rows(db)
+    assert (row.status, row.attempts, row.lease_owner) == ("sent", 1, None)
+
+
+async def test_a_row_abandoned_while_sending_ends_failed_and_is_never_resent(
+    db: Database, clock: FakeClock
+) -> None:
+    await enqueue_notes(db, clock, 1)
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        [dead] = await outbox.claim_due(conn, now=now, owner="dead", lease_ms=60_000, limit=10)
+        started = await outbox.start_sending(conn, [dead.id], owner="dead", until=now + 300_000)
+    assert started == {dead.id}
+    async with fake_telegram(1) as fake, worker(db, clock, fake, "alive") as (alive, notes):
+        clock.advance(timedelta(seconds=61))  # past the claim's lease: still not resent
+        assert await alive.run_once() == 0
+        clock.advance(timedelta(minutes=5))
+        assert await alive.run_once() == 0
+        await alive.drain()
+        assert fake.sent == []
+    [row] = await rows(db)
+    assert (row.status, row.last_error) == ("failed", outbox.OUTCOME_UNKNOWN)
+    assert row.last_error == "outcome unknown: the instance sending it stopped"
+    assert notes.failed == [(row.id, outbox.OUTCOME_UNKNOWN)]
+
+
+async def test_stop_gives_back_claimed_and_unsent_rows_at_once(
+    db: Database, clock: FakeClock
+) -> None:
+    """A graceful stop mid-batch: nothing stays leased, another instance sends the rest
+    without waiting for a lease, and nothing goes twice."""
+    chats = 8
+    other = reopen(db)
+    await other.connect()
+    await enqueue_notes(db, clock, chats)
+    # 10/s, and one window per second: most rows are 'sending' but not sent at stop.
+    async with fake_telegram(chats) as fake:
+        async with worker(db, clock, fake, "leaving", rate=10, window_seconds=1.0) as (a, _):
+            task = asyncio.create_task(a.run())
+            await fake.wait_for(lambda message: True)
+            await a.stop()
+            await task
+        left = await rows(db)
+        statuses = Counter(row.status for row in left)
+        assert statuses["claimed"] == statuses["sending"] == 0
+        assert statuses["pending"] >= chats - 2
+        assert {row.lease_owner for row in left} == {None}
+        async with worker(other, clock, fake, "staying") as (b, _):
+            assert await b.run_once() == statuses["pending"]  # no lease to wait for
+            await b.drain()
+    await other.close()
+    assert Counter(row.status for row in await rows(db)) == {"sent": chats}
+    assert deliveries(fake) == Counter(range(FIRST_CHAT, FIRST_CHAT + chats))
+
+
+async def test_abandoned_survey_send_closes_the_survey_as_outcome_unknown(
+    tmp_path: Path,
+) -> None:
+    """End to end: an instance died while a survey was 'sending'. The next claim ends
+    the row and, through the survey renderer, the survey itself; no second message."""
+    clock = FakeClock()
+    async with running_bot(tmp_path, clock, survey_delay_seconds=600) as h:
+        await h.start_customer(501)
+        outcome = await h.post_visit(501, "pos-dead")
+        due = to_ms(clock.now()) + 600_000
+        async with h.app.db.transaction() as conn:
+            [row] = await outbox.claim_due(conn, now=due, owner="dead", lease_ms=60_000, limit=5)
+            await outbox.start_sending(conn, [row.id], owner="dead", until=due + 300_000)
+        clock.advance(timedelta(seconds=600 + 301))
+        await h.app.worker.run_once()
+        await h.app.worker.drain()
+        async with h.app.db.read() as conn:
+            ended = await outbox.get(conn, row.id)
+            survey = await conn.fetch_one(
+                "SELECT status, closed_reason FROM surveys WHERE id = :id",
+                {"id": outcome["survey_id"]},
+            )
+        assert ended is not None and ended.status == "failed"
+        assert survey == {"status": "failed", "closed_reason": outbox.OUTCOME_UNKNOWN}
+        assert [m for m in h.fake.sent if len(m.callback_data) == 11] == []
+
+
+async def test_a_lapsed_claim_cannot_start_sending_for_its_old_owner(
+    db: Database, clock: FakeClock
+) -> None:
+    await enqueue_notes(db, clock, 3)
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        slow = await outbox.claim_due(conn, now=now, owner="slow", lease_ms=60_000, limit=10)
+    later = now + 61_000
+    async with db.transaction() as conn:
+        fast = await outbox.claim_due(conn, now=later, owner="fast", lease_ms=60_000, limit=10)
+        ids = [row.id for row in slow]
+        assert await outbox.start_sending(conn, ids, owner="slow", until=later) == set()
+        assert await outbox.start_sending(conn, ids, owner="fast", until=later) == set(ids)
+        assert await outbox.start_sending(conn, ids, owner="fast", until=later) == set()
+    assert [row.id for row in fast] == ids
+
+
+async def test_an_outcome_for_a_row_ended_elsewhere_is_not_held(
+    db: Database, clock: FakeClock
+) -> None:
+    await enqueue_notes(db, clock, 1)
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        [row] = await outbox.claim_due(conn, now=now, owner="stalled", lease_ms=60_000, limit=1)
+        await outbox.start_sending(conn, [row.id], owner="stalled", until=now + 300_000)
+        assert await outbox.held(conn, [row.id], owner="stalled", status="sending") == {row.id}
+        ended = await outbox.end_abandoned(conn, now=now + 300_001)
+        assert [item.id for item in ended] == [row.id]
+        assert await outbox.held(conn, [row.id], owner="stalled", status="sending") == set()
