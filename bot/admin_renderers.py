@@ -261,7 +261,9 @@ async def close_finished_runs(ctx: AdminContext) -> None:
             await after_change(conn, ctx, run.id)
 
 
-async def anniversaries_cli(settings: Settings, day: date | None, *, send: bool) -> str:
+async def anniversaries_cli(
+    settings: Settings, day: date | None, *, send: bool, clock: Clock | None = None
+) -> str:
     """`otklik anniversaries`: the plan (dry run), or queue it for the running bot."""
     from bot.i18n import load_translator
     from bot.services.clock import SystemClock
@@ -271,7 +273,7 @@ async def anniversaries_cli(settings: Settings, day: date | None, *, send: bool)
     await db.connect()
     try:
         await migrate(db)
-        ctx = AdminContext(db, SystemClock(), load_translator(), settings)
+        ctx = AdminContext(db, clock or SystemClock(), load_translator(), settings)
         day = day or service.today_in(settings.zone, ctx.clock)
         async with db.transaction() as conn:
             day_plan = await service.plan_for(conn, day, settings.default_language)

@@ -300,12 +300,14 @@ async def test_cli_dry_run_then_send_through_the_running_bot(tmp_path: Path) -> 
         await add_four(h)
         h.fake.user(ADMIN_ID, "Admin")
         day = h.clock.now().date()
-        preview = await anniversaries_cli(h.settings, day, send=False)
+        preview = await anniversaries_cli(h.settings, day, send=False, clock=h.clock)
         assert "2 customers" in preview and "Ann, thank you" in preview
         await asyncio.sleep(0.2)
         assert thank_yous(h, ANN) == []
-        assert "queued: 2" in await anniversaries_cli(h.settings, day, send=True)
-        assert "Nothing to send" in await anniversaries_cli(h.settings, day, send=True)
+        assert "queued: 2" in await anniversaries_cli(h.settings, day, send=True, clock=h.clock)
+        assert "Nothing to send" in await anniversaries_cli(
+            h.settings, day, send=True, clock=h.clock
+        )
         summary = await h.fake.wait_for_message(ADMIN_ID, text_contains="are done")
         assert "Sent: 2." in summary.text
         assert len(thank_yous(h, ANN)) == 1 and len(thank_yous(h, BORIS)) == 1
@@ -343,7 +345,9 @@ async def test_queued_while_the_bot_was_down_goes_out_once_after_a_restart(
     async with running_bot(tmp_path, clock) as h:
         await add_four(h)
         settings = h.settings
-    assert "queued: 2" in await anniversaries_cli(settings, clock.now().date(), send=True)
+    assert "queued: 2" in await anniversaries_cli(
+        settings, clock.now().date(), send=True, clock=clock
+    )
     users = (ANN, BORIS, ADMIN_ID)
     async with running_bot(tmp_path, clock, users=users) as h:
         summary = await h.fake.wait_for_message(ADMIN_ID, text_contains="are done")
