@@ -30,7 +30,7 @@ TOKEN = "123456:BENCH-TOKEN"
 FIRST_USER = 10_000
 
 FAKE_SERVER = """
-import asyncio, sys
+import asyncio, sys, time
 from tests.fake_telegram import FakeTelegram
 
 async def main():
@@ -44,7 +44,7 @@ async def main():
     await fake.start()
     print(fake.url, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    print(fake.too_many_requests, flush=True)
+    print(fake.too_many_requests, time.process_time(), flush=True)
     await fake.close()
 
 asyncio.run(main())
@@ -77,10 +77,11 @@ class FakeServer:
         assert self.process.stdout is not None
         self.url = self.process.stdout.readline().strip()
 
-    def stop(self) -> int:
-        """Stop the server; returns how many 429s it answered."""
+    def stop(self) -> tuple[int, float]:
+        """Stop the server; returns how many 429s it answered and its CPU seconds."""
         out, _ = self.process.communicate("", timeout=30)
-        return int(out.strip().splitlines()[-1])
+        too_many, cpu = out.strip().splitlines()[-1].split()
+        return int(too_many), float(cpu)
 
 
 def settings_for(url: str, database: Path, rate: float, paid: bool, delay: int) -> Settings:
@@ -160,7 +161,7 @@ async def burst(name: str, surveys: int, rate: float, paid: bool) -> None:
         late = await lateness_ms(app)
         floods = app.limiter.floods
         await app.stop()
-    server_429 = server.stop()
+    server_429, server_cpu = server.stop()
     print(f"{name}_surveys: {surveys} messages")
     print(f"{name}_configured_rate: {rate:.0f} per second")
     print(f"{name}_achieved_rate: {surveys / elapsed:.1f} per second")
@@ -170,6 +171,7 @@ async def burst(name: str, surveys: int, rate: float, paid: bool) -> None:
     print(f"{name}_lateness_p99: {percentile(late, 0.99) / 1000:.2f} s")
     print(f"{name}_lateness_max: {max(late, default=0) / 1000:.2f} s")
     print(f"{name}_cpu_per_message: {cpu / surveys * 1000:.3f} ms")
+    print(f"{name}_fake_server_cpu_per_message: {server_cpu / surveys * 1000:.3f} ms")
     print(f"{name}_peak_rss: {rss_mb():.1f} MB")
 
 

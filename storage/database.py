@@ -81,24 +81,32 @@ class _SqliteConnection:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # One trip to aiosqlite's thread per statement (not one per cursor call): each trip
+    # costs about 0.1 ms of CPU, which dominated the delivery worker's cost per message.
     async def execute(self, sql: str, params: Params | None = None) -> int:
-        cursor = await self._conn.execute(sql, dict(params or {}))
-        count = cursor.rowcount
-        await cursor.close()
+        count: int = await self._conn._execute(_rowcount, self._conn, sql, dict(params or {}))
         return count
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
         await self._conn.executemany(sql, [dict(row) for row in rows])
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        async with self._conn.execute(sql, dict(params or {})) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        rows = await self._conn.execute_fetchall(sql, dict(params or {}))
+        for row in rows:
+            return dict(row)
+        return None
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
-        async with self._conn.execute(sql, dict(params or {})) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._conn.execute_fetchall(sql, dict(params or {}))
         return [dict(row) for row in rows]
+
+
+def _rowcount(conn: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> int:
+    # Runs on aiosqlite's thread, where its sqlite3 connection lives.
+    cursor = conn._conn.execute(sql, params)
+    count = cursor.rowcount
+    cursor.close()
+    return count
 
 
 class SqliteDatabase:
