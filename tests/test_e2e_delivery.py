@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.services.clock import FakeClock
+from bot.services.clock import FakeClock, to_ms
 from storage import outbox, surveys
 from tests.harness import BotHarness, running_bot
 
@@ -183,3 +183,81 @@ async def test_stop_opts_out_and_start_opts_back_in(tmp_path: Path) -> None:
         h.clock.advance(timedelta(days=40))
         assert (await h.post_visit(ANN, "pos-s3"))["status"] == "scheduled"
         assert not [m for m in h.fake.messages_to(ANN) if len(m.callback_data) == 11]
+
+
+async def _wait_briefly_for_no_survey(h: BotHarness) -> None:
+    await h.app.worker.run_once()
+    await h.app.worker.drain()
+    assert [m for m in h.fake.messages_to(ANN) if len(m.callback_data) == 11] == []
+
+
+async def test_quiet_hours_hold_a_late_visit_until_morning_in_the_visits_offset(
+    tmp_path: Path,
+) -> None:
+    """23:00 at the till (+03:00) is quiet there although the business zone (UTC) says
+    20:00: the survey waits until 09:00 +03:00 and goes out then."""
+    clock = FakeClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
+    async with running_bot(
+        tmp_path,
+        clock,
+        quiet_hours="22:00-09:00",
+        timezone="UTC",
+        visit_max_age=timedelta(hours=12),
+    ) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-q1", visited_at="2026-11-23T23:00:00+03:00")
+        assert outcome["status"] == "scheduled"
+        assert outcome["due_at"] == "2026-11-24T06:00:00+00:00"
+        await _wait_briefly_for_no_survey(h)
+        clock.set(datetime(2026, 11, 24, 5, 59, tzinfo=UTC))  # 08:59 at the till
+        await h.app.maintenance()
+        await _wait_briefly_for_no_survey(h)
+        clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
+        h.app.worker.kick()
+        await h.survey_for(ANN)
+        survey = await _survey(h, outcome["survey_id"])
+        assert (survey.status, survey.sent_at) == ("sent", to_ms(clock.now()))
+
+
+async def test_quiet_hours_skip_a_visit_that_would_be_stale_by_morning(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
+    async with running_bot(tmp_path, clock, quiet_hours="22:00-09:00", timezone="UTC") as h:
+        await h.start_customer(ANN)
+        # VISIT_MAX_AGE is 2 hours: by 09:00 the 23:00 visit is 10 hours old.
+        outcome = await h.post_visit(ANN, "pos-q2", visited_at="2026-11-23T23:00:00+03:00")
+        assert (outcome["status"], outcome["reason"]) == ("skipped", "quiet_hours")
+        clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
+        await h.app.maintenance()
+        await _wait_briefly_for_no_survey(h)
+        async with h.app.db.read() as conn:
+            funnel = await conn.fetch_all("SELECT event, count FROM funnel_daily ORDER BY event")
+            queued = await outbox.count_by_status(conn)
+        assert {row["event"]: row["count"] for row in funnel} == {
+            "reported": 1,
+            "skipped:quiet_hours": 1,
+        }
+        assert queued == {}
+
+
+async def test_quiet_hours_follow_the_business_zone_without_an_offset_and_the_offset_wins(
+    tmp_path: Path,
+) -> None:
+    """20:30 UTC is 23:30 in Moscow (TIMEZONE): a visit reported without its time waits
+    for 09:00 Moscow; one whose till says 20:30+00:00 is not quiet and goes at once."""
+    clock = FakeClock(datetime(2026, 11, 23, 20, 30, tzinfo=UTC))
+    async with running_bot(
+        tmp_path,
+        clock,
+        quiet_hours="22:00-09:00",
+        timezone="Europe/Moscow",
+        visit_max_age=timedelta(hours=12),
+        survey_cooldown_days=0,
+    ) as h:
+        await h.start_customer(ANN)
+        waiting = await h.post_visit(ANN, "pos-q3")
+        assert waiting["due_at"] == "2026-11-24T06:00:00+00:00"
+        at_once = await h.post_visit(ANN, "pos-q4", visited_at="2026-11-23T20:30:00+00:00")
+        assert at_once["due_at"] == "2026-11-23T20:30:00+00:00"
+        await h.survey_for(ANN)
+        assert (await _survey(h, at_once["survey_id"])).status == "sent"
+        assert (await _survey(h, waiting["survey_id"])).status == "scheduled"
