@@ -247,8 +247,9 @@ async def test_a_webhook_bot_on_postgres_and_redis_applies_a_redelivered_update_
     ) as h:
         assert isinstance(h.app.dispatcher.storage, RedisStorage)
         await h.start_customer(ANN)
-        replies = len(h.fake.messages_to(ANN))
         start = h.fake.updates[-1]["update_id"]
+        await h.fake.wait_for_webhook_delivery(start)
+        replies = len(h.fake.messages_to(ANN))
         h.fake.redeliver(start)
         assert (await h.fake.wait_for_webhook_delivery(start, count=2)).status == 200
         assert len(h.fake.messages_to(ANN)) == replies

@@ -36,6 +36,13 @@ async def post_update(h: BotHarness, body: Any, secret: str | None) -> tuple[int
         return response.status, await response.json()
 
 
+async def answered(h: BotHarness) -> None:
+    """Wait until the webhook has answered every update queued so far: a handler's last
+    message reaches the fake before the handler's HTTP answer does."""
+    for update in h.fake.updates:
+        await h.fake.wait_for_webhook_delivery(update["update_id"])
+
+
 async def processed(h: BotHarness, update_id: int) -> bool:
     async with h.app.db.read() as conn:
         return await updates.is_processed(conn, update_id)
@@ -78,6 +85,7 @@ async def test_webhook_is_registered_with_the_secret_and_serves_customers(
         assert stored is not None and stored.nps == 9
 
         # Every update came through the webhook, each answered 200 at the first try.
+        await answered(h)
         assert h.fake.calls("getUpdates") == []
         assert h.fake.webhook_deliveries
         assert all(d.status == 200 for d in h.fake.webhook_deliveries)
@@ -149,7 +157,7 @@ async def test_malformed_and_oversized_bodies_get_clear_errors(tmp_path: Path) -
 async def test_redelivered_start_is_applied_once(tmp_path: Path) -> None:
     async with running_bot(tmp_path, webhook=True) as h:
         await h.start_customer(ANN)
-        await h.app.worker.drain()
+        await answered(h)
         replies = len(h.fake.messages_to(ANN))
         assert replies == 2  # the welcome and the offer to share the phone number
         first = h.fake.updates[-1]["update_id"]
