@@ -7,16 +7,23 @@ at it, with a FakeClock so that time-driven rules are tested without waiting.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import itertools
 import json
 import socket
-from collections.abc import AsyncIterator
+import weakref
+from collections import Counter
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 
 from bot.config import Settings
 from bot.factory import Otklik
@@ -134,4 +141,175 @@ async def running_bot(
             yield BotHarness(fake, app, clock, settings, http)
     finally:
         await app.stop()
+        await fake.close()
+
+
+# --- several instances on one database ---------------------------------------------------
+
+# Which instance a task belongs to: set in the context each instance starts in, inherited
+# by every task, timer and server connection it creates.
+_INSTANCE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "otklik_instance", default=None
+)
+
+
+class CountingSession(AiohttpSession):
+    """aiogram's own HTTP session, counting per Bot API method the calls answered 200,
+    whether made through aiogram's methods or straight on its aiohttp client (the
+    sender's lean sendMessage path): it proves which instance did the work."""
+
+    def __init__(self, api: TelegramAPIServer) -> None:
+        super().__init__(api=api)
+        self.accepted: Counter[str] = Counter()
+        self._trace = aiohttp.TraceConfig()
+        self._trace.on_request_end.append(self._count)
+
+    async def _count(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        if params.response.status == 200:
+            self.accepted[params.url.path.rsplit("/", 1)[-1]] += 1
+
+    async def create_session(self) -> aiohttp.ClientSession:
+        # AiohttpSession.create_session, with the counting trace on the client.
+        if self._should_reset_connector:
+            await self.close()
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=self._connector_type(**self._connector_init),
+                trace_configs=[self._trace],
+            )
+            self._should_reset_connector = False
+        return self._session
+
+    async def close(self) -> None:
+        # Without AiohttpSession's 250 ms grace sleep, as FakeTelegram.make_bot's session.
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+class _TaskOwners:
+    """A task factory that remembers the instance each task was started by, so that one
+    instance can be killed alone while the others in the same event loop go on."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, weakref.WeakSet[asyncio.Task[Any]]] = {}
+
+    def __call__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, context=context)
+        owner = context.get(_INSTANCE) if context is not None else _INSTANCE.get()
+        if owner is not None:
+            self.tasks.setdefault(owner, weakref.WeakSet()).add(task)
+        return task
+
+    def alive(self, owner: str) -> list[asyncio.Task[Any]]:
+        current = asyncio.current_task()
+        return [t for t in self.tasks.get(owner, ()) if not t.done() and t is not current]
+
+
+@dataclass
+class Member:
+    """One instance of a cluster; `harness` posts to its own API."""
+
+    harness: BotHarness
+    session: CountingSession
+    killed: bool = False
+
+    @property
+    def app(self) -> Otklik:
+        return self.harness.app
+
+    @property
+    def name(self) -> str:
+        return self.app.instance_id
+
+
+@dataclass
+class Cluster:
+    fake: FakeTelegram
+    clock: FakeClock
+    members: list[Member]
+    _owners: _TaskOwners
+
+    async def kill(self, member: Member) -> None:
+        """End an instance as a crash would: no graceful stop, so its claims on outbox
+        rows and its maintenance lease stay in the database until they time out.
+
+        Every task it started is cancelled where it stands (a send in flight may or
+        may not have reached the fake; outcomes not yet written are lost), then its
+        sockets close: API server, Bot API session, Redis, database pool. A database
+        transaction cut short rolls back, as the server does when a process dies."""
+        app = member.app
+        member.killed = True
+        # Private parts of Otklik: stop() would hand the work over, which a crash does not.
+        app._scheduler.shutdown(wait=False)
+        while tasks := self._owners.alive(member.name):
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await app._close_resources()
+
+
+@asynccontextmanager
+async def running_instances(
+    tmp_path: Path,
+    clock: FakeClock,
+    *,
+    database_url: str,
+    count: int = 2,
+    users: tuple[int, ...] | range = (),
+    **overrides: Any,
+) -> AsyncIterator[Cluster]:
+    """`count` bot instances on one database (and Redis, when `redis_url` is given),
+    against one FakeTelegram, in webhook mode, each on its own API port and with its
+    own INSTANCE_ID (bot-1, bot-2, ...); INSTANCE_COUNT is `count`.
+
+    They start one after another, so bot-1 takes the maintenance lease and the last
+    one's setWebhook wins: the fake pushes every update to it, as Telegram does to
+    the one URL behind a load balancer. Survivors stop gracefully at the end."""
+    fake = FakeTelegram(first_update_id=next(_FIRST_UPDATE_IDS))
+    await fake.start()
+    fake.group(MANAGER_CHAT_ID)
+    for user_id in users:
+        fake.user(user_id, "Ann", "en")
+    loop = asyncio.get_running_loop()
+    previous_factory = loop.get_task_factory()
+    owners = _TaskOwners()
+    loop.set_task_factory(owners)  # type: ignore[arg-type]
+    members: list[Member] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for number in range(1, count + 1):
+                port = free_port()
+                settings = make_settings(
+                    tmp_path,
+                    telegram_api_url=fake.url,
+                    database_url=database_url,
+                    instance_id=f"bot-{number}",
+                    instance_count=count,
+                    api_port=port,
+                    webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+                    **overrides,
+                )
+                session = CountingSession(fake.api_server)
+                app = Otklik(settings, clock=clock, session=session, delivery_poll_seconds=0.05)
+                member = Member(BotHarness(fake, app, clock, settings, http), session)
+                members.append(member)
+                context = contextvars.copy_context()
+                context.run(_INSTANCE.set, member.name)
+                await asyncio.create_task(app.start(), context=context)
+            yield Cluster(fake, clock, members, owners)
+    finally:
+        for member in members:
+            if not member.killed:
+                await member.app.stop()
+        loop.set_task_factory(previous_factory)
         await fake.close()
