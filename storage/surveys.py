@@ -6,6 +6,8 @@ press on an old message changes no row and the caller can tell.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.database import Connection
@@ -188,3 +190,36 @@ async def context(conn: Connection, survey_id: int) -> SurveyContext | None:
     return SurveyContext(
         survey, Customer.from_row(customer_row), str(row["visit_key"]), int(row["visited_at"])
     )
+
+
+async def contexts(conn: Connection, survey_ids: Sequence[int]) -> dict[int, SurveyContext]:
+    """context() of many surveys in two queries, by survey id: a broadcast renders them
+    by the hundred, and each query is a round trip."""
+    if not survey_ids:
+        return {}
+    ids: list[int] | str
+    if conn.dialect == "postgresql":
+        where, ids = "s.id = ANY(:ids)", list(survey_ids)
+    else:
+        where, ids = "s.id IN (SELECT value FROM json_each(:ids))", json.dumps(list(survey_ids))
+    rows = await conn.fetch_all(
+        "SELECT s.*, v.visit_key AS context_visit_key, v.visited_at AS context_visited_at"
+        f" FROM surveys s JOIN visits v ON v.id = s.visit_id WHERE {where}",
+        {"ids": ids},
+    )
+    customer_rows = await conn.fetch_all(
+        f"SELECT * FROM customers WHERE id IN (SELECT s.customer_id FROM surveys s WHERE {where})",
+        {"ids": ids},
+    )
+    by_id = {int(row["id"]): Customer.from_row(row) for row in customer_rows}
+    found: dict[int, SurveyContext] = {}
+    for row in rows:
+        customer = by_id.get(int(row["customer_id"]))
+        if customer is not None:
+            found[int(row["id"])] = SurveyContext(
+                Survey.from_row(row),
+                customer,
+                str(row["context_visit_key"]),
+                int(row["context_visited_at"]),
+            )
+    return found
