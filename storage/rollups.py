@@ -86,9 +86,9 @@ async def _bump(conn: Connection, segment: Segment, columns: dict[str, int]) -> 
         await conn.execute(sql, params)
 
 
-async def add_sent(conn: Connection, segment: Segment) -> None:
-    """A survey reached the customer (Telegram accepted it)."""
-    await _bump(conn, segment, {"sent": 1})
+async def add_sent(conn: Connection, segment: Segment, count: int = 1) -> None:
+    """Surveys reached the customer (Telegram accepted them)."""
+    await _bump(conn, segment, {"sent": count})
 
 
 async def add_nps(conn: Connection, segment: Segment, score: int) -> None:

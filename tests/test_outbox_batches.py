@@ -78,6 +78,14 @@ async def test_a_window_of_surveys_renders_together_and_skips_the_ones_it_must(
         for user_id in CUSTOMERS[2:]:
             state = states[user_id]
             assert state is not None and state["status"] == "sent" and state["message_id"]
+        # Successes were recorded in bulk: each counted once in the funnel and rollups.
+        async with h.app.db.read() as conn:
+            funnel = await conn.fetch_one(
+                "SELECT SUM(count) AS n FROM funnel_daily WHERE event = 'sent'"
+            )
+            rollup = await conn.fetch_one("SELECT SUM(sent) AS n FROM daily_rollups")
+        assert funnel == {"n": len(CUSTOMERS) - 2}
+        assert rollup == {"n": len(CUSTOMERS) - 2}
 
 
 class FailingOnSent(NoteRenderer):

@@ -512,6 +512,7 @@ class DeliveryWorker:
                 if o.status == "sent" and o.item.id in mine
             ],
         )
+        together: dict[int, tuple[Any, list[tuple[OutboxItem, SendResult]]]] = {}
         for outcome in batch:
             item = outcome.item
             if item.id not in mine:
@@ -522,7 +523,14 @@ class DeliveryWorker:
                 )
             elif outcome.status == "sent":
                 assert outcome.renderer is not None and outcome.result is not None
-                await outcome.renderer.on_sent(conn, item, outcome.result)
+                many = getattr(outcome.renderer, "on_sent_many", None)
+                if many is None:
+                    await outcome.renderer.on_sent(conn, item, outcome.result)
+                else:
+                    # A renderer that records successes in bulk gets the batch's at once.
+                    together.setdefault(id(outcome.renderer), (many, []))[1].append(
+                        (item, outcome.result)
+                    )
             elif outcome.status == "retry":
                 await outbox.retry_later(
                     conn,
@@ -535,6 +543,8 @@ class DeliveryWorker:
                 await self._apply_failure(conn, outcome)
             else:
                 await outbox.finish(conn, item.id, outcome.status, outcome.reason, outcome.at)
+        for many, sent in together.values():
+            await many(conn, sent)
 
     async def _apply_failure(self, conn: Connection, outcome: Outcome) -> None:
         item, error = outcome.item, outcome.error
