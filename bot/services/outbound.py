@@ -4,6 +4,11 @@ A feature enqueues an outbox row (storage.outbox.enqueue) inside its own
 transaction. When the row is due, the delivery worker asks the renderer
 registered for its kind to build an `Outgoing`, sends it through a `Sender`
 within the rate limits, and reports the outcome back to the same renderer.
+
+A renderer may also offer `render_many(items) -> list[Outgoing | None]` and
+`on_sent_many(conn, [(item, result), ...])`: the worker then hands it a whole window
+of rows (a broadcast's hundreds per second) at once, so it can read what they need in
+one query and count them once. Both must mean exactly what the one-row methods mean.
 """
 
 from __future__ import annotations
