@@ -16,7 +16,8 @@ from typing import Any
 from storage.database import Connection
 from storage.models import OutboxItem
 
-OUTCOME_UNKNOWN = "outcome unknown: the instance sending it stopped"
+OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
+OUTCOME_UNKNOWN = f"{OUTCOME_UNKNOWN_PREFIX}: the instance sending it stopped"
 
 
 async def enqueue(

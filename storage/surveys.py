@@ -81,6 +81,33 @@ async def mark_sent(
     return count == 1
 
 
+async def recover_delivered(
+    conn: Connection,
+    survey_id: int,
+    *,
+    chat_id: int,
+    message_id: int | None,
+    sent_at: int,
+    expires_at: int,
+    unknown_prefix: str,
+) -> bool:
+    """Reopen a survey closed as failed with an unknown outcome: it did arrive."""
+    count = await conn.execute(
+        "UPDATE surveys SET status = 'sent', chat_id = :chat_id, message_id = :message_id,"
+        " sent_at = :sent_at, expires_at = :expires_at, closed_reason = NULL"
+        " WHERE id = :id AND status = 'failed' AND closed_reason LIKE :pattern",
+        {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "sent_at": sent_at,
+            "expires_at": expires_at,
+            "id": survey_id,
+            "pattern": unknown_prefix + "%",
+        },
+    )
+    return count == 1
+
+
 async def close(conn: Connection, survey_id: int, status: str, reason: str, now: int) -> bool:
     """End a survey that is not finished (scheduled or sent) as expired/failed/skipped."""
     count = await conn.execute(

@@ -46,7 +46,10 @@ async def survey_button(
     """Store the tapped score and move the message to the next question."""
     user_id = query.from_user.id
     if callback_data.step is SurveyStep.NPS:
-        result = await surveys.answer_nps(callback_data.survey_id, user_id, callback_data.value)
+        message_id = query.message.message_id if query.message else None
+        result = await surveys.answer_nps(
+            callback_data.survey_id, user_id, callback_data.value, message_id
+        )
     elif callback_data.step is SurveyStep.CES:
         result = await surveys.answer_ces(callback_data.survey_id, user_id, callback_data.value)
     else:

@@ -66,16 +66,51 @@ class SurveyService:
     def _now(self) -> int:
         return to_ms(self._clock.now())
 
-    async def _guarded(self, conn: Connection, survey_id: int, telegram_id: int) -> AnswerResult:
+    async def _guarded(
+        self, conn: Connection, survey_id: int, telegram_id: int, message_id: int | None
+    ) -> AnswerResult:
         """Refuse a press on a survey that is missing, someone else's or finished."""
         survey = await surveys.get(conn, survey_id)
         if survey is None:
             return AnswerResult(None, Refusal.NOT_FOUND)
+        if survey.status == "failed" and await self._recover_delivered(
+            conn, survey, telegram_id, message_id
+        ):
+            survey = await surveys.get(conn, survey_id)
+            assert survey is not None
         if survey.chat_id != telegram_id:
             return AnswerResult(None, Refusal.NOT_YOURS)
         if survey.status != "sent":
             return AnswerResult(survey, Refusal.CLOSED)
         return AnswerResult(survey)
+
+    async def _recover_delivered(
+        self, conn: Connection, survey: Survey, telegram_id: int, message_id: int | None
+    ) -> bool:
+        """A survey whose send ended "outcome unknown" (its instance died mid-request) did
+        reach the customer if they press its button: record it as sent, so that what
+        they say is kept, not refused."""
+        if not (survey.closed_reason or "").startswith(outbox.OUTCOME_UNKNOWN_PREFIX):
+            return False
+        customer = await customers.get(conn, survey.customer_id)
+        if customer is None or customer.telegram_id != telegram_id:
+            return False
+        now = self._now()
+        expires_at = now + int(self._policy.expires_after.total_seconds() * 1000)
+        if not await surveys.recover_delivered(
+            conn,
+            survey.id,
+            chat_id=telegram_id,
+            message_id=message_id,
+            sent_at=now,
+            expires_at=expires_at,
+            unknown_prefix=outbox.OUTCOME_UNKNOWN_PREFIX,
+        ):
+            return False
+        await rollups.add_sent(conn, segment_of(survey))
+        await rollups.add_funnel(conn, survey.day, survey.location, "sent")
+        await rollups.add_funnel(conn, survey.day, survey.location, "failed", -1)
+        return True
 
     async def _answer(
         self,
@@ -83,11 +118,12 @@ class SurveyService:
         telegram_id: int,
         store: Callable[[Connection, int], Awaitable[bool]],
         consequences: Callable[[Connection, Survey, int], Awaitable[None]],
+        message_id: int | None = None,
     ) -> AnswerResult:
         """One answer: guard, guarded update, then its consequences, in one transaction."""
         now = self._now()
         async with self._db.transaction() as conn:
-            guard = await self._guarded(conn, survey_id, telegram_id)
+            guard = await self._guarded(conn, survey_id, telegram_id, message_id)
             if not guard.ok:
                 return guard
             if not await store(conn, now):
@@ -98,7 +134,11 @@ class SurveyService:
         self._wake()
         return AnswerResult(survey)
 
-    async def answer_nps(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
+    async def answer_nps(
+        self, survey_id: int, telegram_id: int, score: int, message_id: int | None = None
+    ) -> AnswerResult:
+        """`message_id` is the survey message pressed: it lets a survey whose delivery
+        was never confirmed be recovered with its message (expiry removes its buttons)."""
         if not 0 <= score <= 10:
             return AnswerResult(None, Refusal.OUT_OF_RANGE)
 
@@ -113,6 +153,7 @@ class SurveyService:
             telegram_id,
             lambda conn, now: surveys.answer_nps(conn, survey_id, score, now),
             consequences,
+            message_id,
         )
 
     async def answer_ces(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
