@@ -89,13 +89,15 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 
 def get_routers() -> list[Router]:
-    """Feature routers, most specific first: the survey's catch-all text handler last."""
+    """Feature routers: survey buttons (most updates, a prefix no other router uses)
+    first, the survey's catch-all text handler last."""
     return [
+        survey.get_buttons_router(),
         start.get_router(),
         report_handlers.get_router(),
         case_handlers.get_router(),
         admin_handlers.get_router(),
-        survey.get_router(),
+        survey.get_reason_router(),
     ]
 
 

@@ -27,11 +27,18 @@ _REFUSAL_KEYS = {
 }
 
 
-def get_router() -> Router:
-    router = Router(name="survey")
+def get_buttons_router() -> Router:
+    """Score buttons: the busiest updates, so the dispatcher tries this router first."""
+    router = Router(name="survey-buttons")
     router.callback_query.register(survey_button, SurveyCallback.filter())
     # Unknown or outdated button data (an older bot version) is answered, not ignored.
     router.callback_query.register(stale_button, F.data.startswith("sv"))
+    return router
+
+
+def get_reason_router() -> Router:
+    """Any other private text answers 'why?': a catch-all, so this router goes last."""
+    router = Router(name="survey-reason")
     router.message.register(reason_message, F.chat.type == "private", F.text)
     return router
 
