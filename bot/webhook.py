@@ -9,13 +9,14 @@ never logged.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+
+from bot.api.routes import decode_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +41,9 @@ class WebhookHandler:
         raw = await _read_limited(request, MAX_UPDATE_BYTES)
         if raw is None:
             return _error(413, "body too large")
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _error(400, "malformed JSON")
-        if not isinstance(body, dict):
-            return _error(400, "expected a JSON object")
+        body = decode_json_object(raw)
+        if isinstance(body, str):
+            return _error(400, body)
         try:
             update = Update.model_validate(body, context={"bot": self._bot})
         except ValidationError:

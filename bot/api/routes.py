@@ -101,12 +101,18 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "body too large")
+    body = decode_json_object(raw)
+    return _error(400, body) if isinstance(body, str) else body
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any] | str:
+    """The JSON object in a request body, or what is wrong with it (for a 400)."""
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return _error(400, "malformed JSON")
+        return "malformed JSON"
     if not isinstance(body, dict):
-        return _error(400, "expected a JSON object")
+        return "expected a JSON object"
     return body
 
 
