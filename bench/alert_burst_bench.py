@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from pydantic import SecretStr
 
+from bench.fake_server import FakeServerProcess, percentile
 from bot.config import Settings
 from bot.factory import Otklik
 from bot.services.clock import to_ms
@@ -67,24 +65,6 @@ asyncio.run(main())
 """
 
 
-class FakeServer:
-    def __init__(self, users: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", FAKE_SERVER, str(users), TOKEN],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-
-    def stop(self) -> dict[str, int]:
-        """Stop the server; returns its 429 count and what the managers' group received."""
-        out, _ = self.process.communicate("", timeout=30)
-        loaded: dict[str, int] = json.loads(out.strip().splitlines()[-1])
-        return loaded
-
-
 def settings_for(url: str, database: Path) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -99,11 +79,6 @@ def settings_for(url: str, database: Path) -> Settings:
         digest_at="",
         log_level="WARNING",
     )
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 async def count(app: Otklik, sql: str) -> int:
@@ -161,7 +136,7 @@ async def lateness_s(app: Otklik) -> list[float]:
 
 
 async def burst(size: int, window: float) -> None:
-    server = FakeServer(size)
+    server = FakeServerProcess(FAKE_SERVER, str(size), TOKEN)
     with tempfile.TemporaryDirectory() as folder:
         app = Otklik(settings_for(server.url, Path(folder) / "bench.sqlite3"), polling=False)
         await app.db.connect()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bench.fake_server import FakeServerProcess, percentile
 from bot.config import Settings
 from bot.factory import Otklik
 from bot.services.clock import to_ms
@@ -37,7 +38,7 @@ TOKEN = "123456:BENCH-TOKEN"
 FIRST_USER = 10_000
 
 FAKE_SERVER = """
-import asyncio, sys, time
+import asyncio, json, sys, time
 from tests.fake_telegram import FakeTelegram
 
 async def main():
@@ -51,7 +52,7 @@ async def main():
     await fake.start()
     print(fake.url, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    print(fake.too_many_requests, time.process_time(), flush=True)
+    print(json.dumps([fake.too_many_requests, time.process_time()]), flush=True)
     await fake.close()
 
 asyncio.run(main())
@@ -66,29 +67,6 @@ def aiogram_floor_mb() -> float:
     code = "import aiogram, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout) / 1024
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
-
-
-class FakeServer:
-    def __init__(self, users: int, limits: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", FAKE_SERVER, str(users), limits, TOKEN],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-
-    def stop(self) -> tuple[int, float]:
-        """Stop the server; returns how many 429s it answered and its CPU seconds."""
-        out, _ = self.process.communicate("", timeout=30)
-        too_many, cpu = out.strip().splitlines()[-1].split()
-        return int(too_many), float(cpu)
 
 
 def settings_for(url: str, database: Path, rate: float, paid: bool, delay: int) -> Settings:
@@ -147,7 +125,7 @@ async def lateness_ms(app: Otklik) -> list[float]:
 
 async def burst(name: str, surveys: int, rate: float, paid: bool) -> None:
     """`surveys` surveys due at the same moment: rate, 429s, lateness, RSS, CPU."""
-    server = FakeServer(surveys, "none" if paid else "telegram")
+    server = FakeServerProcess(FAKE_SERVER, str(surveys), "none" if paid else "telegram", TOKEN)
     with tempfile.TemporaryDirectory() as folder:
         app = Otklik(
             settings_for(server.url, Path(folder) / "bench.sqlite3", rate, paid, 0),
@@ -185,7 +163,7 @@ async def burst(name: str, surveys: int, rate: float, paid: bool) -> None:
 async def steady(seconds: int) -> None:
     """5 visits per second with a 1-second delay: lateness under normal load."""
     visits = 5 * seconds
-    server = FakeServer(visits, "telegram")
+    server = FakeServerProcess(FAKE_SERVER, str(visits), "telegram", TOKEN)
     with tempfile.TemporaryDirectory() as folder:
         app = Otklik(
             settings_for(server.url, Path(folder) / "bench.sqlite3", 25, False, 1),
@@ -210,7 +188,7 @@ async def steady(seconds: int) -> None:
 async def pending_memory(pending: int) -> None:
     """RSS of the running bot with `pending` surveys due in 20 minutes: pending work
     stays in the database, so 0 and 100,000 should cost the same memory."""
-    server = FakeServer(max(pending, 1), "telegram")
+    server = FakeServerProcess(FAKE_SERVER, str(max(pending, 1)), "telegram", TOKEN)
     with tempfile.TemporaryDirectory() as folder:
         app = Otklik(
             settings_for(server.url, Path(folder) / "bench.sqlite3", 25, False, 1200),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import secrets
 import subprocess
@@ -32,6 +31,7 @@ from urllib.parse import quote
 import asyncpg
 from pydantic import SecretStr
 
+from bench.fake_server import FakeServerProcess
 from bot.config import Settings
 from bot.factory import Otklik
 from bot.services.clock import to_ms
@@ -73,23 +73,6 @@ async def main():
 
 asyncio.run(main())
 """.replace("{first}", str(FIRST_USER))
-
-
-class FakeServer:
-    def __init__(self, users: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", FAKE_SERVER, str(users), TOKEN],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.url = self.process.stdout.readline().strip()
-
-    def stop(self) -> dict[str, int]:
-        out, _ = self.process.communicate("", timeout=60)
-        result: dict[str, int] = json.loads(out.strip().splitlines()[-1])
-        return result
 
 
 def settings_for(fake_url: str, database_url: str, instance: str, count: int) -> Settings:
@@ -217,7 +200,7 @@ def instances(fake_url: str, database_url: str, count: int, share: int) -> Itera
 async def run(dsn: str, surveys: int, count: int, name: str, share: int | None = None) -> float:
     """Deliver `surveys` with `count` instances that split the rate `share` ways (by
     default `count`, as deployed); prints its lines, returns the rate."""
-    server = FakeServer(surveys)
+    server = FakeServerProcess(FAKE_SERVER, str(surveys), TOKEN)
     async with fresh_schema(dsn) as database_url:
         await prepare(server.url, database_url, surveys)
         with instances(server.url, database_url, count, share or count) as stdins:
