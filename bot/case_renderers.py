@@ -387,6 +387,10 @@ async def start_fold(
         last_sent = await folds.last_sent_at(conn, chat_id)
     interval = int(policy.interval.total_seconds() * 1000)
     due = now if last_sent is None else max(now, last_sent + interval)
+    if await folds.unassigned_held(conn, chat_id) >= policy.max_cases:
+        # A full fold gains nothing by waiting out the interval: only lateness. The
+        # group's own limit still paces it, so a long burst drains at Telegram's pace.
+        due = now
     number = await folds.fold_count(conn, chat_id) + 1
     await outbox.enqueue(
         conn,
@@ -414,6 +418,8 @@ async def hold_if_busy(conn: Connection, survey_id: int, now: int, policy: FoldP
     await folds.hold_pending(conn, chat_id)
     if fold is None:
         await start_fold(conn, chat_id, now, policy)
+    elif await folds.unassigned_held(conn, chat_id) >= policy.max_cases:
+        await folds.hurry(conn, fold.id, now)
     return True
 
 

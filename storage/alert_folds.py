@@ -187,6 +187,14 @@ async def point_cases_at(
     )
 
 
+async def hurry(conn: Connection, fold_id: int, now: int) -> None:
+    """A fold still waiting for its interval becomes due now (it is full already)."""
+    await conn.execute(
+        "UPDATE outbox SET due_at = :now WHERE id = :id AND status = 'pending' AND due_at > :now",
+        {"id": fold_id, "now": now},
+    )
+
+
 async def unassigned_held(conn: Connection, chat_id: int) -> int:
     row = await conn.fetch_one(
         f"SELECT COUNT(*) AS n FROM outbox WHERE {_HELD_CASE_ALERT}"

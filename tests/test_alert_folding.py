@@ -339,3 +339,27 @@ async def test_the_sweep_folds_pushed_back_alerts_and_a_failed_fold_fails_them(
         assert all("which failed: " in e and "too long" in e for e in failed), failed
         async with h.app.db.read() as conn:
             assert await alert_folds.chats_with_stranded_alerts(conn) == []
+
+
+async def test_a_burst_longer_than_one_fold_drains_at_the_groups_pace(tmp_path: Path) -> None:
+    """Full folds do not wait out the interval: once the group's minute frees, the
+    backlog goes out fold after fold instead of one fold a minute."""
+    async with running_bot(tmp_path, alert_fold_max_cases=5) as h:
+        _follow_the_fake_clock(h)
+        _managers(h)
+        guests = range(FIRST_GUEST, FIRST_GUEST + 40)
+        surveys = await _surveys(h, guests)
+        for uid in guests:
+            await _answer_nps(h, uid, surveys[uid], "3")
+            await _settled(h)
+        assert len(h.fake.messages_to(MANAGER_CHAT_ID)) == GROUP_LIMIT
+
+        h.clock.advance(timedelta(seconds=61))
+        for _ in range(6):
+            h.app.worker.kick()
+            await _settled(h)
+        chat = h.fake.messages_to(MANAGER_CHAT_ID)
+        shown = [n for m in chat for n in _cases_in(m)]
+        assert shown == list(range(1, 41))
+        folds = [m for m in chat if "folded" in m.text]
+        assert [len(_cases_in(m)) for m in folds] == [5, 5, 5, 5]
