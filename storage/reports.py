@@ -340,6 +340,13 @@ async def rebuild_rollups(conn: Connection) -> int:
     as the maintained counters would. funnel_daily has no raw source (skips are not
     stored), so only its monthly tier is recomputed.
     """
+    if conn.dialect == "postgresql":
+        # Answers arriving meanwhile wait at their counter upserts and add on top of
+        # the rebuilt rows, instead of racing the DELETE (SQLite has one writer anyway).
+        await conn.execute(
+            "LOCK TABLE daily_rollups, daily_segment_rollups, monthly_segment_rollups,"
+            " funnel_monthly IN EXCLUSIVE MODE"
+        )
     await conn.execute("DELETE FROM daily_rollups")
     await conn.execute(
         f"INSERT INTO daily_rollups (day, location, staff, touchpoint, {_COLUMNS})"
