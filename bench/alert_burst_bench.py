@@ -1,6 +1,6 @@
 """Alert burst benchmark: many detractors within about a minute, one managers' group.
 
-    python -m bench.alert_burst_bench            # 300 detractors in 60 s (about 11 minutes)
+    python -m bench.alert_burst_bench            # 300 detractors in 60 s (about 3 minutes)
     python -m bench.alert_burst_bench --quick    # 50 detractors in 10 s (about 1.5 minutes)
 
 The real bot (delivery worker, case outbox, folding, SQLite, aiogram client, real
