@@ -189,6 +189,18 @@ async def db(
     await database.close()
 
 
+@pytest.fixture
+async def other_db(db: Database) -> AsyncIterator[Database]:
+    """`db` opened a second time, as another bot instance would; closed even when the
+    test fails, so no pool is left for the garbage collector to warn about."""
+    database = reopen(db)
+    await database.connect()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for tests, never read from the developer's .env."""
     values: dict[str, object] = {

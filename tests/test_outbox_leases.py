@@ -19,7 +19,6 @@ from bot.services.outbound import Outgoing, Priority, SendError, SendResult
 from storage import outbox
 from storage.database import Connection, Database
 from storage.models import OutboxItem
-from tests.conftest import reopen
 from tests.fake_telegram import FakeTelegram
 from tests.harness import running_bot
 
@@ -106,29 +105,28 @@ def deliveries(fake: FakeTelegram) -> Counter[int]:
     return Counter(message.chat_id for message in fake.sent)
 
 
-async def test_two_instances_never_send_a_row_twice(db: Database, clock: FakeClock) -> None:
+async def test_two_instances_never_send_a_row_twice(
+    db: Database, other_db: Database, clock: FakeClock
+) -> None:
     chats = 300
-    other = reopen(db)
-    await other.connect()
     await enqueue_notes(db, clock, chats)
     async with (
         fake_telegram(chats) as fake,
         worker(db, clock, fake, "instance-a") as (a, _),
-        worker(other, clock, fake, "instance-b") as (b, _),
+        worker(other_db, clock, fake, "instance-b") as (b, _),
     ):
         tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
         found = await until_all_final(db)
         await a.stop()
         await b.stop()
         await asyncio.gather(*tasks)
-    await other.close()
     assert Counter(row.status for row in found) == {"sent": chats}
     assert deliveries(fake) == Counter(range(FIRST_CHAT, FIRST_CHAT + chats))
     assert {row.lease_owner for row in found} == {None}
 
 
 async def test_leases_lapsing_mid_flight_still_never_send_twice(
-    db: Database, clock: FakeClock
+    db: Database, other_db: Database, clock: FakeClock
 ) -> None:
     """Time jumps past every lease while two instances work: claims are taken over
     again and again, 'sending' rows are declared abandoned under a live sender. Still
@@ -137,28 +135,34 @@ async def test_leases_lapsing_mid_flight_still_never_send_twice(
     # Small windows spread each batch's 'sending' over half a second, and the clock
     # jumps faster than that, so claims lapse between claiming and sending.
     lapsing = {"rate": 400.0, "window_seconds": 0.01, "sending_lease_seconds": 90.0}
-    other = reopen(db)
-    await other.connect()
     await enqueue_notes(db, clock, chats)
 
     async def time_flies() -> None:
-        while True:
+        # Half a second of lapsing leases; then time runs at fifty times real speed, so
+        # leases last about a second again (at 40 s a tick a lease lasting milliseconds
+        # could be taken over forever, a livelock only this clock can cause) and rows
+        # postponed into the future still fall due.
+        for _ in range(100):
             clock.advance(timedelta(seconds=40))
             await asyncio.sleep(0.005)
+        while True:
+            clock.advance(timedelta(seconds=1))
+            await asyncio.sleep(0.02)
 
     async with (
         fake_telegram(chats) as fake,
         worker(db, clock, fake, "instance-a", **lapsing) as (a, _),
-        worker(other, clock, fake, "instance-b", **lapsing) as (b, _),
+        worker(other_db, clock, fake, "instance-b", **lapsing) as (b, _),
     ):
         tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
         flies = asyncio.create_task(time_flies())
-        found = await until_all_final(db)
-        flies.cancel()
+        try:
+            found = await until_all_final(db)
+        finally:
+            flies.cancel()
         await a.stop()
         await b.stop()
         await asyncio.gather(*tasks)
-    await other.close()
     received = deliveries(fake)
     assert max(received.values()) == 1
     for row in found:
@@ -209,13 +213,11 @@ async def test_a_row_abandoned_while_sending_ends_failed_and_is_never_resent(
 
 
 async def test_stop_gives_back_claimed_and_unsent_rows_at_once(
-    db: Database, clock: FakeClock
+    db: Database, other_db: Database, clock: FakeClock
 ) -> None:
     """A graceful stop mid-batch: nothing stays leased, another instance sends the rest
     without waiting for a lease, and nothing goes twice."""
     chats = 8
-    other = reopen(db)
-    await other.connect()
     await enqueue_notes(db, clock, chats)
     # 10/s, and one window per second: most rows are 'sending' but not sent at stop.
     async with fake_telegram(chats) as fake:
@@ -229,10 +231,9 @@ async def test_stop_gives_back_claimed_and_unsent_rows_at_once(
         assert statuses["claimed"] == statuses["sending"] == 0
         assert statuses["pending"] >= chats - 2
         assert {row.lease_owner for row in left} == {None}
-        async with worker(other, clock, fake, "staying") as (b, _):
+        async with worker(other_db, clock, fake, "staying") as (b, _):
             assert await b.run_once() == statuses["pending"]  # no lease to wait for
             await b.drain()
-    await other.close()
     assert Counter(row.status for row in await rows(db)) == {"sent": chats}
     assert deliveries(fake) == Counter(range(FIRST_CHAT, FIRST_CHAT + chats))
 
