@@ -33,6 +33,7 @@ from bot.services.cases import (
     format_fold,
     status_line,
 )
+from bot.services.chats import ChatDirectory
 from bot.services.clock import Clock, from_ms, to_ms
 from bot.services.outbound import Outgoing, Priority, Renderer, SendError, SendResult, Unreachable
 from bot.services.surveys import enqueue_alert
@@ -451,8 +452,7 @@ class CaseOutbox:
         translator: Translator,
         manager_language: str,
         *,
-        manager_chat_id: int,
-        escalation_chat_id: int,
+        chats: ChatDirectory,
         admin_ids: list[int],
         kick: Callable[[], None],
     ) -> None:
@@ -461,8 +461,7 @@ class CaseOutbox:
         self._clock = clock
         self._translator = translator
         self._language = manager_language
-        self.manager_chat_id = manager_chat_id
-        self._escalation_chat_id = escalation_chat_id
+        self._chats = chats
         self._admin_ids = admin_ids
         self.kick = kick
 
@@ -470,7 +469,7 @@ class CaseOutbox:
         """The survey's detractor hook: open the case in the answer's transaction and
         send (or update) the alert that carries it."""
         await self.cases.open_for_survey(conn, survey.id, survey.customer_id, from_ms(now))
-        await enqueue_alert(conn, survey, now, first, chat_id=self.manager_chat_id)
+        await enqueue_alert(conn, survey, now, first, chat_id=self._chats.managers)
         await hold_if_busy(conn, survey.id, now, self.cases.fold)
 
     def _mention(self, case: Case, stage: EscalationStage) -> str:
@@ -499,7 +498,7 @@ class CaseOutbox:
                 await enqueue_text(
                     conn,
                     "case_escalation",
-                    self._escalation_chat_id,
+                    self._chats.escalation,
                     due.case.id,
                     text,
                     to_ms(now),

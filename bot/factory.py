@@ -34,6 +34,7 @@ from bot.case_renderers import CaseOutbox, case_renderers
 from bot.config import Settings
 from bot.handlers import admin as admin_handlers
 from bot.handlers import cases as case_handlers
+from bot.handlers import chats as chat_handlers
 from bot.handlers import reports as report_handlers
 from bot.handlers import start, survey
 from bot.i18n import Translator, load_translator
@@ -49,6 +50,7 @@ from bot.report_renderers import (
 from bot.scheduler import create_scheduler
 from bot.sender import AiogramSender
 from bot.services.cases import CaseService
+from bot.services.chats import ChatDirectory
 from bot.services.clock import Clock, SystemClock, to_ms
 from bot.services.customers import CustomerService
 from bot.services.delivery import DeliveryWorker, Monotonic, RateLimiter
@@ -90,9 +92,11 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def get_routers() -> list[Router]:
     """Feature routers: survey buttons (most updates, a prefix no other router uses)
-    first, the survey's catch-all text handler last."""
+    first, then the service messages of a group's move, before any router that reads
+    the managers' chat; the survey's catch-all text handler last."""
     return [
         survey.get_buttons_router(),
+        chat_handlers.get_router(),
         start.get_router(),
         report_handlers.get_router(),
         case_handlers.get_router(),
@@ -165,6 +169,9 @@ class Otklik:
         self.instance_id = settings.instance_id
         self.limiter = create_rate_limiter(settings, monotonic)
         self.accounts = CustomerService(self.db, self.clock)
+        self.chats = ChatDirectory(
+            self.db, self.clock, settings.manager_chat_id, settings.alert_escalation_chat_id
+        )
         self.worker = DeliveryWorker(
             self.db,
             self.clock,
@@ -173,6 +180,7 @@ class Otklik:
             self.limiter,
             owner=self.instance_id,
             idle_poll=delivery_poll_seconds,
+            on_chat_moved=self.chats.learn,
         )
         self.visits = VisitService(self.db, self.clock, self.policy, self.worker.kick)
         self.cases = CaseService.from_settings(self.db, self.clock, settings)
@@ -182,8 +190,7 @@ class Otklik:
             self.clock,
             self.translator,
             settings.default_language,
-            manager_chat_id=settings.manager_chat_id,
-            escalation_chat_id=settings.alert_escalation_chat_id,
+            chats=self.chats,
             admin_ids=list(settings.admin_ids),
             kick=lambda: self.worker.kick(),
         )
@@ -250,6 +257,7 @@ class Otklik:
             "kick_delivery": self.worker.kick,
             "cases": self.cases,
             "case_outbox": self.case_outbox,
+            "chats": self.chats,
         }
 
     async def start(self) -> None:
@@ -260,6 +268,7 @@ class Otklik:
             raise StartupError(f"DATABASE_URL: {error}") from None
         if self.settings.migrate_on_start:
             await migrate(self.db)
+        await self.chats.refresh()
         try:
             me = await self.bot.me()
         except TelegramUnauthorizedError:
@@ -364,6 +373,8 @@ class Otklik:
 
         Only the instance holding the maintenance lease runs them; it renews the lease
         before each step and stops if it lost it. Returns whether it ran."""
+        # Every instance, lease or not: a team chat another one saw move is followed here too.
+        await self.chats.refresh()
         for step in self._maintenance_steps():
             if not await self.hold_maintenance_lease():
                 return False
@@ -382,7 +393,7 @@ class Otklik:
             self.db,
             self.clock,
             self.settings.zone,
-            self.settings.manager_chat_id,
+            self.chats.managers,
             self.settings.digest_at,
             self.settings.min_sample,
             self.settings.nps_drop_alert,

@@ -23,6 +23,7 @@ from aiogram.types import BufferedInputFile, Message
 from aiohttp import ClientError, ClientTimeout
 
 from bot.services.outbound import (
+    ChatMoved,
     Outgoing,
     Rejected,
     RetryAfter,
@@ -50,7 +51,10 @@ class AiogramSender:
         except TelegramForbiddenError as error:
             raise Unreachable(_describe(error)) from None
         except TelegramMigrateToChat as error:
-            raise Rejected(f"group migrated to {error.migrate_to_chat_id}") from None
+            raise ChatMoved(
+                f"the group became supergroup {error.migrate_to_chat_id}",
+                error.migrate_to_chat_id,
+            ) from None
         except TelegramBadRequest as error:
             text = error.message.lower()
             if "message is not modified" in text:

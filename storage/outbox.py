@@ -170,6 +170,16 @@ async def retry_later(
     )
 
 
+async def move_to_chat(conn: Connection, item_id: int, chat_id: int, *, due_at: int) -> None:
+    """The row's chat lives on under a new id (a group became a supergroup): pending
+    again for that chat; no attempt is counted."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'pending', chat_id = :chat_id, due_at = :due_at,"
+        " lease_owner = NULL, lease_until = NULL WHERE id = :id",
+        {"chat_id": chat_id, "due_at": due_at, "id": item_id},
+    )
+
+
 async def postpone(conn: Connection, item_id: int, due_at: int, *, owner: str) -> bool:
     """Give back a claimed row (its chat is busy) to be due at `due_at`; no attempt
     is counted. False when the claim had already lapsed."""

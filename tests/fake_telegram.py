@@ -196,6 +196,8 @@ class FakeChat:
     username: str | None = None
     # user_id -> ChatMember status; only meaningful for groups.
     members: dict[int, str] = field(default_factory=dict)
+    # A basic group upgraded to a supergroup: every call naming it is refused.
+    migrated_to: int | None = None
 
     def as_dict(self) -> JSONDict:
         chat: JSONDict = {"id": self.id, "type": self.type}
@@ -361,11 +363,18 @@ class _Webhook:
 class ApiError(Exception):
     """An error answer: the envelope Telegram sends with ok=false."""
 
-    def __init__(self, error_code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -1157,6 +1166,35 @@ class FakeTelegram:
             chat.title = title
         return chat
 
+    def upgrade_group(
+        self, chat_id: int, supergroup_id: int, *, by: int | None = None, announce: bool = True
+    ) -> FakeChat:
+        """A basic group becomes a supergroup under a new id, members and all; the old id
+        answers 400 with migrate_to_chat_id from now on. With `announce`, the bot gets
+        the two service messages Telegram sends (migrate_to_chat_id in the old chat,
+        migrate_from_chat_id in the new one)."""
+        old = self._require_chat(chat_id)
+        if old.type != "group" or not str(supergroup_id).startswith("-100"):
+            raise ValueError("only a basic group becomes a supergroup, under a -100... id")
+        new = FakeChat(supergroup_id, "supergroup", title=old.title, members=dict(old.members))
+        self._chats[supergroup_id] = new
+        old.migrated_to = supergroup_id
+        if announce:
+            for chat, field_name, value in (
+                (old, "migrate_to_chat_id", supergroup_id),
+                (new, "migrate_from_chat_id", chat_id),
+            ):
+                message: JSONDict = {
+                    "message_id": self._allocate_message_id(chat.id),
+                    "chat": chat.as_dict(),
+                    "date": int(self._wall_clock()),
+                    field_name: value,
+                }
+                if by is not None:
+                    message["from"] = self._require_user(by).as_dict()
+                self.queue_update({"message": message})
+        return new
+
     def add_member(self, chat_id: int, user_id: int, status: str = "member") -> None:
         """Set a user's (or the bot's, by bot_id) status in a registered group."""
         if status not in _MEMBER_STATUSES:
@@ -1658,8 +1696,12 @@ class FakeTelegram:
             "error_code": error.error_code,
             "description": error.description,
         }
-        if error.retry_after is not None:
-            body["parameters"] = {"retry_after": error.retry_after}
+        parameters = {
+            "retry_after": error.retry_after,
+            "migrate_to_chat_id": error.migrate_to_chat_id,
+        }
+        if any(value is not None for value in parameters.values()):
+            body["parameters"] = {k: v for k, v in parameters.items() if v is not None}
         return body
 
     def _record(
@@ -1800,6 +1842,12 @@ class FakeTelegram:
         chat = self._chats.get(chat_id) if chat_id is not None else None
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.migrated_to,
+            )
         if acting:
             self._check_reachable(chat)
         return chat

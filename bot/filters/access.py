@@ -7,6 +7,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Settings
 
+from bot.services.chats import ChatDirectory
+
 
 class IsAdmin(BaseFilter):
     """A private chat with one of ADMIN_IDS. Others get no sign the command exists:
@@ -21,10 +23,12 @@ class IsAdmin(BaseFilter):
 
 
 class IsManagerChat(BaseFilter):
-    """The managers' group (MANAGER_CHAT_ID) or the escalation chat."""
+    """The managers' group (MANAGER_CHAT_ID) or the escalation chat, under the id it
+    has now if Telegram moved it (bot.services.chats)."""
 
-    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+    async def __call__(self, event: TelegramObject, chats: ChatDirectory) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
         if not isinstance(message, Message):
             return False
-        return message.chat.id in (settings.manager_chat_id, settings.alert_escalation_chat_id)
+        return chats.is_team_chat(message.chat.id)
+

@@ -36,6 +36,7 @@ from bot.services.cases import (
     refusal_text,
     template_text,
 )
+from bot.services.chats import ChatDirectory
 from bot.services.clock import Clock, to_ms
 from bot.services.surveys import SurveyService
 from bot.views import Wording
@@ -78,12 +79,12 @@ def get_router() -> Router:
     return router
 
 
-async def _is_manager(bot: Bot, settings: Settings, user: User) -> bool:
+async def _is_manager(bot: Bot, settings: Settings, chats: ChatDirectory, user: User) -> bool:
     """A member of the managers' chat, or an admin; asked of Telegram at each press."""
     if user.id in settings.admin_ids:
         return True
     try:
-        member = await bot.get_chat_member(settings.manager_chat_id, user.id)
+        member = await bot.get_chat_member(chats.managers, user.id)
     except TelegramBadRequest:
         return False
     return member.status in _MEMBER_STATUSES
@@ -106,6 +107,7 @@ async def case_button(
     manager_texts: Texts,
     cases: CaseService,
     case_outbox: CaseOutbox,
+    chats: ChatDirectory,
     db: Database,
     clock: Clock,
     wording: Wording,
@@ -113,7 +115,7 @@ async def case_button(
     """Take, write, resolve or close a case from the buttons under its alert (or,
     under a folded alert, take it or open its card)."""
     user = query.from_user
-    if not await _is_manager(bot, settings, user):
+    if not await _is_manager(bot, settings, chats, user):
         await _answer(query, manager_texts("case-refused-not-allowed"))
         return
     case_id, action = callback_data.case_id, callback_data.action
@@ -314,6 +316,7 @@ async def customer_text(
     manager_texts: Texts,
     cases: CaseService,
     case_outbox: CaseOutbox,
+    chats: ChatDirectory,
     db: Database,
     clock: Clock,
 ) -> None:
@@ -328,7 +331,7 @@ async def customer_text(
             post = manager_texts(
                 "case-thread-in", id=case.id, customer=escape(user.full_name), text=escape(text)
             )
-            chat = case.alert_chat_id or case_outbox.manager_chat_id
+            chat = chats.resolve(case.alert_chat_id or chats.managers)
             await enqueue_text(conn, "case_thread", chat, case.id, post, to_ms(clock.now()))
     case_outbox.kick()
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.services.clock import Clock, to_ms
 from bot.services.outbound import (
+    ChatMoved,
     Outgoing,
     Rejected,
     Renderer,
@@ -30,7 +31,7 @@ from bot.services.outbound import (
     Transient,
     Unreachable,
 )
-from storage import outbox
+from storage import chats, outbox
 from storage.database import Connection, Database
 from storage.models import OutboxItem
 
@@ -155,6 +156,8 @@ class Outcome:
     error: SendError | None = None
     due_at: int = 0
     count_attempt: bool = True
+    # (old chat id, new chat id) when Telegram said the chat became a supergroup.
+    moved: tuple[int, int] | None = None
 
 
 Slotted = tuple[OutboxItem, float]  # a row and the monotonic moment its request may start
@@ -188,6 +191,7 @@ class DeliveryWorker:
         flush_seconds: float = 0.05,
         flush_rows: int = 200,
         rng: random.Random | None = None,
+        on_chat_moved: Callable[[int, int], object] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -203,6 +207,7 @@ class DeliveryWorker:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._idle_poll = idle_poll
         self._rng = rng or random.Random()
+        self._on_chat_moved = on_chat_moved
         # Longer waits (a group's minute limit, a 429 pause) go back to the database.
         self._max_inline_wait = max_inline_wait
         self._window = window_seconds
@@ -417,6 +422,8 @@ class DeliveryWorker:
             self._retry_later(item, renderer, error.retry_after, error, count=False)
         except Transient as error:
             self._transient(item, renderer, error)
+        except ChatMoved as error:
+            self._chat_moved(item, renderer, message, error)
         except (Unreachable, Rejected) as error:
             self._fail(item, renderer, error)
         except Exception as error:
@@ -431,6 +438,35 @@ class DeliveryWorker:
             )
         finally:
             self._slots.release()
+
+    def _chat_moved(
+        self, item: OutboxItem, renderer: Renderer, message: Outgoing, error: ChatMoved
+    ) -> None:
+        """The group became a supergroup: a new message goes to it at once, without
+        counting an attempt; an edit fails, since its message stayed in the old chat."""
+        moved = (message.chat_id, error.new_chat_id)
+        if self._on_chat_moved is not None:
+            self._on_chat_moved(*moved)
+        now = self._now()
+        if message.edit_message_id is None and message.chat_id == item.chat_id:
+            self._record(
+                Outcome(
+                    item,
+                    "retry",
+                    now,
+                    renderer,
+                    error.reason,
+                    due_at=now,
+                    count_attempt=False,
+                    moved=moved,
+                )
+            )
+            return
+        left_behind = "an edit of a message left in the old chat"
+        if message.edit_message_id is None:
+            left_behind = "a message not addressed to the row's own chat"
+        reason = f"{error.reason}; not resent: {left_behind}"
+        self._record(Outcome(item, "failed", now, renderer, reason, error=error, moved=moved))
 
     def _transient(self, item: OutboxItem, renderer: Renderer, error: SendError) -> None:
         attempt = item.attempts + 1
@@ -515,6 +551,9 @@ class DeliveryWorker:
         together: dict[int, tuple[Any, list[tuple[OutboxItem, SendResult]]]] = {}
         for outcome in batch:
             item = outcome.item
+            if outcome.moved is not None:
+                # True whatever became of the row: the chat lives on under its new id.
+                await chats.record_migration(conn, *outcome.moved, outcome.at)
             if item.id not in mine:
                 logger.warning(
                     "delivery: row %s was ended elsewhere before its outcome (%s) was written",
@@ -531,6 +570,8 @@ class DeliveryWorker:
                     together.setdefault(id(outcome.renderer), (many, []))[1].append(
                         (item, outcome.result)
                     )
+            elif outcome.status == "retry" and outcome.moved is not None:
+                await outbox.move_to_chat(conn, item.id, outcome.moved[1], due_at=outcome.due_at)
             elif outcome.status == "retry":
                 await outbox.retry_later(
                     conn,

@@ -78,6 +78,15 @@ class Rejected(SendError):
     """Any other 4xx: retrying the same request cannot help."""
 
 
+class ChatMoved(SendError):
+    """400 with migrate_to_chat_id: the group became a supergroup under a new id. A new
+    message can go there; an edit cannot, its message stayed behind in the old chat."""
+
+    def __init__(self, reason: str, new_chat_id: int) -> None:
+        super().__init__(reason)
+        self.new_chat_id = new_chat_id
+
+
 class Sender(Protocol):
     async def send(self, message: Outgoing) -> SendResult: ...
 
