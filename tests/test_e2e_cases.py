@@ -65,7 +65,7 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
         assert "New" in card.text and "Main St" in card.text
 
         # A stranger's press is refused and changes nothing.
-        assert "only the manager" in (await _press(h, STRANGER, card, "Take")).lower()
+        assert "managers' team" in await _press(h, STRANGER, card, "Take")
         assert (await _case(h)).status == "new"
 
         # The SLA passes while nobody takes it: one escalation post with a mention.
@@ -166,3 +166,58 @@ async def test_second_manager_is_refused_with_the_owner_name(tmp_path: Path) -> 
             lambda m: m.message_id == card.message_id and "Alice" in m.text
         )
         assert await _press(h, BOB, card, "Write") != ""
+
+
+async def _state(h: BotHarness) -> tuple[object, ...]:
+    """Everything a press could change: the case row, its history and the outbox."""
+    await h.app.worker.drain()
+    async with h.app.db.read() as conn:
+        case = await conn.fetch_one("SELECT * FROM cases WHERE id = 1")
+        events = await conn.fetch_one("SELECT COUNT(*) AS n FROM case_events")
+        queued = await conn.fetch_one("SELECT COUNT(*) AS n FROM outbox")
+    assert case is not None and events is not None and queued is not None
+    return dict(case), events["n"], queued["n"]
+
+
+async def test_a_stranger_is_told_only_managers_may_act_and_nothing_changes(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as h:
+        _managers(h)
+        card = await _detractor_case(h)
+        before = await _state(h)
+        refusal = await _press(h, STRANGER, card, "Take")
+        assert refusal == "Only the managers' team can act on cases."
+        refusal = await _press(h, STRANGER, card, "Close")
+        assert refusal == "Only the managers' team can act on cases."
+        assert await _state(h) == before
+        assert h.fake.message(MANAGER_CHAT_ID, card.message_id).edits == 0
+
+        await _press(h, ALICE, card, "Take")
+        card = await h.fake.wait_for(
+            lambda m: m.message_id == card.message_id and "Alice" in m.text
+        )
+        before = await _state(h)
+        sent = len(h.fake.sent)
+        for label in ("Write", "Templates", "Resolve", "Close"):
+            assert "managers' team" in await _press(h, STRANGER, card, label)
+        assert await _state(h) == before
+        assert len(h.fake.sent) == sent, "no prompt or menu for a stranger"
+        # A manager who is not the owner keeps the owner-only answer.
+        assert "Only the manager who took" in await _press(h, BOB, card, "Write")
+
+        # The card's buttons pressed outside the managers' chat (a forwarded card).
+        data = card.button("Write")["callback_data"]
+        for user_id, expected in ((STRANGER, "managers' team"), (BOB, "managers' chat")):
+            await h.start_customer(user_id, name="Someone")
+            private = h.fake.messages_to(user_id)[-1]
+            update = await h.fake.press(
+                user_id, private.message_id, data, chat_id=user_id, check_button=False
+            )
+            query_id = update["callback_query"]["id"]
+            answer = await h.fake.wait_for_call(
+                "answerCallbackQuery",
+                lambda r, q=query_id: str(r.params.get("callback_query_id")) == q,
+            )
+            assert expected in str(answer.params.get("text"))
+        assert (await _case(h)).pending_action is None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Settings
-
 from bot.services.chats import ChatDirectory
+
+_MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 
 
 class IsAdmin(BaseFilter):
@@ -32,3 +35,14 @@ class IsManagerChat(BaseFilter):
             return False
         return chats.is_team_chat(message.chat.id)
 
+
+async def is_manager(bot: Bot, settings: Settings, chats: ChatDirectory, user_id: int) -> bool:
+    """A member of the managers' chat, or an admin: who may act on a case. Asked of
+    Telegram at each press, so someone removed from the group loses access at once."""
+    if user_id in settings.admin_ids:
+        return True
+    try:
+        member = await bot.get_chat_member(chats.managers, user_id)
+    except TelegramBadRequest:
+        return False
+    return member.status in _MEMBER_STATUSES

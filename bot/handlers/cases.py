@@ -15,13 +15,12 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    User,
 )
 
 from bot.case_callbacks import CaseButton, CaseCallback, FollowupCallback
 from bot.case_renderers import CaseOutbox, enqueue_card_edit, enqueue_text, full_card
 from bot.config import Settings
-from bot.filters.access import IsManagerChat
+from bot.filters.access import IsManagerChat, is_manager
 from bot.i18n import Texts
 from bot.services.cases import (
     Case,
@@ -45,7 +44,6 @@ from storage import customers
 from storage.database import Connection, Database
 
 RECENT_RESOLUTION = timedelta(days=3)
-_MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 _PENDING_BY_BUTTON = {
     CaseButton.WRITE: PendingAction.MESSAGE,
     CaseButton.RESOLVE_NOTIFY: PendingAction.RESOLVE_NOTIFY,
@@ -79,24 +77,17 @@ def get_router() -> Router:
     return router
 
 
-async def _is_manager(bot: Bot, settings: Settings, chats: ChatDirectory, user: User) -> bool:
-    """A member of the managers' chat, or an admin; asked of Telegram at each press."""
-    if user.id in settings.admin_ids:
-        return True
-    try:
-        member = await bot.get_chat_member(chats.managers, user.id)
-    except TelegramBadRequest:
-        return False
-    return member.status in _MEMBER_STATUSES
-
-
 async def _answer(query: CallbackQuery, text: str) -> None:
     await query.answer(text, show_alert=False)
 
 
-async def foreign_case_button(query: CallbackQuery, manager_texts: Texts) -> None:
-    """A case button pressed outside the managers' chat."""
-    await _answer(query, manager_texts("case-refused-not-allowed"))
+async def foreign_case_button(
+    query: CallbackQuery, bot: Bot, settings: Settings, chats: ChatDirectory, manager_texts: Texts
+) -> None:
+    """A case button pressed outside the managers' chat: refused, never acted on."""
+    allowed = await is_manager(bot, settings, chats, query.from_user.id)
+    key = "case-refused-wrong-chat" if allowed else "case-refused-not-a-manager"
+    await _answer(query, manager_texts(key))
 
 
 async def case_button(
@@ -115,8 +106,9 @@ async def case_button(
     """Take, write, resolve or close a case from the buttons under its alert (or,
     under a folded alert, take it or open its card)."""
     user = query.from_user
-    if not await _is_manager(bot, settings, chats, user):
-        await _answer(query, manager_texts("case-refused-not-allowed"))
+    if not await is_manager(bot, settings, chats, user.id):
+        # Its own answer: "only the owner" would tell a stranger the case has an owner.
+        await _answer(query, manager_texts("case-refused-not-a-manager"))
         return
     case_id, action = callback_data.case_id, callback_data.action
     is_admin = user.id in settings.admin_ids
