@@ -321,6 +321,15 @@ async def try_touch_for_message(
     return count == 1
 
 
+async def touch(conn: Connection, case_id: int, now: int) -> bool:
+    """Lock the case for a change that needs no other column (a customer's message), so
+    that two such changes to one case queue up instead of reading the same history."""
+    count = await conn.execute(
+        "UPDATE cases SET updated_at = :now WHERE id = :id", {"id": case_id, "now": now}
+    )
+    return count == 1
+
+
 async def due_take_escalations(conn: Connection, now: int, limit: int) -> list[Case]:
     rows = await conn.fetch_all(
         f"SELECT {_CASE_COLUMNS} FROM cases c"
@@ -460,6 +469,18 @@ async def add_event(
     )
     assert row is not None
     return int(row["id"])
+
+
+async def last_turn(conn: Connection, case_id: int) -> CaseEvent | None:
+    """The latest step of the conversation with the customer: their message, a
+    manager's message, or the resolution (which may have told them)."""
+    row = await conn.fetch_one(
+        "SELECT id, case_id, at, actor_id, actor_name, kind, text FROM case_events"
+        " WHERE case_id = :case_id AND kind IN ('message_in', 'message_out', 'resolved')"
+        " ORDER BY at DESC, id DESC LIMIT 1",
+        {"case_id": case_id},
+    )
+    return CaseEvent.from_row(row) if row else None
 
 
 async def events(conn: Connection, case_id: int) -> list[CaseEvent]:

@@ -489,6 +489,79 @@ async def test_pending_message_then_resolve_note(
     ]
 
 
+# --- the customer's side ------------------------------------------------------------
+
+
+async def customer_says(service: CaseService, case_id: int, text: str) -> CaseResult:
+    result = await service.record_message(case_id, Direction.IN, CUSTOMER_TG, "Olena", text)
+    assert result.ok
+    return result
+
+
+async def test_customer_messages_are_acknowledged_once_per_turn(
+    db: SqliteDatabase, service: CaseService, clock: FakeClock
+) -> None:
+    case_id = await open_case(db, service, clock)
+    await service.take(case_id, ALICE, "Alice")
+    assert service.ack_quiet == timedelta(hours=1)
+
+    # Five messages in a row, minutes apart: one acknowledgement.
+    said = []
+    for text in ("Hello?", "The queue was", "forty minutes", "long", "!!!"):
+        said.append((await customer_says(service, case_id, text)).acknowledge)
+        clock.advance(timedelta(minutes=10))
+    assert said == [True, False, False, False, False]
+
+    # The manager writes: the customer's next message starts a new turn.
+    await service.record_message(case_id, Direction.OUT, ALICE, "Alice", "Sorry about it")
+    assert (await customer_says(service, case_id, "Thanks")).acknowledge
+    clock.advance(timedelta(minutes=59))
+    assert not (await customer_says(service, case_id, "Any news?")).acknowledge
+    # An hour of silence from the customer starts a new turn too.
+    clock.advance(timedelta(hours=1))
+    assert (await customer_says(service, case_id, "Hello again")).acknowledge
+
+    # Someone else writing into the thread is refused and never acknowledged.
+    stranger = await service.record_message(case_id, Direction.IN, 4242, "Mallory", "hi")
+    assert stranger.refusal is Refusal.NOT_ALLOWED and not stranger.acknowledge
+    # Managers' messages are never acknowledged to anyone.
+    out = await service.record_message(case_id, Direction.OUT, ALICE, "Alice", "Fixed")
+    assert out.ok and not out.acknowledge
+
+    # The resolution told the customer too: their "thank you" after it is acknowledged.
+    await customer_says(service, case_id, "ok")
+    await service.resolve(case_id, ALICE, "Retrained the staff", True)
+    assert (await customer_says(service, case_id, "Thank you!")).acknowledge
+
+
+async def test_two_messages_at_once_are_acknowledged_once(
+    db: SqliteDatabase, service: CaseService, clock: FakeClock
+) -> None:
+    case_id = await open_case(db, service, clock)
+    # Enough open connections first, so the four really overlap on PostgreSQL.
+    await asyncio.gather(*(service.history(case_id) for _ in range(4)))
+    results = await asyncio.gather(
+        *(customer_says(service, case_id, f"message {n}") for n in range(4))
+    )
+    assert sum(result.acknowledge for result in results) == 1
+
+
+def test_acknowledgement_rule_on_its_own() -> None:
+    quiet = timedelta(hours=1)
+    hour = 3_600_000
+
+    def step(kind: EventKind, at: int) -> svc.CaseEvent:
+        return svc.CaseEvent(
+            id=1, case_id=1, at=at, actor_id=None, actor_name=None, kind=kind, text=""
+        )
+
+    assert svc.needs_acknowledgement(None, 0, quiet)
+    assert not svc.needs_acknowledgement(step(EventKind.MESSAGE_IN, 0), hour - 1, quiet)
+    assert svc.needs_acknowledgement(step(EventKind.MESSAGE_IN, 0), hour, quiet)
+    assert svc.needs_acknowledgement(step(EventKind.MESSAGE_OUT, 0), 1, quiet)
+    assert svc.needs_acknowledgement(step(EventKind.RESOLVED, 0), 1, quiet)
+
+
 # --- reads ---------------------------------------------------------------------------
 
 

@@ -30,8 +30,8 @@ async def _press(h: BotHarness, user_id: int, message: SentMessage, label: str) 
     return str(answer.params.get("text") or "")
 
 
-async def _detractor_case(h: BotHarness) -> SentMessage:
-    await h.start_customer(ANN)
+async def _detractor_case(h: BotHarness, language: str = "en") -> SentMessage:
+    await h.start_customer(ANN, language=language)
     await h.post_visit(ANN, "pos-1", location="Main St", staff="Olga")
     survey = await h.survey_for(ANN)
     await h.press(ANN, survey, "3")
@@ -221,3 +221,43 @@ async def test_a_stranger_is_told_only_managers_may_act_and_nothing_changes(
             )
             assert expected in str(answer.params.get("text"))
         assert (await _case(h)).pending_action is None
+
+
+async def test_the_customer_hears_once_per_turn_that_their_reply_reached_the_team(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as h:
+        _managers(h)
+        card = await _detractor_case(h, language="uk")
+        await _press(h, ALICE, card, "Take")
+        card = await h.fake.wait_for(
+            lambda m: m.message_id == card.message_id and "Alice" in m.text
+        )
+        await _press(h, ALICE, card, "Write")
+        await h.fake.send_text(ALICE, "Вибачте, будь ласка", chat_id=MANAGER_CHAT_ID)
+        await h.fake.wait_for_message(ANN, text_contains="Вибачте")
+
+        async def ann_says(*texts: str) -> int:
+            """Ann's messages reach the thread; how many acknowledgements she has had."""
+            for text in texts:
+                await h.fake.send_text(ANN, text)
+                await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains=text)
+            await h.app.worker.drain()
+            return sum("передано команді" in m.text for m in h.fake.messages_to(ANN))
+
+        assert await ann_says("Черга", "була", "сорок хвилин") == 1
+        assert (
+            h.fake.messages_to(ANN)[-1].text == "✅ Дякуємо! Ваше повідомлення передано команді."
+        )
+        # The manager answers: her next message is a new turn.
+        await h.fake.send_text(
+            ALICE,
+            "Що ми можемо зробити?",
+            chat_id=MANAGER_CHAT_ID,
+            reply_to_message_id=card.message_id,
+        )
+        await h.fake.wait_for_message(ANN, text_contains="Що ми можемо")
+        assert await ann_says("Знижку", "наступного разу") == 2
+        # So is one after an hour of her own silence.
+        h.clock.advance(timedelta(minutes=61))
+        assert await ann_says("Ви тут?") == 3

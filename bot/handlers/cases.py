@@ -29,6 +29,7 @@ from bot.services.cases import (
     Direction,
     PendingAction,
     Template,
+    acknowledgement_text,
     customer_message_text,
     format_history,
     format_open_cases,
@@ -312,9 +313,11 @@ async def customer_text(
     db: Database,
     clock: Clock,
 ) -> None:
-    """The customer's reply goes into the case thread in the managers' chat."""
+    """The customer's reply goes into the case thread in the managers' chat, and the
+    customer hears it arrived (once per turn, see needs_acknowledgement)."""
     assert message.from_user is not None and message.text is not None
     user, text = message.from_user, message.text
+    now = to_ms(clock.now())
     async with db.transaction() as conn:
         result = await cases.record_message(
             case.id, Direction.IN, user.id, user.full_name, text, conn=conn
@@ -324,7 +327,12 @@ async def customer_text(
                 "case-thread-in", id=case.id, customer=escape(user.full_name), text=escape(text)
             )
             chat = chats.resolve(case.alert_chat_id or chats.managers)
-            await enqueue_text(conn, "case_thread", chat, case.id, post, to_ms(clock.now()))
+            await enqueue_text(conn, "case_thread", chat, case.id, post, now)
+        if result.acknowledge:
+            card = await case_repo.card(conn, case.id)
+            language = card.language if card else user.language_code
+            body = acknowledgement_text(manager_texts.translator, language)
+            await enqueue_text(conn, "case_message", user.id, case.id, body, now)
     case_outbox.kick()
 
 

@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 DEFAULT_PENDING_TTL = timedelta(minutes=15)
+DEFAULT_ACK_QUIET = timedelta(hours=1)
 TELEGRAM_TEXT_LIMIT = 4000
 EVENT_TEXT_LIMIT = 300
 
@@ -149,12 +150,14 @@ class Template(StrEnum):
 class CaseResult:
     """What an operation did. `changed` is False for a harmless repeat (the owner
     pressing Take again, an idempotent open); `owner_name` names who holds the case
-    when the refusal is ALREADY_TAKEN_BY."""
+    when the refusal is ALREADY_TAKEN_BY; `acknowledge` says a customer's message
+    should be answered with "passed to the team" (see `needs_acknowledgement`)."""
 
     case: Case | None
     refusal: Refusal | None = None
     changed: bool = False
     owner_name: str | None = None
+    acknowledge: bool = False
 
     @property
     def ok(self) -> bool:
@@ -252,6 +255,18 @@ def needs_case(nps: int | None, ces: int | None, ces_max: int) -> bool:
     return (nps is not None and nps <= 6) or (ces is not None and 1 <= ces <= ces_max)
 
 
+def needs_acknowledgement(previous: CaseEvent | None, now: int, quiet: timedelta) -> bool:
+    """Whether a customer's message gets "thank you, passed to the team": once per turn
+    of the conversation. It does when it is their first in the case, when the team has
+    written to them (a message, or the resolution) since their previous one, or when
+    that previous one is at least `quiet` old (DEFAULT_ACK_QUIET, an hour). Five
+    messages in a row get one acknowledgement; coming back the next day gets another.
+    `previous` is the conversation's latest step before this message (repo.last_turn)."""
+    if previous is None or previous.kind != EventKind.MESSAGE_IN:
+        return True
+    return now - previous.at >= _ms(quiet)
+
+
 def available_actions(case: Case) -> tuple[CaseAction, ...]:
     """The buttons the alert should carry in the case's current state."""
     if case.status == Status.NEW:
@@ -264,7 +279,8 @@ def available_actions(case: Case) -> tuple[CaseAction, ...]:
 class CaseService:
     """Operations on cases. SLAs come from settings: CASE_TAKE_SLA_MINUTES,
     CASE_RESOLVE_SLA_HOURS (counted from taking), CASE_FOLLOWUP_DAYS (0 = no follow-up;
-    a follow-up is scheduled only when the customer was told of the resolution)."""
+    a follow-up is scheduled only when the customer was told of the resolution).
+    `ack_quiet`: see `needs_acknowledgement`."""
 
     def __init__(
         self,
@@ -276,6 +292,7 @@ class CaseService:
         followup_days: int = 14,
         pending_ttl: timedelta = DEFAULT_PENDING_TTL,
         fold: FoldPolicy | None = None,
+        ack_quiet: timedelta = DEFAULT_ACK_QUIET,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -284,6 +301,7 @@ class CaseService:
         self.followup_after = timedelta(days=followup_days) if followup_days > 0 else None
         self.pending_ttl = pending_ttl
         self.fold = fold or FoldPolicy()
+        self.ack_quiet = ack_quiet
 
     @classmethod
     def from_settings(cls, db: Database, clock: Clock, settings: Any) -> CaseService:
@@ -384,10 +402,12 @@ class CaseService:
     ) -> CaseResult:
         """Store a message of the case thread. OUT (manager -> customer) only by the
         owner or an admin while the case is taken; IN only from the case's customer
-        (actor_id = their Telegram id), in any state, so late replies are kept."""
+        (actor_id = their Telegram id), in any state, so late replies are kept, with
+        `acknowledge` set when the customer should hear it reached the team."""
         if not text.strip():
             return _refused(Refusal.TEXT_REQUIRED)
         now = self._now()
+        acknowledge = False
         async with self._tx(conn) as tx:
             if direction == Direction.OUT:
                 allowed = await repo.try_touch_for_message(
@@ -406,6 +426,11 @@ class CaseService:
                     return _refused(Refusal.NOT_FOUND)
                 if await repo.customer_telegram_id(tx, case.customer_id) != actor_id:
                     return _refused(Refusal.NOT_ALLOWED, case)
+                # Locked before reading the turn: two quick messages must not both see
+                # themselves as its first.
+                await repo.touch(tx, case_id, now)
+                previous = await repo.last_turn(tx, case_id)
+                acknowledge = needs_acknowledgement(previous, now, self.ack_quiet)
                 kind = EventKind.MESSAGE_IN
             await repo.add_event(
                 tx,
@@ -416,7 +441,7 @@ class CaseService:
                 actor_name=actor_name,
                 text=text,
             )
-            return _done(case)
+            return CaseResult(case=case, changed=True, acknowledge=acknowledge)
 
     async def resolve(
         self,
@@ -992,6 +1017,11 @@ def template_text(
 ) -> str:
     """A ready text for the customer, in the customer's language, for the manager to edit."""
     return tr.get(lang, template.key, company=company, date=date, bonus=bonus)
+
+
+def acknowledgement_text(tr: Translator, lang: str | None) -> str:
+    """What the customer hears when their message reached the team."""
+    return tr.get(lang, "case-customer-ack")
 
 
 def customer_message_text(tr: Translator, lang: str | None, company: str, text: str) -> str:

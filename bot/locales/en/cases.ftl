@@ -1,5 +1,5 @@
 # Cases: closing the loop with a detractor. Manager-facing texts are in the
-# manager's language; case-template-*, case-customer-message and case-followup-*
+# manager's language; case-template-*, case-customer-* and case-followup-*
 # are addressed to the customer, in the customer's language.
 
 ## Status line of the alert card
@@ -55,6 +55,7 @@ case-template-improved = Thanks to you, the service at { $company } has improved
 ## What the customer sees when a manager writes
 
 case-customer-message = 💬 { $company }: { $text }
+case-customer-ack = ✅ Thank you! Your message has been passed to the team.
 
 ## Follow-up with the customer, some days after the resolution
 
