@@ -18,6 +18,7 @@ from bot.i18n import Translator
 from bot.services import anniversaries as service
 from bot.services.clock import Clock, to_ms
 from bot.services.outbound import Outgoing, Priority, Renderer, SendError, SendResult, Unreachable
+from bot.services.quiet import CustomerQuietHours
 from storage import anniversaries as store
 from storage import customers
 from storage.database import Connection, Database
@@ -224,6 +225,7 @@ async def queue_day(
         company=settings.company_name,
         now=now,
         due_at=now,
+        quiet=CustomerQuietHours.from_settings(settings),
         mode=mode,
         started_by=started_by,
         template=settings.anniversary_text,

@@ -36,6 +36,7 @@ from bot.services.cases import (
 from bot.services.chats import ChatDirectory
 from bot.services.clock import Clock, from_ms, to_ms
 from bot.services.outbound import Outgoing, Priority, Renderer, SendError, SendResult, Unreachable
+from bot.services.quiet import CustomerQuietHours
 from bot.services.surveys import enqueue_alert
 from bot.views import alert_text
 from storage import alert_folds as folds
@@ -455,6 +456,7 @@ class CaseOutbox:
         chats: ChatDirectory,
         admin_ids: list[int],
         kick: Callable[[], None],
+        quiet: CustomerQuietHours,
     ) -> None:
         self.cases = cases
         self._db = db
@@ -464,6 +466,7 @@ class CaseOutbox:
         self._chats = chats
         self._admin_ids = admin_ids
         self.kick = kick
+        self._quiet = quiet
 
     async def on_detractor(self, conn: Connection, survey: Survey, now: int, first: bool) -> None:
         """The survey's detractor hook: open the case in the answer's transaction and
@@ -520,7 +523,7 @@ class CaseOutbox:
                     kind="case_followup",
                     chat_id=target.telegram_id,
                     priority=Priority.CASE,
-                    due_at=now,
+                    due_at=await self._quiet.due_at(conn, target.customer_id, now),
                     now=now,
                     ref_id=target.case_id,
                     payload={"language": target.language},

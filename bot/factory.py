@@ -56,6 +56,7 @@ from bot.services.customers import CustomerService
 from bot.services.delivery import DeliveryWorker, Monotonic, RateLimiter
 from bot.services.outbound import Renderer
 from bot.services.policy import SurveyPolicy
+from bot.services.quiet import CustomerQuietHours
 from bot.services.surveys import SurveyService
 from bot.services.visits import VisitService
 from bot.views import Wording
@@ -193,6 +194,7 @@ class Otklik:
             chats=self.chats,
             admin_ids=list(settings.admin_ids),
             kick=lambda: self.worker.kick(),
+            quiet=CustomerQuietHours.from_settings(settings),
         )
         self.surveys = SurveyService(
             self.db,

@@ -177,6 +177,7 @@ async def due_for_reminder(conn: Connection, sent_before: int, limit: int = 500)
 
 
 async def mark_reminded(conn: Connection, survey_id: int, now: int) -> bool:
+    """Settle the survey's one reminder: queued, or dropped (quiet hours outlast it)."""
     count = await conn.execute(
         "UPDATE surveys SET reminded_at = :now WHERE id = :id AND reminded_at IS NULL",
         {"now": now, "id": survey_id},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.database import Connection
@@ -65,3 +67,26 @@ async def first_visit_at(conn: Connection, customer_id: int) -> int | None:
         {"id": customer_id},
     )
     return int(row["first"]) if row and row["first"] is not None else None
+
+
+async def latest_offsets(conn: Connection, customer_ids: Sequence[int]) -> dict[int, int | None]:
+    """Each customer's most recent visit's UTC offset (None: the till sent none), by id;
+    customers without visits are left out. One index probe per customer."""
+    if not customer_ids:
+        return {}
+    ids: list[int] | str
+    if conn.dialect == "postgresql":
+        where, ids = "c.id = ANY(:ids)", list(customer_ids)
+    else:
+        where, ids = "c.id IN (SELECT value FROM json_each(:ids))", json.dumps(list(customer_ids))
+    rows = await conn.fetch_all(
+        "SELECT c.id, v.utc_offset_minutes AS offset_minutes FROM customers c"
+        " JOIN visits v ON v.id = (SELECT l.id FROM visits l WHERE l.customer_id = c.id"
+        "  ORDER BY l.visited_at DESC, l.id DESC LIMIT 1)"
+        f" WHERE {where}",
+        {"ids": ids},
+    )
+    return {
+        int(row["id"]): None if row["offset_minutes"] is None else int(row["offset_minutes"])
+        for row in rows
+    }

@@ -14,11 +14,13 @@ from fluent.syntax import FluentParser, ast, visitor
 from bot.i18n import load_translator
 from bot.services import anniversaries as anniv
 from bot.services.clock import FakeClock, to_ms
+from bot.services.quiet import CustomerQuietHours
 from storage import anniversaries as store
 from storage.database import Connection, SqliteDatabase, migrate
 from tests.conftest import reopen
 
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
+NO_QUIET_HOURS = CustomerQuietHours(None, ZoneInfo("UTC"))
 LANGUAGES = ("en", "ru", "uk")
 LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
 
@@ -330,6 +332,7 @@ async def _queue(database: SqliteDatabase, day_plan: anniv.AnniversaryPlan) -> a
             company="Cafe",
             now=NOW,
             due_at=NOW,
+            quiet=NO_QUIET_HOURS,
             started_by=900,
         )
 
@@ -394,7 +397,13 @@ async def test_restart_in_the_middle_of_a_send(db: SqliteDatabase, tmp_path: Pat
         async with db.transaction() as conn:
             partial = anniv.AnniversaryPlan(day, day_plan.to_send[:2], ())
             await anniv.queue_plan(
-                conn, partial, translator=load_translator(), company="C", now=NOW, due_at=NOW
+                conn,
+                partial,
+                translator=load_translator(),
+                company="C",
+                now=NOW,
+                due_at=NOW,
+                quiet=NO_QUIET_HOURS,
             )
             raise Crash
     assert await _outbox(db) == []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.i18n import load_translator
 from bot.services import anniversaries as anniv
 from bot.services.clock import to_ms
+from bot.services.quiet import CustomerQuietHours
 from storage import anniversaries as store
 from storage import privacy, rollups
 from storage.copy import table_names
@@ -311,7 +313,13 @@ async def test_forget_ends_a_queued_thank_you_and_the_anniversary_list(
     async with db.transaction() as conn:
         day_plan = await anniv.plan_for(conn, day)
         run = await anniv.queue_plan(
-            conn, day_plan, translator=load_translator(), company="C", now=NOW, due_at=NOW
+            conn,
+            day_plan,
+            translator=load_translator(),
+            company="C",
+            now=NOW,
+            due_at=NOW,
+            quiet=CustomerQuietHours(None, ZoneInfo("UTC")),
         )
         assert await privacy.forget_customer(conn, customer, NOW)
         progress = await store.run_progress(conn, run.run_id)

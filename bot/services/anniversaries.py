@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translator, normalize_language
 from bot.services.clock import Clock, local_day
 from bot.services.outbound import Priority
+from bot.services.quiet import CustomerQuietHours
 from storage import anniversaries as store
 from storage.anniversaries import AnniversaryCandidate
 from storage.database import Connection
@@ -275,6 +276,7 @@ async def queue_plan(
     company: str,
     now: int,
     due_at: int,
+    quiet: CustomerQuietHours,
     mode: str = store.MANUAL,
     started_by: int | None = None,
     template: str | None = None,
@@ -287,6 +289,8 @@ async def queue_plan(
     Each customer is claimed in the ledger first, so pressing Send twice, two admins,
     or a re-run after a restart queue nobody twice. The delivery worker sends the
     outbox rows; its renderer calls `storage.anniversaries.mark_sent/mark_failed`.
+    A thank-you that `due_at` would bring inside the customer's quiet hours waits for
+    their end (an admin pressing Send at 23:00 thanks them in the morning).
     """
     run_id = await store.start_run(
         conn,
@@ -307,6 +311,7 @@ async def queue_plan(
         template=template,
         default_language=default_language,
     )
+    due = await quiet.due_ats(conn, [c.customer_id for c in day_plan.to_send], due_at)
     for candidate, text in texts:
         outbox_id = await store.queue_thank_you(
             conn,
@@ -314,7 +319,7 @@ async def queue_plan(
             day=day_plan.day,
             text=text,
             now=now,
-            due_at=due_at,
+            due_at=due[candidate.customer_id],
             priority=int(priority),
             run_id=run_id,
             deadline_at=deadline_at,

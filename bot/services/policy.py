@@ -38,28 +38,32 @@ class SurveyPolicy:
             detractor_ces_max=settings.detractor_ces_max,
         )
 
-    def customer_zone(self, utc_offset_minutes: int | None) -> timezone | ZoneInfo:
-        """The visit's own offset when the till sent one, else the business zone."""
-        if utc_offset_minutes is None:
-            return self.zone
-        return timezone(timedelta(minutes=utc_offset_minutes))
-
     def after_quiet_hours(self, moment: datetime, utc_offset_minutes: int | None) -> datetime:
         """`moment`, or the end of the quiet window it falls into (customer's clock)."""
-        if self.quiet_hours is None:
-            return moment
-        local = moment.astimezone(self.customer_zone(utc_offset_minutes))
-        if not self.quiet_hours.contains(local.time().replace(tzinfo=None)):
-            return moment
-        end = local.replace(
-            hour=self.quiet_hours.end.hour,
-            minute=self.quiet_hours.end.minute,
-            second=0,
-            microsecond=0,
-        )
-        if end <= local:
-            end += timedelta(days=1)
-        return end.astimezone(UTC)
+        return after_quiet_hours(moment, self.quiet_hours, self.zone, utc_offset_minutes)
+
+
+def customer_zone(zone: ZoneInfo, utc_offset_minutes: int | None) -> timezone | ZoneInfo:
+    """The visit's own offset when the till sent one, else the business zone."""
+    if utc_offset_minutes is None:
+        return zone
+    return timezone(timedelta(minutes=utc_offset_minutes))
+
+
+def after_quiet_hours(
+    moment: datetime, hours: QuietHours | None, zone: ZoneInfo, utc_offset_minutes: int | None
+) -> datetime:
+    """`moment`, or the end of the quiet window it falls into on the customer's clock
+    (`utc_offset_minutes`, else the business `zone`)."""
+    if hours is None:
+        return moment
+    local = moment.astimezone(customer_zone(zone, utc_offset_minutes))
+    if not hours.contains(local.time().replace(tzinfo=None)):
+        return moment
+    end = local.replace(hour=hours.end.hour, minute=hours.end.minute, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end.astimezone(UTC)
 
 
 def is_detractor(nps: int | None, ces: int | None, ces_max: int) -> bool:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from bot.services.clock import Clock, to_ms
 from bot.services.outbound import Priority
 from bot.services.policy import SurveyPolicy, is_detractor
+from bot.services.quiet import CustomerQuietHours
 from storage import customers, outbox, rollups, surveys
 from storage.database import Connection, Database
 from storage.models import Survey
@@ -60,6 +61,7 @@ class SurveyService:
         self._db = db
         self._clock = clock
         self._policy = policy
+        self._quiet = CustomerQuietHours(policy.quiet_hours, policy.zone)
         self._on_detractor = on_detractor
         self._on_enqueued = on_enqueued
 
@@ -225,15 +227,24 @@ class SurveyService:
         return count
 
     async def remind_due(self) -> int:
-        """Queue the one gentle reminder for surveys sent long ago and not answered."""
+        """Queue the one gentle reminder for surveys sent long ago and not answered.
+
+        A reminder that quiet hours would hold until the survey has expired is dropped
+        (it could only point at closed buttons); the survey is still marked reminded,
+        so it is not weighed again at every tick."""
         if self._policy.reminder_after is None:
             return 0
         now = self._now()
         sent_before = now - int(self._policy.reminder_after / timedelta(milliseconds=1))
         count = 0
         async with self._db.transaction() as conn:
-            for survey in await surveys.due_for_reminder(conn, sent_before):
+            due = await surveys.due_for_reminder(conn, sent_before)
+            due_at = await self._quiet.due_ats(conn, [s.customer_id for s in due], now)
+            for survey in due:
                 if not await surveys.mark_reminded(conn, survey.id, now):
+                    continue
+                at = due_at[survey.customer_id]
+                if survey.expires_at is not None and at >= survey.expires_at:
                     continue
                 assert survey.chat_id is not None
                 queued = await outbox.enqueue(
@@ -241,7 +252,7 @@ class SurveyService:
                     kind="reminder",
                     chat_id=survey.chat_id,
                     priority=Priority.REMINDER,
-                    due_at=now,
+                    due_at=at,
                     now=now,
                     ref_id=survey.id,
                     dedupe_key=f"reminder:{survey.id}",
