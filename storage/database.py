@@ -56,6 +56,9 @@ class Connection(Protocol):
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None: ...
 
+    async def execute_each(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Several statements in order: one trip to the database where it can."""
+
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None: ...
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
@@ -78,35 +81,58 @@ class Database(Protocol):
 class _SqliteConnection:
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, begin: str | None = None) -> None:
         self._conn = conn
+        # A transaction's BEGIN rides with its first statement: one trip fewer. Every
+        # statement carries it and the thread runs it unless a transaction is open, so
+        # a BEGIN that failed (busy) is tried again rather than lost.
+        self._begin = begin
 
     # One trip to aiosqlite's thread per statement (not one per cursor call): each trip
     # costs about 0.1 ms of CPU, which dominated the delivery worker's cost per message.
     async def execute(self, sql: str, params: Params | None = None) -> int:
-        count: int = await self._conn._execute(_rowcount, self._conn, sql, dict(params or {}))
+        count: int = await self._conn._execute(
+            _run, self._conn, self._begin, [(sql, dict(params or {}))], False
+        )
         return count
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if self._begin is not None and not self._conn.in_transaction:
+            await self._conn.execute(self._begin)
         await self._conn.executemany(sql, [dict(row) for row in rows])
 
+    async def execute_each(self, statements: Sequence[tuple[str, Params]]) -> None:
+        pairs = [(sql, dict(params)) for sql, params in statements]
+        await self._conn._execute(_run, self._conn, self._begin, pairs, False)
+
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        rows = await self._conn.execute_fetchall(sql, dict(params or {}))
-        for row in rows:
-            return dict(row)
-        return None
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
-        rows = await self._conn.execute_fetchall(sql, dict(params or {}))
-        return [dict(row) for row in rows]
+        rows: list[Row] = await self._conn._execute(
+            _run, self._conn, self._begin, [(sql, dict(params or {}))], True
+        )
+        return rows
 
 
-def _rowcount(conn: aiosqlite.Connection, sql: str, params: dict[str, Any]) -> int:
-    # Runs on aiosqlite's thread, where its sqlite3 connection lives.
-    cursor = conn._conn.execute(sql, params)
-    count = cursor.rowcount
-    cursor.close()
-    return count
+def _run(
+    conn: aiosqlite.Connection,
+    begin: str | None,
+    statements: list[tuple[str, dict[str, Any]]],
+    fetch: bool,
+) -> Any:
+    """Runs on aiosqlite's thread, where its sqlite3 connection lives: the pending BEGIN,
+    then each statement; the last one's rows (`fetch`) or row count."""
+    raw = conn._conn
+    if begin is not None and not raw.in_transaction:
+        raw.execute(begin)
+    result: Any = 0
+    for sql, params in statements:
+        cursor = raw.execute(sql, params)
+        result = [dict(row) for row in cursor.fetchall()] if fetch else cursor.rowcount
+        cursor.close()
+    return result
 
 
 class SqliteDatabase:
@@ -145,14 +171,17 @@ class SqliteDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         assert self._writer is not None, "Database.connect() was not awaited"
+        writer = self._writer
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield _SqliteConnection(self._writer)
+                yield _SqliteConnection(writer, begin="BEGIN IMMEDIATE")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # Not begun when no statement ran, or when BEGIN itself failed.
+                if writer.in_transaction:
+                    await writer.execute("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+            if writer.in_transaction:
+                await writer.execute("COMMIT")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:

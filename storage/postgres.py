@@ -96,6 +96,10 @@ class _PostgresConnection:
         text, _ = translate(sql)
         await self._conn.executemany(text, [arguments(sql, row)[1] for row in rows])
 
+    async def execute_each(self, statements: Sequence[tuple[str, Params]]) -> None:
+        for sql, params in statements:
+            await self.execute(sql, params)
+
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
         text, args = arguments(sql, params)
         record = await self._conn.fetchrow(text, *args)

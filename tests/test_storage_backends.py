@@ -274,6 +274,35 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
         assert await customers.by_telegram_id(conn, 7) is None
 
 
+async def test_statements_sent_together_commit_and_roll_back_together(db: Database) -> None:
+    insert = "INSERT INTO funnel_daily (day, location, event, count) VALUES (:day, 'Main', :e, 1)"
+    async with db.transaction() as conn:
+        await conn.execute_each([(insert, {"day": "2026-11-01", "e": "a"})])
+        await conn.execute_each(
+            [(insert, {"day": "2026-11-02", "e": "b"}), (insert, {"day": "2026-11-03", "e": "c"})]
+        )
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        async with db.transaction() as conn:
+            await conn.execute_each(
+                [
+                    (insert, {"day": "2026-11-04", "e": "d"}),
+                    (insert, {"day": "2026-11-01", "e": "a"}),
+                ]
+            )
+    # The first statement of a transaction fails: nothing stays open or half-written,
+    # and the next transaction works.
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        async with db.transaction() as conn:
+            await conn.execute(insert, {"day": "2026-11-01", "e": "a"})
+    async with db.transaction():
+        pass  # no statement at all
+    async with db.transaction() as conn:
+        await conn.execute(insert, {"day": "2026-11-05", "e": "e"})
+    async with db.read() as conn:
+        rows = await conn.fetch_all("SELECT event FROM funnel_daily ORDER BY day")
+    assert [row["event"] for row in rows] == ["a", "b", "c", "e"]
+
+
 # --- several instances on one database (real concurrency on PostgreSQL) -------------
 
 
