@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from storage.database import Connection, Row
 from storage.outbox import enqueue
@@ -410,52 +409,3 @@ async def run_progress(conn: Connection, run_id: int) -> RunProgress:
         failed=counts.get(FAILED, 0),
         left=counts.get(CLAIMED, 0) + counts.get(QUEUED, 0),
     )
-
-
-# --- customer_since from the first visit ---------------------------------------
-
-
-def _local_date(ms: int, zone: ZoneInfo) -> date:
-    return datetime.fromtimestamp(ms / 1000, tz=zone).date()
-
-
-async def backfill_since_from_first_visit(
-    conn: Connection, customer_id: int, *, zone: ZoneInfo, now: int
-) -> date | None:
-    """Start the relationship at the first recorded visit when the CRM gave no date.
-
-    Call it after recording a visit for a customer. Sets customer_since (the visit's
-    local date in the business zone) and since_md, only while customer_since is
-    still NULL, so a CRM date always wins. Returns the date set, or None.
-    """
-    row = await conn.fetch_one(
-        "SELECT MIN(v.visited_at) AS first_visit FROM visits v"
-        " JOIN customers c ON c.id = v.customer_id"
-        " WHERE v.customer_id = :id AND c.customer_since IS NULL AND c.forgotten_at IS NULL",
-        {"id": customer_id},
-    )
-    if row is None or row["first_visit"] is None:
-        return None
-    since = _local_date(int(row["first_visit"]), zone)
-    count = await conn.execute(
-        "UPDATE customers SET customer_since = :since, since_md = :md, updated_at = :now"
-        " WHERE id = :id AND customer_since IS NULL",
-        {"since": since.isoformat(), "md": since_md(since), "now": now, "id": customer_id},
-    )
-    return since if count else None
-
-
-async def backfill_all_since(conn: Connection, *, zone: ZoneInfo, now: int) -> int:
-    """Backfill every customer without customer_since who has visits (one-off repair)."""
-    rows = await conn.fetch_all(
-        "SELECT v.customer_id FROM visits v JOIN customers c ON c.id = v.customer_id"
-        " WHERE c.customer_since IS NULL AND c.forgotten_at IS NULL"
-        " GROUP BY v.customer_id"
-    )
-    done = 0
-    for row in rows:
-        if await backfill_since_from_first_visit(
-            conn, int(row["customer_id"]), zone=zone, now=now
-        ):
-            done += 1
-    return done

@@ -171,6 +171,9 @@ async def merge_into(conn: Connection, source_id: int, target_id: int, now: int)
             "id": target_id,
         },
     )
+    if source.customer_since is not None:
+        # The source's date came from its visits, which are the target's now.
+        await since_from_visit(conn, target_id, source.customer_since)
 
 
 @dataclass(slots=True, frozen=True)
@@ -200,14 +203,16 @@ async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[C
         "language": record.language,
         "since": record.customer_since,
         "since_md": since_md,
+        "since_source": "crm" if record.customer_since else None,
         "now": now,
     }
     if existing is None:
         params["token"] = secrets.token_urlsafe(12)
         row = await conn.fetch_one(
             "INSERT INTO customers (external_id, phone, name, language, customer_since,"
-            " since_md, link_token, created_at, updated_at)"
-            " VALUES (:ext, :phone, :name, :language, :since, :since_md, :token, :now, :now)"
+            " since_md, since_source, link_token, created_at, updated_at)"
+            " VALUES (:ext, :phone, :name, :language, :since, :since_md, :since_source,"
+            " :token, :now, :now)"
             " ON CONFLICT (external_id) DO NOTHING RETURNING *",
             params,
         )
@@ -220,7 +225,8 @@ async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[C
         "UPDATE customers SET external_id = :ext, phone = COALESCE(:phone, phone),"
         " name = COALESCE(:name, name), language = COALESCE(:language, language),"
         " customer_since = COALESCE(:since, customer_since),"
-        " since_md = COALESCE(:since_md, since_md), link_token = :token,"
+        " since_md = COALESCE(:since_md, since_md),"
+        " since_source = COALESCE(:since_source, since_source), link_token = :token,"
         " updated_at = :now WHERE id = :id RETURNING *",
         params,
     )
@@ -228,10 +234,14 @@ async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[C
     return Customer.from_row(row), False
 
 
-async def set_since_if_missing(conn: Connection, customer_id: int, day: str) -> None:
-    """Without a CRM date, the relationship starts at the first recorded visit."""
-    await conn.execute(
-        "UPDATE customers SET customer_since = :day, since_md = :md"
-        " WHERE id = :id AND customer_since IS NULL",
+async def since_from_visit(conn: Connection, customer_id: int, day: str) -> bool:
+    """A visit on `day` (local, YYYY-MM-DD) starts the relationship when nothing did
+    earlier: it sets a missing date and moves one that came from visits back; a CRM
+    date is never changed. True when the date changed."""
+    count = await conn.execute(
+        "UPDATE customers SET customer_since = :day, since_md = :md, since_source = 'visit'"
+        " WHERE id = :id AND forgotten_at IS NULL AND (customer_since IS NULL"
+        " OR (since_source = 'visit' AND customer_since > :day))",
         {"day": day, "md": day[5:10], "id": customer_id},
     )
+    return count == 1

@@ -239,8 +239,8 @@ async def _erase_customer_row(conn: Connection, customer_id: int, now: int) -> N
     await conn.execute(
         "UPDATE customers SET telegram_id = NULL, external_id = NULL, phone = NULL,"
         " name = NULL, username = NULL, language = NULL, customer_since = NULL,"
-        " since_md = NULL, link_token = NULL, unreachable_reason = NULL, opted_out = 1,"
-        " forgotten_at = :now, updated_at = :now WHERE id = :id",
+        " since_md = NULL, since_source = NULL, link_token = NULL, unreachable_reason = NULL,"
+        " opted_out = 1, forgotten_at = :now, updated_at = :now WHERE id = :id",
         {"now": now, "id": customer_id},
     )
 

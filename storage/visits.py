@@ -61,14 +61,6 @@ async def survey_for_visit(conn: Connection, visit_id: int) -> Survey | None:
     return Survey.from_row(row) if row else None
 
 
-async def first_visit_at(conn: Connection, customer_id: int) -> int | None:
-    row = await conn.fetch_one(
-        "SELECT MIN(visited_at) AS first FROM visits WHERE customer_id = :id",
-        {"id": customer_id},
-    )
-    return int(row["first"]) if row and row["first"] is not None else None
-
-
 async def latest_offsets(conn: Connection, customer_ids: Sequence[int]) -> dict[int, int | None]:
     """Each customer's most recent visit's UTC offset (None: the till sent none), by id;
     customers without visits are left out. One index probe per customer."""

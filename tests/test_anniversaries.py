@@ -496,56 +496,5 @@ async def test_runs_on_a_day(db: SqliteDatabase) -> None:
     assert len(both) == 2
 
 
-# --- customer_since from the first visit --------------------------------------------
-
-
-async def _add_visit(conn: Connection, customer_id: int, at: datetime, key: str) -> None:
-    await conn.execute(
-        "INSERT INTO visits (visit_key, customer_id, visited_at, source, outcome, day,"
-        " created_at) VALUES (:key, :cid, :at, 'api', 'scheduled', :day, 0)",
-        {"key": key, "cid": customer_id, "at": to_ms(at), "day": at.date().isoformat()},
-    )
-
-
-async def test_backfill_since_from_first_visit_in_the_business_zone(db: SqliteDatabase) -> None:
-    moscow = ZoneInfo("Europe/Moscow")
-    async with db.transaction() as conn:
-        new = await add_customer(conn, since=None, telegram_id=1)
-        crm = await add_customer(conn, since="2019-07-01", telegram_id=2)
-        no_visits = await add_customer(conn, since=None, telegram_id=3)
-        await _add_visit(conn, new, datetime(2025, 6, 1, 10, 0, tzinfo=UTC), "b")
-        await _add_visit(conn, new, datetime(2025, 3, 31, 22, 30, tzinfo=UTC), "a")
-        await _add_visit(conn, crm, datetime(2025, 3, 31, 22, 30, tzinfo=UTC), "c")
-        assert await store.backfill_since_from_first_visit(
-            conn, new, zone=moscow, now=NOW
-        ) == date(2025, 4, 1)
-        assert await store.backfill_since_from_first_visit(conn, crm, zone=moscow, now=NOW) is None
-        assert (
-            await store.backfill_since_from_first_visit(conn, no_visits, zone=moscow, now=NOW)
-            is None
-        )
-        rows = await conn.fetch_all(
-            "SELECT id, customer_since, since_md FROM customers ORDER BY id"
-        )
-    assert [(r["customer_since"], r["since_md"]) for r in rows] == [
-        ("2025-04-01", "04-01"),
-        ("2019-07-01", "07-01"),
-        (None, None),
-    ]
-
-
-async def test_backfill_all_since(db: SqliteDatabase) -> None:
-    async with db.transaction() as conn:
-        first = await add_customer(conn, since=None, telegram_id=1)
-        second = await add_customer(conn, since=None, telegram_id=2)
-        await _add_visit(conn, first, datetime(2024, 1, 5, 12, tzinfo=UTC), "a")
-        await _add_visit(conn, second, datetime(2024, 2, 29, 12, tzinfo=UTC), "b")
-        assert await store.backfill_all_since(conn, zone=ZoneInfo("UTC"), now=NOW) == 2
-        assert await store.backfill_all_since(conn, zone=ZoneInfo("UTC"), now=NOW) == 0
-    async with db.read() as conn:
-        day_plan = await anniv.plan_for(conn, date(2025, 2, 28))
-    assert [c.customer_id for c in day_plan.to_send] == [second]
-
-
 async def test_migrations_apply_once(db: SqliteDatabase) -> None:
     assert await migrate(db) == []

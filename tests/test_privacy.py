@@ -282,6 +282,7 @@ async def test_forget_erases_personal_data_and_keeps_reports(db: SqliteDatabase)
         "link_token",
         "customer_since",
         "since_md",
+        "since_source",
         "language",
     ):
         assert row[column] is None, column

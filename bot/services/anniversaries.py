@@ -1,9 +1,10 @@
 """Anniversary rules and texts: who is thanked on a day, and in which words.
 
-A relationship starts at `customer_since` (from the CRM, else the first visit's
-local date). Its N-th anniversary is the same month and day N >= 1 years later,
-in the business time zone. A customer since 29 February is thanked on 28
-February in common years and on 29 February in leap years, never both.
+A relationship starts at `customer_since`: the CRM's date, else the local date of the
+earliest recorded visit (a visit reported late with an earlier date moves it back). Its
+N-th anniversary is the same month and day N >= 1 years later, in the business time
+zone. A customer since 29 February is thanked on 28 February in common years and on 29
+February in leap years, never both.
 
 The thank-you text is `anniv-message` of admin.ftl in the customer's language,
 unless the operator sets ANNIVERSARY_TEXT: a template with the placeholders

@@ -121,8 +121,8 @@ class VisitService:
             assert raced is not None
             return await _outcome_of(conn, raced, duplicate=True)
         await rollups.add_funnel(conn, day, request.location, "reported")
-        if customer is not None and customer.customer_since is None:
-            await customers.set_since_if_missing(conn, customer.id, day)
+        if customer is not None:
+            await customers.since_from_visit(conn, customer.id, day)
         if reason is not None or customer is None or due_at is None:
             await rollups.add_funnel(conn, day, request.location, f"skipped:{reason}")
             return VisitOutcome(visit.id, "skipped", reason, None, None)
