@@ -247,6 +247,32 @@ async def test_customers_can_forget_themselves(tmp_path: Path) -> None:
         assert "We keep no personal data" in nothing.text
 
 
+async def test_an_admins_bare_forget_explains_both_uses(tmp_path: Path) -> None:
+    """An admin's /forget without an argument is a usage hint, not an offer to erase the
+    admin; `/forget me` is how an admin who is also a customer erases their own data."""
+    async with running_bot(tmp_path) as h:
+        await add_customer(h, ANN, "Ann", "en", "2024-03-01")
+        await h.start_customer(ADMIN_ID, "Admin")
+        usage = await admin_says(h, "/forget")
+        assert "/forget phone, Telegram id" in usage.text
+        assert "your own data as a customer: /forget me" in usage.text
+        assert usage.buttons == []
+        help_text = await admin_says(h, "/admin")
+        assert "/forget me" in help_text.text
+        confirm = await admin_says(h, "/forget Me")
+        assert "Erase everything we know about you" in confirm.text
+        await h.press(ADMIN_ID, confirm, "🗑 Yes, erase")
+        await h.fake.wait_for(
+            lambda m: m.message_id == confirm.message_id and "is erased" in m.text
+        )
+        async with h.app.db.read() as conn:
+            rows = await conn.fetch_all("SELECT name, forgotten_at FROM customers ORDER BY id")
+        assert [(r["name"], r["forgotten_at"] is not None) for r in rows] == [
+            ("Ann", False),
+            (None, True),
+        ]
+
+
 async def test_every_admin_command_and_button_is_silent_for_others(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         await add_four(h)

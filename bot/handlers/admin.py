@@ -39,6 +39,8 @@ from storage import privacy
 from storage.database import Database
 
 NONE = "—"
+# `/forget me`: an admin erasing their own data as a customer.
+FORGET_ME = "me"
 
 
 def get_router() -> Router:
@@ -53,7 +55,7 @@ def get_router() -> Router:
     admin.callback_query.register(survey_preview_button, SurveyPreviewCallback.filter())
     admin.message.register(qr_command, Command("qr"))
     admin.message.register(customer_command, Command("customer"))
-    admin.message.register(forget_command, Command("forget"), F.text.contains(" "))
+    admin.message.register(forget_command, Command("forget"))
     admin.callback_query.register(forget_button, ForgetCallback.filter())
     customers = Router(name="self-forget")
     customers.message.filter(F.chat.type == "private")
@@ -288,12 +290,22 @@ async def customer_command(
 
 
 async def forget_command(
-    message: Message, command: CommandObject, manager_texts: Texts, db: Database
+    message: Message,
+    command: CommandObject,
+    manager_texts: Texts,
+    texts: Texts,
+    db: Database,
+    accounts: CustomerService,
 ) -> None:
-    """Ask an admin to confirm erasing a customer's personal data."""
+    """Ask an admin to confirm erasing a customer's (or, with `me`, their own) data."""
     query = (command.args or "").strip()
     if not query:
+        # A bare /forget from an admin is far more likely a forgotten argument than a
+        # wish to be erased: explain both instead of offering to erase the admin.
         await message.answer(escape(manager_texts("admin-forget-usage")))
+        return
+    if query.lower() == FORGET_ME:
+        await _ask_self_forget(message, texts, accounts)
         return
     customer_id = await _find_one(message, manager_texts, db, query)
     if customer_id is not None:
@@ -334,6 +346,10 @@ async def forget_button(
 
 async def self_forget_command(message: Message, texts: Texts, accounts: CustomerService) -> None:
     """A customer asks to be forgotten: confirm first."""
+    await _ask_self_forget(message, texts, accounts)
+
+
+async def _ask_self_forget(message: Message, texts: Texts, accounts: CustomerService) -> None:
     assert message.from_user is not None
     customer = await accounts.by_telegram_id(message.from_user.id)
     if customer is None or customer.forgotten_at is not None:

@@ -56,7 +56,9 @@ admin-customer-status-forgotten = Status: personal data erased on { $date }
 admin-customer-button-forget = 🗑 Forget this customer
 
 ## Erasing personal data (/forget), by an admin or by the customer.
-admin-forget-usage = Usage: /forget phone, Telegram id, external id, @username or #id
+admin-forget-usage =
+    To erase a customer's personal data: /forget phone, Telegram id, external id, @username or #id
+    To erase your own data as a customer: /forget me
 admin-forget-confirm = Erase the personal data of customer #{ $id }? Their scores stay in the reports anonymously. This cannot be undone.
 admin-forget-button-confirm = 🗑 Yes, erase
 admin-forget-button-cancel = Cancel
@@ -76,5 +78,6 @@ admin-help =
     /anniversaries [YYYY-MM-DD] — today's (or that day's) anniversaries, with a Send button
     /customer phone|id — a customer's card
     /forget phone|id — erase a customer's personal data
+    /forget me — erase your own data as a customer
     /qr location — a QR code for a counter
     /broadcast_test — send yourself the survey as a customer sees it

@@ -58,7 +58,9 @@ admin-customer-status-forgotten = Статус: личные данные уда
 admin-customer-button-forget = 🗑 Удалить данные клиента
 
 ## Удаление личных данных (/forget) администратором или самим клиентом.
-admin-forget-usage = Использование: /forget телефон, Telegram id, внешний id, @username или #номер
+admin-forget-usage =
+    Чтобы удалить личные данные клиента: /forget телефон, Telegram id, внешний id, @username или #номер
+    Чтобы удалить собственные данные как клиента: /forget me
 admin-forget-confirm = Удалить личные данные клиента #{ $id }? Его оценки останутся в отчётах анонимно. Отменить это нельзя.
 admin-forget-button-confirm = 🗑 Да, удалить
 admin-forget-button-cancel = Отмена
@@ -78,5 +80,6 @@ admin-help =
     /anniversaries [ГГГГ-ММ-ДД] — годовщины сегодня (или в этот день) с кнопкой «Отправить»
     /customer телефон|id — карточка клиента
     /forget телефон|id — удалить личные данные клиента
+    /forget me — удалить собственные данные как клиента
     /qr точка — QR-код для стойки
     /broadcast_test — прислать себе опрос так, как его видит клиент

@@ -58,7 +58,9 @@ admin-customer-status-forgotten = Статус: особисті дані вид
 admin-customer-button-forget = 🗑 Видалити дані клієнта
 
 ## Видалення особистих даних (/forget) адміністратором або самим клієнтом.
-admin-forget-usage = Використання: /forget телефон, Telegram id, зовнішній id, @username або #номер
+admin-forget-usage =
+    Щоб видалити особисті дані клієнта: /forget телефон, Telegram id, зовнішній id, @username або #номер
+    Щоб видалити власні дані як клієнта: /forget me
 admin-forget-confirm = Видалити особисті дані клієнта #{ $id }? Його оцінки залишаться у звітах анонімно. Скасувати це неможливо.
 admin-forget-button-confirm = 🗑 Так, видалити
 admin-forget-button-cancel = Скасувати
@@ -78,5 +80,6 @@ admin-help =
     /anniversaries [РРРР-ММ-ДД] — річниці сьогодні (або цього дня) з кнопкою «Надіслати»
     /customer телефон|id — картка клієнта
     /forget телефон|id — видалити особисті дані клієнта
+    /forget me — видалити власні дані як клієнта
     /qr точка — QR-код для стійки
     /broadcast_test — надіслати собі опитування так, як його бачить клієнт
