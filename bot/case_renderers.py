@@ -27,6 +27,7 @@ from bot.services.cases import (
     EscalationStage,
     FoldEntry,
     FoldPolicy,
+    Prompt,
     Status,
     available_actions,
     format_escalation,
@@ -327,6 +328,28 @@ class FollowupRenderer:
             )
 
 
+class PromptCloseRenderer:
+    """A manager's prompt loses its buttons once the pending action it asked for has
+    ended (payload: its message id), so the chat keeps no stale live button."""
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        message_id = int(_payload(item).get("message_id") or 0)
+        if not message_id:
+            return None
+        return Outgoing(
+            chat_id=item.chat_id,
+            edit_message_id=message_id,
+            edit_keyboard_only=True,
+            keyboard=None,
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The buttons are gone; nothing else changes."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """A button left behind is harmless: every press is checked against the case."""
+
+
 def case_renderers(ctx: RenderContext, company: str) -> dict[str, Renderer]:
     """Overrides the core `alert`/`alert_edit` kinds so the alert carries its case."""
     return {
@@ -339,6 +362,7 @@ def case_renderers(ctx: RenderContext, company: str) -> dict[str, Renderer]:
         "case_thread": CaseTextRenderer(ctx, thread=True),
         "case_escalation": CaseTextRenderer(ctx),
         "case_followup": FollowupRenderer(ctx, company),
+        "case_prompt_close": PromptCloseRenderer(),
     }
 
 
@@ -439,6 +463,19 @@ async def enqueue_text(
         now=now,
         ref_id=case_id,
         payload={"text": text},
+    )
+
+
+async def enqueue_prompt_close(conn: Connection, prompt: Prompt, now: int) -> None:
+    """Take the buttons off a prompt whose pending action has ended."""
+    await outbox.enqueue(
+        conn,
+        kind="case_prompt_close",
+        chat_id=prompt.chat_id,
+        priority=Priority.CASE,
+        due_at=now,
+        now=now,
+        payload={"message_id": prompt.message_id},
     )
 
 

@@ -44,10 +44,21 @@ class Case(_FromRow):
     pending_by_id: int | None
     pending_at: int | None
     updated_at: int
+    # The message that asked for the pending text; see 0010_case_prompts.sql.
+    pending_prompt_chat_id: int | None = None
+    pending_prompt_message_id: int | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt(_FromRow):
+    """A message of the bot with buttons that belong to a manager's pending action."""
+
+    chat_id: int
+    message_id: int
 
 
 @dataclass(slots=True)
@@ -259,7 +270,8 @@ async def try_resolve(
     count = await conn.execute(
         "UPDATE cases SET status = 'resolved', resolved_at = :now, resolution_note = :note,"
         " notify_customer = :notify, followup_due_at = :followup_due_at,"
-        " pending_action = NULL, pending_by_id = NULL, pending_at = NULL, updated_at = :now"
+        " pending_action = NULL, pending_by_id = NULL, pending_at = NULL,"
+        " pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL, updated_at = :now"
         " WHERE id = :id AND status = 'taken' AND (owner_id = :actor_id OR :is_admin = 1)",
         {
             "id": case_id,
@@ -290,7 +302,8 @@ async def try_close(
         "UPDATE cases SET status = 'closed', closed_at = :now, closed_reason = :reason,"
         " owner_id = COALESCE(owner_id, :actor_id),"
         " owner_name = COALESCE(owner_name, :actor_name),"
-        " pending_action = NULL, pending_by_id = NULL, pending_at = NULL, updated_at = :now"
+        " pending_action = NULL, pending_by_id = NULL, pending_at = NULL,"
+        " pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL, updated_at = :now"
         " WHERE id = :id AND (status = 'new'"
         " OR (status = 'taken' AND (owner_id = :actor_id OR :is_admin = 1)))",
         {
@@ -314,6 +327,10 @@ async def try_touch_for_message(
         "UPDATE cases SET updated_at = :now,"
         " pending_action = CASE WHEN pending_by_id = :actor_id THEN NULL ELSE pending_action END,"
         " pending_at = CASE WHEN pending_by_id = :actor_id THEN NULL ELSE pending_at END,"
+        " pending_prompt_chat_id = CASE WHEN pending_by_id = :actor_id"
+        " THEN NULL ELSE pending_prompt_chat_id END,"
+        " pending_prompt_message_id = CASE WHEN pending_by_id = :actor_id"
+        " THEN NULL ELSE pending_prompt_message_id END,"
         " pending_by_id = CASE WHEN pending_by_id = :actor_id THEN NULL ELSE pending_by_id END"
         " WHERE id = :id AND status = 'taken' AND (owner_id = :actor_id OR :is_admin = 1)",
         {"id": case_id, "actor_id": actor_id, "is_admin": int(is_admin), "now": now},
@@ -416,21 +433,69 @@ async def customer_telegram_id(conn: Connection, customer_id: int) -> int | None
 async def set_pending(
     conn: Connection, case_id: int, *, actor_id: int, action: str, now: int
 ) -> None:
-    """Route the actor's next text to this case; a manager waits on one case at a time."""
+    """Route the actor's next text to this case; a manager waits on one case at a time.
+    The prompt asking for it is recorded by `set_prompt` once it is sent."""
     await clear_pending_of(conn, actor_id, now)
     await conn.execute(
         "UPDATE cases SET pending_action = :action, pending_by_id = :actor_id,"
-        " pending_at = :now, updated_at = :now WHERE id = :id",
+        " pending_at = :now, pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL,"
+        " updated_at = :now WHERE id = :id",
         {"id": case_id, "action": action, "actor_id": actor_id, "now": now},
     )
 
 
-async def clear_pending_of(conn: Connection, actor_id: int, now: int) -> int:
+async def clear_pending_of(
+    conn: Connection, actor_id: int, now: int, case_id: int | None = None
+) -> int:
+    """End the actor's pending action (only on `case_id`, when given)."""
+    where = "pending_by_id = :actor_id" + (" AND id = :id" if case_id is not None else "")
     return await conn.execute(
         "UPDATE cases SET pending_action = NULL, pending_by_id = NULL, pending_at = NULL,"
-        " updated_at = :now WHERE pending_by_id = :actor_id",
-        {"actor_id": actor_id, "now": now},
+        " pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL,"
+        f" updated_at = :now WHERE {where}",
+        {"actor_id": actor_id, "now": now, "id": case_id},
     )
+
+
+async def set_prompt(
+    conn: Connection, case_id: int, *, actor_id: int, chat_id: int, message_id: int, now: int
+) -> bool:
+    """Record the prompt of the actor's pending action on the case; False when that
+    pending has ended meanwhile or already has its prompt (a racing second press)."""
+    count = await conn.execute(
+        "UPDATE cases SET pending_prompt_chat_id = :chat_id,"
+        " pending_prompt_message_id = :message_id, updated_at = :now"
+        " WHERE id = :id AND pending_by_id = :actor_id AND pending_action IS NOT NULL"
+        " AND pending_prompt_message_id IS NULL",
+        {
+            "id": case_id,
+            "actor_id": actor_id,
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "now": now,
+        },
+    )
+    return count == 1
+
+
+async def prompts(
+    conn: Connection, *, case_id: int | None = None, actor_id: int | None = None
+) -> list[Prompt]:
+    """Recorded prompts of pending actions: the case's (of `actor_id` only, when given),
+    or, with only `actor_id`, that actor's on any case."""
+    if case_id is None and actor_id is None:
+        raise ValueError("prompts() needs a case_id or an actor_id")
+    conditions = ["pending_prompt_message_id IS NOT NULL"]
+    if case_id is not None:
+        conditions.append("id = :case_id")
+    if actor_id is not None:
+        conditions.append("pending_by_id = :actor_id")
+    rows = await conn.fetch_all(
+        "SELECT pending_prompt_chat_id AS chat_id, pending_prompt_message_id AS message_id"
+        f" FROM cases WHERE {' AND '.join(conditions)}",
+        {"case_id": case_id, "actor_id": actor_id},
+    )
+    return [Prompt.from_row(row) for row in rows]
 
 
 async def pending_of(conn: Connection, actor_id: int, since: int) -> Case | None:

@@ -475,7 +475,7 @@ async def test_pending_message_then_resolve_note(
     clock.advance(timedelta(minutes=16))
     assert await service.pending_for(ALICE) is None, "a forgotten prompt expires"
     await service.start_pending(case_id, ALICE, PendingAction.RESOLVE_NOTIFY)
-    assert await service.cancel_pending(ALICE)
+    assert (await service.cancel_pending(ALICE, case_id)).changed
     assert await service.pending_for(ALICE) is None
     await service.start_pending(case_id, ALICE, PendingAction.RESOLVE_NOTIFY)
     outcome = await service.submit_pending(ALICE, "Alice", "Retrained the staff")
@@ -487,6 +487,86 @@ async def test_pending_message_then_resolve_note(
         ("message_out", "We are on it"),
         ("resolved", "Retrained the staff"),
     ]
+
+
+# --- prompts: the messages that ask for a pending text ------------------------------
+
+
+async def ask(
+    service: CaseService, case_id: int, manager: int, action: PendingAction, message_id: int
+) -> CaseResult:
+    """Start a pending action and record its prompt, as the handler does."""
+    result = await service.start_pending(case_id, manager, action, is_admin=manager == ADMIN)
+    assert result.ok
+    assert await service.set_prompt(case_id, manager, svc.Prompt(-1001, message_id))
+    return result
+
+
+async def test_a_prompt_is_retired_when_its_pending_ends(
+    db: SqliteDatabase, service: CaseService, clock: FakeClock
+) -> None:
+    case_id = await open_case(db, service, clock)
+    await service.take(case_id, ALICE, "Alice")
+    p = {n: svc.Prompt(-1001, n) for n in range(1, 9)}
+
+    assert (await ask(service, case_id, ALICE, PendingAction.MESSAGE, 1)).retired == ()
+    # Asked again (Write pressed twice, a template picked): the earlier prompt retires.
+    assert (await ask(service, case_id, ALICE, PendingAction.MESSAGE, 2)).retired == (p[1],)
+    assert not await service.set_prompt(case_id, ALICE, p[3]), "one prompt per pending"
+    assert await service.pending_prompt(case_id) == p[2]
+    outcome = await service.submit_pending(ALICE, "Alice", "We are on it")
+    assert outcome is not None and outcome.result.retired == (p[2],)
+    assert await service.pending_prompt(case_id) is None
+    assert not await service.set_prompt(case_id, ALICE, p[3]), "nothing pending any more"
+
+    # Cancelled: retired; a second Cancel changes nothing and is not refused.
+    await ask(service, case_id, ALICE, PendingAction.CLOSE_REASON, 4)
+    cancelled = await service.cancel_pending(ALICE, case_id, pressed=p[4])
+    assert cancelled.changed and cancelled.retired == (p[4],)
+    before = await snapshot(db, case_id)
+    again = await service.cancel_pending(ALICE, case_id, pressed=p[4])
+    assert again.ok and not again.changed and again.retired == ()
+    assert await snapshot(db, case_id) == before
+
+    # A reply to the card is the message the prompt asked for.
+    await ask(service, case_id, ALICE, PendingAction.MESSAGE, 5)
+    out = await service.record_message(case_id, Direction.OUT, ALICE, "Alice", "Hi")
+    assert out.retired == (p[5],)
+
+    # The case moves on under a prompt: an admin resolves it; the owner's prompt retires.
+    await ask(service, case_id, ALICE, PendingAction.RESOLVE_SILENT, 6)
+    by_admin = await service.resolve(case_id, ADMIN, "Done", False, is_admin=True)
+    assert by_admin.ok and by_admin.retired == (p[6],)
+    refused = await service.start_pending(case_id, ALICE, PendingAction.RESOLVE_NOTIFY)
+    assert refused.refusal is Refusal.ALREADY_CLOSED and refused.retired == ()
+
+
+async def test_cancel_touches_only_its_case_and_only_its_owner_prompt(
+    db: SqliteDatabase, service: CaseService, clock: FakeClock
+) -> None:
+    first = await open_case(db, service, clock)
+    second = await open_case(db, service, clock, key="v2")
+    for case_id in (first, second):
+        await service.take(case_id, ALICE, "Alice")
+    await ask(service, first, ALICE, PendingAction.MESSAGE, 1)
+    # Alice moves to the second case: her first prompt retires with its pending.
+    moved = await ask(service, second, ALICE, PendingAction.MESSAGE, 2)
+    assert moved.retired == (svc.Prompt(-1001, 1),)
+
+    # An old Cancel under the first case leaves the second case's pending alone.
+    old = await service.cancel_pending(ALICE, first, pressed=svc.Prompt(-1001, 1))
+    assert old.ok and not old.changed
+    pending = await service.pending_for(ALICE)
+    assert pending is not None and pending.case.id == second
+
+    # Bob cannot cancel Alice's live prompt, and nothing changes.
+    before = await snapshot(db, second)
+    bob = await service.cancel_pending(BOB, second, pressed=svc.Prompt(-1001, 2))
+    assert bob.refusal is Refusal.NOT_YOUR_PROMPT
+    assert await snapshot(db, second) == before
+    # Once it has expired it is nobody's: his Cancel just closes it.
+    clock.advance(service.pending_ttl + timedelta(seconds=1))
+    assert (await service.cancel_pending(BOB, second, pressed=svc.Prompt(-1001, 2))).ok
 
 
 # --- the customer's side ------------------------------------------------------------

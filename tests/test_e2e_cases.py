@@ -261,3 +261,107 @@ async def test_the_customer_hears_once_per_turn_that_their_reply_reached_the_tea
         # So is one after an hour of her own silence.
         h.clock.advance(timedelta(minutes=61))
         assert await ann_says("Ви тут?") == 3
+
+
+async def _new_prompt(h: BotHarness, since: int, text: str) -> SentMessage:
+    return await h.fake.wait_for(
+        lambda m: m.chat_id == MANAGER_CHAT_ID and text in m.text and bool(m.buttons),
+        since=since,
+    )
+
+
+async def _closed(h: BotHarness, prompt: SentMessage) -> SentMessage:
+    """The prompt once it has lost its buttons."""
+    await h.app.worker.drain()
+    return await h.fake.wait_for(
+        lambda m: (
+            (m.chat_id, m.message_id) == (prompt.chat_id, prompt.message_id) and not m.buttons
+        )
+    )
+
+
+async def test_prompts_lose_their_buttons_once_used(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        _managers(h)
+        card = await _detractor_case(h)
+        await _press(h, ALICE, card, "Take")
+        card = await h.fake.wait_for(
+            lambda m: m.message_id == card.message_id and "Alice" in m.text
+        )
+
+        # Resolve: the menu shows the choice and keeps no buttons.
+        since = len(h.fake.sent)
+        await _press(h, ALICE, card, "Resolve")
+        menu = await _new_prompt(h, since, "should the customer be told")
+        notify_data = menu.button("tell the customer")["callback_data"]
+        since = len(h.fake.sent)
+        await _press(h, ALICE, menu, "tell the customer")
+        menu = await _closed(h, menu)
+        assert menu.text.endswith("➡️ ✅ Resolve and tell the customer")
+        note = await _new_prompt(h, since, "what was done")
+        # Cancel: the prompt says so and keeps no buttons; a second press is harmless.
+        cancel_data = note.button("Cancel")["callback_data"]
+        assert await _press(h, ALICE, note, "Cancel") == "Cancelled."
+        note = await _closed(h, note)
+        assert note.text.endswith("Cancelled.")
+        update = await h.fake.press(
+            ALICE, note.message_id, cancel_data, chat_id=MANAGER_CHAT_ID, check_button=False
+        )
+        query_id = update["callback_query"]["id"]
+        again = await h.fake.wait_for_call(
+            "answerCallbackQuery", lambda r: str(r.params.get("callback_query_id")) == query_id
+        )
+        assert again.params.get("text") == "Cancelled."
+        assert (await _case(h)).status == "taken"
+
+        # Write: once the text is sent, its prompt loses the Cancel button.
+        since = len(h.fake.sent)
+        await _press(h, ALICE, card, "Write")
+        write = await _new_prompt(h, since, "Write your message")
+        await h.fake.send_text(ALICE, "We are on it", chat_id=MANAGER_CHAT_ID)
+        await h.fake.wait_for_message(ANN, text_contains="We are on it")
+        await _closed(h, write)
+
+        # A template: the menu shows the pick; asking again retires the earlier prompt.
+        since = len(h.fake.sent)
+        await _press(h, ALICE, card, "Templates")
+        templates = await _new_prompt(h, since, "Pick a template")
+        since = len(h.fake.sent)
+        await _press(h, ALICE, templates, "2. Apologise")
+        assert (await _closed(h, templates)).text.endswith("➡️ 2. Apologise")
+        template = await _new_prompt(h, since, "Write your message")
+        assert "sorry" in template.text
+        since = len(h.fake.sent)
+        await _press(h, ALICE, card, "Write")
+        write = await _new_prompt(h, since, "Write your message")
+        await _closed(h, template)
+
+        # Bob cannot cancel Alice's live prompt: it keeps its button, her text still goes.
+        answer = await _press(h, BOB, write, "Cancel")
+        assert answer == "Only the manager who started this can cancel it."
+        assert h.fake.message(MANAGER_CHAT_ID, write.message_id).buttons
+        await h.fake.send_text(ALICE, "Come back tomorrow", chat_id=MANAGER_CHAT_ID)
+        await h.fake.wait_for_message(ANN, text_contains="Come back tomorrow")
+        await _closed(h, write)
+
+        # Resolved through a fresh menu; the old, used menu answers that it is over.
+        since = len(h.fake.sent)
+        await _press(h, ALICE, card, "Resolve")
+        menu2 = await _new_prompt(h, since, "should the customer be told")
+        since = len(h.fake.sent)
+        await _press(h, ALICE, menu2, "without telling")
+        note = await _new_prompt(h, since, "what was done")
+        await h.fake.send_text(ALICE, "Talked to the staff", chat_id=MANAGER_CHAT_ID)
+        await _closed(h, note)
+        assert (await _case(h)).status == "resolved"
+        sent = len(h.fake.sent)
+        update = await h.fake.press(
+            ALICE, menu.message_id, notify_data, chat_id=MANAGER_CHAT_ID, check_button=False
+        )
+        query_id = update["callback_query"]["id"]
+        late = await h.fake.wait_for_call(
+            "answerCallbackQuery", lambda r: str(r.params.get("callback_query_id")) == query_id
+        )
+        assert late.params.get("text") == "This case is already closed."
+        await h.app.worker.drain()
+        assert len(h.fake.sent) == sent, "no new prompt for a finished case"

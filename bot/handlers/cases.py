@@ -4,6 +4,7 @@ the customer's side of it (replies to the manager, the follow-up answer)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import timedelta
 from html import escape
 
@@ -18,7 +19,13 @@ from aiogram.types import (
 )
 
 from bot.case_callbacks import CaseButton, CaseCallback, FollowupCallback
-from bot.case_renderers import CaseOutbox, enqueue_card_edit, enqueue_text, full_card
+from bot.case_renderers import (
+    CaseOutbox,
+    enqueue_card_edit,
+    enqueue_prompt_close,
+    enqueue_text,
+    full_card,
+)
 from bot.config import Settings
 from bot.filters.access import IsManagerChat, is_manager
 from bot.i18n import Texts
@@ -28,6 +35,8 @@ from bot.services.cases import (
     CaseService,
     Direction,
     PendingAction,
+    Prompt,
+    Refusal,
     Template,
     acknowledgement_text,
     customer_message_text,
@@ -57,6 +66,12 @@ _PROMPTS = {
     PendingAction.RESOLVE_SILENT: "case-prompt-resolve-note",
     PendingAction.CLOSE_REASON: "case-prompt-close-reason",
 }
+_MENU_CHOICES = {
+    CaseButton.RESOLVE_NOTIFY: "case-button-resolve-notify",
+    CaseButton.RESOLVE_SILENT: "case-button-resolve-silent",
+}
+# A menu pressed after these can never be used again: it loses its buttons.
+_FINAL_REFUSALS = (Refusal.NOT_FOUND, Refusal.ALREADY_CLOSED)
 _DONE = {
     PendingAction.MESSAGE: "case-done-message-sent",
     PendingAction.RESOLVE_NOTIFY: "case-done-resolved",
@@ -130,8 +145,7 @@ async def case_button(
         await _reply(query, *card)
         return
     if action is CaseButton.CANCEL:
-        await cases.cancel_pending(user.id)
-        await _answer(query, manager_texts("case-prompt-cancelled"))
+        await _cancel(query, case_id, manager_texts, cases, case_outbox, db, clock)
         return
     if action in (CaseButton.RESOLVE, CaseButton.TEMPLATES):
         key, keyboard = (
@@ -142,18 +156,104 @@ async def case_button(
         await _answer(query, "")
         await _reply(query, manager_texts(key, id=case_id), keyboard)
         return
+    await _ask(
+        query, callback_data, is_admin, manager_texts, cases, case_outbox, db, clock, wording
+    )
+
+
+async def _ask(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    is_admin: bool,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+) -> None:
+    """Write, Close, a template or a resolve choice: the manager's next text belongs to
+    the case; ask for it with a prompt whose Cancel stays live only while it does."""
+    user, case_id, action = query.from_user, callback_data.case_id, callback_data.action
     pending = _PENDING_BY_BUTTON.get(action, PendingAction.MESSAGE)
-    result = await cases.start_pending(case_id, user.id, pending, is_admin=is_admin)
+    async with db.transaction() as conn:
+        result = await cases.start_pending(case_id, user.id, pending, is_admin=is_admin, conn=conn)
+        await _retire(conn, result.retired, clock)
+    case_outbox.kick()
+    chosen = _chosen_label(callback_data, manager_texts)
     if not result.ok:
         await _answer(query, _refusal(manager_texts, result))
+        if chosen is not None and result.refusal in _FINAL_REFUSALS:
+            await _close_pressed(query, None)  # a menu of a finished case: never usable
         return
     await _answer(query, "")
-    prompt = manager_texts(_PROMPTS[pending], id=case_id)
+    if chosen is not None:
+        await _close_pressed(query, manager_texts("case-prompt-chosen", choice=chosen))
+    text = manager_texts(_PROMPTS[pending], id=case_id)
     if action is CaseButton.TEMPLATE:
-        prompt += "\n\n" + await _template(
+        text += "\n\n" + await _template(
             cases, case_id, callback_data.value, manager_texts, wording
         )
-    await _reply(query, prompt, _cancel_keyboard(case_id, manager_texts))
+    sent = await _reply(query, text, _cancel_keyboard(case_id, manager_texts))
+    if sent is None:
+        return
+    if not await cases.set_prompt(case_id, user.id, Prompt(sent.chat.id, sent.message_id)):
+        # A racing press asked for the same text (or it came already): one live prompt.
+        with contextlib.suppress(TelegramBadRequest):
+            await sent.edit_reply_markup(reply_markup=None)
+
+
+def _chosen_label(callback_data: CaseCallback, texts: Texts) -> str | None:
+    """The label of a menu choice (a template, resolve with or without telling), else None."""
+    if callback_data.action is CaseButton.TEMPLATE:
+        return texts(_template_choice(callback_data.value).label_key)
+    key = _MENU_CHOICES.get(callback_data.action)
+    return texts(key) if key else None
+
+
+async def _cancel(
+    query: CallbackQuery,
+    case_id: int,
+    texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """Cancel under a prompt or a menu: ends the presser's pending action on this case."""
+    message = query.message
+    pressed = Prompt(message.chat.id, message.message_id) if message is not None else None
+    async with db.transaction() as conn:
+        result = await cases.cancel_pending(
+            query.from_user.id, case_id, pressed=pressed, conn=conn
+        )
+        await _retire(conn, [p for p in result.retired if p != pressed], clock)
+    case_outbox.kick()
+    if not result.ok:
+        await _answer(query, _refusal(texts, result))
+        return
+    await _answer(query, texts("case-prompt-cancelled"))
+    await _close_pressed(query, texts("case-prompt-cancelled"))
+
+
+async def _close_pressed(query: CallbackQuery, note: str | None) -> None:
+    """Take the buttons off the pressed prompt or menu, noting what was chosen: an edit
+    in direct answer to the tap, like the reply that opened it."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    with contextlib.suppress(TelegramBadRequest):
+        if note is None or message.text is None:
+            await message.edit_reply_markup(reply_markup=None)
+        else:
+            await message.edit_text(f"{message.html_text}\n\n{note}", reply_markup=None)
+
+
+async def _retire(conn: Connection, prompts: Iterable[Prompt], clock: Clock) -> None:
+    """Queue the removal of the buttons of prompts whose pending action has ended."""
+    now = to_ms(clock.now())
+    for prompt in prompts:
+        await enqueue_prompt_close(conn, prompt, now)
 
 
 def _refusal(texts: Texts, result: CaseResult) -> str:
@@ -165,19 +265,26 @@ async def _template(
 ) -> str:
     """A ready text in the customer's language, for the manager to copy and edit."""
     card = await cases.card(case_id)
-    try:
-        template = Template(value)
-    except ValueError:
-        template = Template.THANK
     language = card.language if card else None
+    template = _template_choice(value)
     return escape(template_text(texts.translator, language, template, company=wording.company))
 
 
-async def _reply(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+def _template_choice(value: str) -> Template:
+    try:
+        return Template(value)
+    except ValueError:
+        return Template.THANK
+
+
+async def _reply(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None
+) -> Message | None:
     """A prompt under the card, for the manager who pressed (a direct answer to a tap)."""
     message = query.message
     if isinstance(message, Message):
-        await message.reply(text, reply_markup=keyboard)
+        return await message.reply(text, reply_markup=keyboard)
+    return None
 
 
 def _button(text: str, case_id: int, action: CaseButton, value: str = "") -> InlineKeyboardButton:
@@ -256,6 +363,7 @@ async def manager_text(
         if result.ok and result.case is not None:
             await _after(conn, outcome_action, result.case, text, manager_texts, wording, now)
             await _edit_card(conn, result, clock)
+            await _retire(conn, result.retired, clock)
     case_outbox.kick()
     answer = _refusal(manager_texts, result) or manager_texts(_DONE[outcome_action])
     await message.reply(answer)

@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.services.clock import Clock, from_ms, to_ms
 from storage import cases as repo
 from storage.alert_folds import FoldEntry
-from storage.cases import Case, CaseCard, CaseEvent, CaseListItem, FollowupTarget
+from storage.cases import Case, CaseCard, CaseEvent, CaseListItem, FollowupTarget, Prompt
 from storage.database import Connection, Database
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Pending",
     "PendingAction",
     "PendingOutcome",
+    "Prompt",
     "Refusal",
     "Status",
     "Template",
@@ -106,6 +107,7 @@ class Refusal(StrEnum):
     TEXT_REQUIRED = "text_required"
     FOLLOWUP_NOT_SENT = "followup_not_sent"
     ALREADY_ANSWERED = "already_answered"
+    NOT_YOUR_PROMPT = "not_your_prompt"
 
     @property
     def key(self) -> str:
@@ -151,13 +153,16 @@ class CaseResult:
     """What an operation did. `changed` is False for a harmless repeat (the owner
     pressing Take again, an idempotent open); `owner_name` names who holds the case
     when the refusal is ALREADY_TAKEN_BY; `acknowledge` says a customer's message
-    should be answered with "passed to the team" (see `needs_acknowledgement`)."""
+    should be answered with "passed to the team" (see `needs_acknowledgement`);
+    `retired` lists prompts whose buttons no longer apply because the pending action
+    they asked for ended (take their buttons away)."""
 
     case: Case | None
     refusal: Refusal | None = None
     changed: bool = False
     owner_name: str | None = None
     acknowledge: bool = False
+    retired: tuple[Prompt, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -408,8 +413,10 @@ class CaseService:
             return _refused(Refusal.TEXT_REQUIRED)
         now = self._now()
         acknowledge = False
+        retired: list[Prompt] = []
         async with self._tx(conn) as tx:
             if direction == Direction.OUT:
+                retired = await repo.prompts(tx, case_id=case_id, actor_id=actor_id)
                 allowed = await repo.try_touch_for_message(
                     tx, case_id, actor_id=actor_id, is_admin=is_admin, now=now
                 )
@@ -441,7 +448,9 @@ class CaseService:
                 actor_name=actor_name,
                 text=text,
             )
-            return CaseResult(case=case, changed=True, acknowledge=acknowledge)
+            return CaseResult(
+                case=case, changed=True, acknowledge=acknowledge, retired=tuple(retired)
+            )
 
     async def resolve(
         self,
@@ -461,6 +470,7 @@ class CaseService:
             now + _ms(self.followup_after) if notify_customer and self.followup_after else None
         )
         async with self._tx(conn) as tx:
+            retired = await repo.prompts(tx, case_id=case_id)
             done = bool(note.strip()) and await repo.try_resolve(
                 tx,
                 case_id,
@@ -486,7 +496,7 @@ class CaseService:
                 actor_name=_actor_name(case, manager_id, manager_name),
                 text=note.strip(),
             )
-            return _done(case)
+            return CaseResult(case=case, changed=True, retired=tuple(retired))
 
     async def close_without_fix(
         self,
@@ -502,6 +512,7 @@ class CaseService:
         manager (who becomes its owner of record); a taken one by its owner or an admin."""
         now = self._now()
         async with self._tx(conn) as tx:
+            retired = await repo.prompts(tx, case_id=case_id)
             done = bool(reason.strip()) and await repo.try_close(
                 tx,
                 case_id,
@@ -526,7 +537,7 @@ class CaseService:
                 actor_name=_actor_name(case, manager_id, manager_name),
                 text=reason.strip(),
             )
-            return _done(case)
+            return CaseResult(case=case, changed=True, retired=tuple(retired))
 
     async def add_note(
         self,
@@ -568,7 +579,9 @@ class CaseService:
         conn: Connection | None = None,
     ) -> CaseResult:
         """Route this manager's next text (within pending_ttl) to the case as `action`;
-        refused if they could not perform the action now. Replaces their earlier one."""
+        refused if they could not perform the action now. Replaces their earlier one (and
+        anyone's on this case), whose prompts come back as `retired`; record the new
+        prompt with `set_prompt` once it is sent."""
         now = self._now()
         async with self._tx(conn) as tx:
             case = await repo.get(tx, case_id)
@@ -580,8 +593,26 @@ class CaseService:
                 refusal = _owner_refusal(case, manager_id, is_admin)
             if refusal:
                 return _refused(refusal, case)
+            mine = await repo.prompts(tx, actor_id=manager_id)
+            retired = tuple(dict.fromkeys(mine + await repo.prompts(tx, case_id=case_id)))
             await repo.set_pending(tx, case_id, actor_id=manager_id, action=action, now=now)
-            return _done(await repo.get(tx, case_id))
+            return CaseResult(case=await repo.get(tx, case_id), changed=True, retired=retired)
+
+    async def set_prompt(
+        self, case_id: int, manager_id: int, prompt: Prompt, *, conn: Connection | None = None
+    ) -> bool:
+        """Remember the message that asked for this manager's pending text, so that its
+        buttons go when the pending ends. False when it ended already or a racing press
+        recorded its own prompt: then this one is stale at birth (retire it)."""
+        async with self._tx(conn) as tx:
+            return await repo.set_prompt(
+                tx,
+                case_id,
+                actor_id=manager_id,
+                chat_id=prompt.chat_id,
+                message_id=prompt.message_id,
+                now=self._now(),
+            )
 
     async def pending_for(
         self, manager_id: int, *, conn: Connection | None = None
@@ -594,9 +625,47 @@ class CaseService:
             return None
         return Pending(case=case, action=PendingAction(case.pending_action))
 
-    async def cancel_pending(self, manager_id: int, *, conn: Connection | None = None) -> bool:
+    async def cancel_pending(
+        self,
+        manager_id: int,
+        case_id: int,
+        *,
+        pressed: Prompt | None = None,
+        conn: Connection | None = None,
+    ) -> CaseResult:
+        """End this manager's pending action on this case (an old Cancel under another
+        case never touches the current one); changed=True when there was one, with its
+        prompt in `retired`. Refused NOT_YOUR_PROMPT, changing nothing, when they had none
+        and `pressed` (the message whose Cancel they pressed) is another manager's live
+        prompt. Otherwise the pressed message is a menu or a stale prompt: close it."""
+        now = self._now()
         async with self._tx(conn) as tx:
-            return await repo.clear_pending_of(tx, manager_id, self._now()) > 0
+            retired = await repo.prompts(tx, case_id=case_id, actor_id=manager_id)
+            cancelled = await repo.clear_pending_of(tx, manager_id, now, case_id=case_id) > 0
+            case = await repo.get(tx, case_id)
+            if cancelled:
+                return CaseResult(case=case, changed=True, retired=tuple(retired))
+            live = await self.pending_prompt(case_id, conn=tx)
+            if pressed is not None and live == pressed:
+                return _refused(Refusal.NOT_YOUR_PROMPT, case)
+            return _done(case, changed=False)
+
+    async def pending_prompt(
+        self, case_id: int, *, conn: Connection | None = None
+    ) -> Prompt | None:
+        """The prompt of the case's pending action, while that action is still live."""
+        since = self._now() - _ms(self.pending_ttl)
+        async with self._reader(conn) as reader:
+            case = await repo.get(reader, case_id)
+        if (
+            case is None
+            or case.pending_action is None
+            or (case.pending_at or 0) < since
+            or case.pending_prompt_chat_id is None
+            or case.pending_prompt_message_id is None
+        ):
+            return None
+        return Prompt(case.pending_prompt_chat_id, case.pending_prompt_message_id)
 
     async def submit_pending(
         self,

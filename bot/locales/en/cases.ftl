@@ -78,6 +78,7 @@ case-refused-invalid-transition = This cannot be done in the case's current stat
 case-refused-text-required = Please write a few words: the text cannot be empty.
 case-refused-followup-not-sent = There is no question to answer here.
 case-refused-already-answered = You have already answered. Thank you!
+case-refused-not-your-prompt = Only the manager who started this can cancel it.
 
 case-done-taken = The case is yours.
 case-done-already-yours = You already own this case.
@@ -94,6 +95,7 @@ case-prompt-resolve-notify = Case #{ NUMBER($id, useGrouping: 0) }: should the c
 case-prompt-resolve-note = Case #{ NUMBER($id, useGrouping: 0) }: in a few words, what was done?
 case-prompt-close-reason = Case #{ NUMBER($id, useGrouping: 0) }: why is it closed without a fix?
 case-prompt-cancelled = Cancelled.
+case-prompt-chosen = ➡️ { $choice }
 
 ## The case thread in the manager chat
 

@@ -78,6 +78,7 @@ case-refused-invalid-transition = В текущем состоянии кейс�
 case-refused-text-required = Напишите хотя бы несколько слов: текст не может быть пустым.
 case-refused-followup-not-sent = Здесь не на что отвечать.
 case-refused-already-answered = Вы уже ответили. Спасибо!
+case-refused-not-your-prompt = Отменить это может только менеджер, который это начал.
 
 case-done-taken = Кейс ваш.
 case-done-already-yours = Этот кейс уже ваш.
@@ -94,6 +95,7 @@ case-prompt-resolve-notify = Кейс #{ NUMBER($id, useGrouping: 0) }: сооб
 case-prompt-resolve-note = Кейс #{ NUMBER($id, useGrouping: 0) }: коротко, что было сделано?
 case-prompt-close-reason = Кейс #{ NUMBER($id, useGrouping: 0) }: почему закрываем без решения?
 case-prompt-cancelled = Отменено.
+case-prompt-chosen = ➡️ { $choice }
 
 ## Переписка по кейсу в чате менеджеров
 

@@ -78,6 +78,7 @@ case-refused-invalid-transition = У поточному стані кейсу ц
 case-refused-text-required = Напишіть хоча б кілька слів: текст не може бути порожнім.
 case-refused-followup-not-sent = Тут немає на що відповідати.
 case-refused-already-answered = Ви вже відповіли. Дякуємо!
+case-refused-not-your-prompt = Скасувати це може лише менеджер, який це розпочав.
 
 case-done-taken = Кейс ваш.
 case-done-already-yours = Цей кейс уже ваш.
@@ -94,6 +95,7 @@ case-prompt-resolve-notify = Кейс #{ NUMBER($id, useGrouping: 0) }: пові
 case-prompt-resolve-note = Кейс #{ NUMBER($id, useGrouping: 0) }: коротко, що було зроблено?
 case-prompt-close-reason = Кейс #{ NUMBER($id, useGrouping: 0) }: чому закриваємо без вирішення?
 case-prompt-cancelled = Скасовано.
+case-prompt-chosen = ➡️ { $choice }
 
 ## Листування щодо кейсу в чаті менеджерів
 
