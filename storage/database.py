@@ -9,6 +9,7 @@ instances). SQL must be valid on both; `conn.dialect` tells the few places that 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -45,6 +46,15 @@ def for_update(conn: Connection) -> str:
     """' FOR UPDATE' on PostgreSQL: a read that a write in the same transaction
     depends on must lock its rows there. SQLite serialises writers already."""
     return " FOR UPDATE" if conn.dialect == "postgresql" else ""
+
+
+def id_in(conn: Connection, column: str, ids: Sequence[int]) -> tuple[str, Any]:
+    """`column IN <ids>` and the value for its `:ids` parameter: one statement text
+    whatever the list's length, so prepared-statement caches stay small (an array on
+    PostgreSQL, JSON on SQLite)."""
+    if conn.dialect == "postgresql":
+        return f"{column} = ANY(:ids)", list(ids)
+    return f"{column} IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
 
 
 class Connection(Protocol):

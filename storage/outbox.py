@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from storage.database import Connection
+from storage.database import Connection, id_in
 from storage.models import OutboxItem
 
 OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
@@ -59,14 +59,6 @@ def _items(rows: list[dict[str, Any]]) -> list[OutboxItem]:
     return [OutboxItem.from_row(row) for row in rows]
 
 
-def _id_list(conn: Connection, ids: Sequence[int]) -> tuple[str, Any]:
-    """`id IN <list>` as one statement text whatever the list's length, so that
-    prepared-statement caches stay small: an array on PostgreSQL, JSON on SQLite."""
-    if conn.dialect == "postgresql":
-        return "id = ANY(:ids)", list(ids)
-    return "id IN (SELECT value FROM json_each(:ids))", json.dumps(list(ids))
-
-
 async def claim_due(
     conn: Connection, *, now: int, owner: str, lease_ms: int, limit: int
 ) -> list[OutboxItem]:
@@ -110,7 +102,7 @@ async def start_sending(
     held by `owner` (a row whose claim lapsed and was taken over is not sent here)."""
     if not ids:
         return set()
-    where, value = _id_list(conn, ids)
+    where, value = id_in(conn, "id", ids)
     rows = await conn.fetch_all(
         "UPDATE outbox SET status = 'sending', lease_until = :until"
         f" WHERE {where} AND status = 'claimed' AND lease_owner = :owner RETURNING id",
@@ -124,7 +116,7 @@ async def held(conn: Connection, ids: Sequence[int], *, owner: str, status: str)
     ends, so that the outcome recorded next cannot race another instance."""
     if not ids:
         return set()
-    where, value = _id_list(conn, ids)
+    where, value = id_in(conn, "id", ids)
     lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
     rows = await conn.fetch_all(
         f"SELECT id FROM outbox WHERE {where} AND status = :status AND lease_owner = :owner{lock}",
@@ -195,7 +187,7 @@ async def postpone(conn: Connection, item_id: int, due_at: int, *, owner: str) -
 async def release(conn: Connection, *, owner: str, unsent: Sequence[int] = ()) -> int:
     """A graceful stop: rows `owner` claimed, and 'sending' rows it knows it never
     sent, are pending again at once instead of after their leases."""
-    where, value = _id_list(conn, unsent)
+    where, value = id_in(conn, "id", unsent)
     return await conn.execute(
         "UPDATE outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL"
         " WHERE lease_owner = :owner"

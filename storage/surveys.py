@@ -6,11 +6,10 @@ press on an old message changes no row and the caller can tell.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.database import Connection
+from storage.database import Connection, id_in
 from storage.models import Customer, Survey
 
 OPEN_STATUSES = ("sent",)
@@ -225,11 +224,7 @@ async def contexts(conn: Connection, survey_ids: Sequence[int]) -> dict[int, Sur
     by the hundred, and each query is a round trip."""
     if not survey_ids:
         return {}
-    ids: list[int] | str
-    if conn.dialect == "postgresql":
-        where, ids = "s.id = ANY(:ids)", list(survey_ids)
-    else:
-        where, ids = "s.id IN (SELECT value FROM json_each(:ids))", json.dumps(list(survey_ids))
+    where, ids = id_in(conn, "s.id", survey_ids)
     rows = await conn.fetch_all(
         "SELECT s.*, v.visit_key AS context_visit_key, v.visited_at AS context_visited_at"
         f" FROM surveys s JOIN visits v ON v.id = s.visit_id WHERE {where}",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.database import Connection
+from storage.database import Connection, id_in
 from storage.models import Survey, Visit
 
 
@@ -66,11 +65,7 @@ async def latest_offsets(conn: Connection, customer_ids: Sequence[int]) -> dict[
     customers without visits are left out. One index probe per customer."""
     if not customer_ids:
         return {}
-    ids: list[int] | str
-    if conn.dialect == "postgresql":
-        where, ids = "c.id = ANY(:ids)", list(customer_ids)
-    else:
-        where, ids = "c.id IN (SELECT value FROM json_each(:ids))", json.dumps(list(customer_ids))
+    where, ids = id_in(conn, "c.id", customer_ids)
     rows = await conn.fetch_all(
         "SELECT c.id, v.utc_offset_minutes AS offset_minutes FROM customers c"
         " JOIN visits v ON v.id = (SELECT l.id FROM visits l WHERE l.customer_id = c.id"
