@@ -28,12 +28,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bench.fake_server import FakeServerProcess, percentile
+from bot.app import Otklik
 from bot.config import Settings
-from bot.factory import Otklik
-from bot.services.clock import to_ms
+from bot.core.clock import to_ms
 from storage import customers
 from storage.customers import TelegramProfile
-from storage.database import migrate
+from storage.db import migrate
 
 TOKEN = "123456:BENCH-TOKEN"
 MANAGERS = -1001
@@ -95,7 +95,7 @@ async def wait_for(app: Otklik, sql: str, target: int) -> None:
 
 async def prepare(app: Otklik, size: int) -> list[tuple[int, int]]:
     """`size` customers, each with a survey that has been delivered: (survey, user)."""
-    from bot.services.visits import VisitRequest
+    from bot.visits.service import VisitRequest
 
     now = to_ms(app.clock.now())
     async with app.db.transaction() as conn:

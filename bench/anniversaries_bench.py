@@ -25,9 +25,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.services.anniversaries import since_month_days
+from bot.anniversaries.service import since_month_days
 from storage import anniversaries as store
-from storage.database import SqliteDatabase, migrate
+from storage.db import SqliteDatabase, migrate
 
 FULL_SIZE = 1_000_000
 QUICK_SIZE = 10_000

@@ -28,9 +28,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bench.fake_server import FakeServerProcess, percentile
+from bot.app import Otklik
 from bot.config import Settings
-from bot.factory import Otklik
-from bot.services.clock import to_ms
+from bot.core.clock import to_ms
 from storage import customers
 from storage.customers import TelegramProfile
 
@@ -95,7 +95,7 @@ async def seed_customers(app: Otklik, count: int) -> None:
 
 
 async def register(app: Otklik, start: int, count: int, prefix: str) -> None:
-    from bot.services.visits import VisitRequest
+    from bot.visits.service import VisitRequest
 
     for user_id in range(start, start + count):
         await app.visits.register(VisitRequest(f"{prefix}-{user_id}", telegram_id=user_id))
@@ -132,7 +132,7 @@ async def burst(name: str, surveys: int, rate: float, paid: bool) -> None:
             polling=False,
         )
         await app.db.connect()
-        from storage.database import migrate
+        from storage.db import migrate
 
         await migrate(app.db)
         await seed_customers(app, surveys)
@@ -195,7 +195,7 @@ async def pending_memory(pending: int) -> None:
             polling=False,
         )
         await app.db.connect()
-        from storage.database import migrate
+        from storage.db import migrate
 
         await migrate(app.db)
         await seed_customers(app, pending)

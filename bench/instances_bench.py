@@ -32,13 +32,13 @@ import asyncpg
 from pydantic import SecretStr
 
 from bench.fake_server import FakeServerProcess
+from bot.app import Otklik
 from bot.config import Settings
-from bot.factory import Otklik
-from bot.services.clock import to_ms
-from bot.services.visits import VisitRequest
+from bot.core.clock import to_ms
+from bot.visits.service import VisitRequest
 from storage import customers
 from storage.customers import TelegramProfile
-from storage.database import migrate
+from storage.db import migrate
 
 TOKEN = "123456:BENCH-TOKEN"
 FIRST_USER = 10_000

@@ -42,8 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.report_renderers import load_funnel, load_report
-from bot.services.reports import (
+from bot.reports.outbox import load_funnel, load_report
+from bot.reports.service import (
     Period,
     Report,
     SegmentBy,
@@ -52,7 +52,7 @@ from bot.services.reports import (
     report_to_dict,
 )
 from storage import rollups
-from storage.database import SqliteDatabase, migrate
+from storage.db import SqliteDatabase, migrate
 from storage.reports import (
     RollupTotals,
     daily_rollup_totals,

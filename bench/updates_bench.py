@@ -30,13 +30,13 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Update
 from pydantic import SecretStr
 
+from bot.app import Otklik
 from bot.config import Settings
-from bot.factory import Otklik
-from bot.services.clock import to_ms
-from bot.services.visits import VisitRequest
+from bot.core.clock import to_ms
+from bot.visits.service import VisitRequest
 from storage import customers, surveys
 from storage.customers import TelegramProfile
-from storage.database import migrate
+from storage.db import migrate
 
 TOKEN = "123456:BENCH-TOKEN"
 BOT_ID = 123456

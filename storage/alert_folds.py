@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.database import Connection
+from storage.db import Connection
 from storage.models import OutboxItem, _FromRow
 
 HELD = "held"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from storage.database import Connection, Row
+from storage.db import Connection, Row
 from storage.outbox import enqueue
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.database import Connection
+from storage.db import Connection
 from storage.models import _FromRow
 
 OPEN_STATUSES = ("new", "taken")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.database import Connection
+from storage.db import Connection
 
 
 async def record_migration(conn: Connection, old_chat_id: int, new_chat_id: int, now: int) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from storage.database import Connection, Database, Row, migrate, migration_files
+from storage.db import Connection, Database, Row, migrate, migration_files
 
 MIGRATIONS_TABLE = "schema_migrations"
 BATCH_SIZE = 1000

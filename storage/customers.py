@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from storage.database import Connection, for_update
+from storage.db import Connection, for_update
 from storage.models import Customer
 
 _NON_DIGITS = re.compile(r"\D")

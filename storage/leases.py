@@ -7,7 +7,7 @@ both win; a holder that dies simply stops renewing, and the lease is free once
 
 from __future__ import annotations
 
-from storage.database import Connection
+from storage.db import Connection
 
 
 async def acquire(conn: Connection, name: str, owner: str, *, now: int, until: int) -> bool:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from storage.database import Connection, id_in
+from storage.db import Connection, id_in
 from storage.models import OutboxItem
 
 OUTCOME_UNKNOWN_PREFIX = "outcome unknown"

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from storage.database import Connection, for_update
+from storage.db import Connection, for_update
 from storage.models import Customer
 
 FORGOTTEN = "forgotten"

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from storage.database import Connection, Row
+from storage.db import Connection, Row
 from storage.rollups import SEGMENT_KINDS
 
 # The segment names a report can group by; "none" means one total row. The value

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from storage.database import Connection
+from storage.db import Connection
 
 CES_EASY_MIN = 5
 

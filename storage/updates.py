@@ -7,7 +7,7 @@ the first claim win everywhere.
 
 from __future__ import annotations
 
-from storage.database import Connection
+from storage.db import Connection
 
 
 async def claim(conn: Connection, update_id: int, *, now: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.database import Connection, id_in
+from storage.db import Connection, id_in
 from storage.models import Survey, Visit
 
 

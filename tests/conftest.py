@@ -16,10 +16,10 @@ import asyncpg
 import pytest
 
 from bot.config import Settings
-from bot.services.clock import FakeClock
+from bot.core.clock import FakeClock
 from storage.copy import identity_columns, tables_in_fk_order
-from storage.database import Database, SqliteDatabase, migrate
-from storage.postgres import PostgresDatabase
+from storage.db import Database, SqliteDatabase, migrate
+from storage.db.postgres import PostgresDatabase
 
 BOT_TOKEN = "123456:TEST-TOKEN"
 API_TOKEN = "test-api-token-0123456789"

@@ -25,9 +25,9 @@ import aiohttp
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.app import Otklik
 from bot.config import Settings
-from bot.factory import Otklik
-from bot.services.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.conftest import API_TOKEN, MANAGER_CHAT_ID, make_settings
 from tests.fake_telegram import FakeTelegram, SentMessage
 

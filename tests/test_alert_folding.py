@@ -12,11 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.case_renderers import fold_keyboard
+from bot.cases.outbox import fold_keyboard
+from bot.cases.service import FoldEntry, format_fold
+from bot.core.clock import to_ms
 from bot.i18n import Texts, load_translator
-from bot.services.cases import FoldEntry, format_fold
-from bot.services.clock import to_ms
-from bot.services.delivery import RateLimiter
+from bot.outbox.worker import RateLimiter
 from storage import alert_folds, customers
 from storage.customers import TelegramProfile
 from tests.conftest import MANAGER_CHAT_ID

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from fluent.syntax import FluentParser, ast, visitor
 
+from bot.anniversaries import service as anniv
+from bot.core.clock import FakeClock, to_ms
+from bot.core.quiet import CustomerQuietHours
 from bot.i18n import load_translator
-from bot.services import anniversaries as anniv
-from bot.services.clock import FakeClock, to_ms
-from bot.services.quiet import CustomerQuietHours
 from storage import anniversaries as store
-from storage.database import Connection, SqliteDatabase, migrate
+from storage.db import Connection, SqliteDatabase, migrate
 from tests.conftest import reopen
 
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))

@@ -133,7 +133,7 @@ async def test_shared_phone_finds_visits_reported_by_phone(h: BotHarness) -> Non
 
 
 async def test_qr_code_deep_link_registers_a_visit_at_its_location(h: BotHarness) -> None:
-    from bot.services.customers import location_payload
+    from bot.customers.service import location_payload
 
     since = len(h.fake.sent)
     await h.fake.send_text(ANN, "/start " + location_payload("Кафе на Арбате"))

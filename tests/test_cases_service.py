@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.i18n import load_translator
-from bot.services import cases as svc
-from bot.services.cases import (
+from bot.cases import service as svc
+from bot.cases.service import (
     CaseAction,
     CaseResult,
     CaseService,
@@ -23,8 +22,9 @@ from bot.services.cases import (
     Refusal,
     Template,
 )
-from bot.services.clock import FakeClock, to_ms
-from storage.database import SqliteDatabase
+from bot.core.clock import FakeClock, to_ms
+from bot.i18n import load_translator
+from storage.db import SqliteDatabase
 
 ALICE, BOB, CAROL, ADMIN = 101, 102, 103, 900
 CUSTOMER_TG = 5550001

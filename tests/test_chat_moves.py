@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.services.chats import ChatDirectory
-from bot.services.clock import FakeClock
+from bot.chats.service import ChatDirectory
+from bot.core.clock import FakeClock
 from storage import chats as chat_repo
-from storage.database import Database
+from storage.db import Database
 from tests.fake_telegram import SentMessage
 from tests.harness import BotHarness, running_bot
 

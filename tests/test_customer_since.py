@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import anniversaries as anniv
-from bot.services.clock import FakeClock
-from bot.services.policy import SurveyPolicy
-from bot.services.visits import VisitRequest, VisitService
+from bot.anniversaries import service as anniv
+from bot.core.clock import FakeClock
+from bot.core.policy import SurveyPolicy
+from bot.visits.service import VisitRequest, VisitService
 from storage import customers, privacy
-from storage.database import (
+from storage.db import (
     Connection,
     Database,
     SqliteDatabase,
@@ -24,7 +24,7 @@ from storage.database import (
     migration_files,
     render_migration,
 )
-from storage.postgres import PostgresDatabase
+from storage.db.postgres import PostgresDatabase
 from tests.conftest import fresh_schema, make_settings, require_postgres
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.db_copy_cli import copy_command
+from bot.cli.db import copy_command
 from storage import anniversaries, cases, customers, outbox, rollups, surveys, visits
 from storage.copy import columns, primary_key, table_names
 from storage.customers import TelegramProfile
-from storage.database import Connection, create_database, migrate
+from storage.db import Connection, create_database, migrate
 from tests.conftest import fresh_schema, postgres_dsn, require_postgres
 
 NOW = 1_795_000_000_000

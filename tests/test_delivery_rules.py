@@ -6,12 +6,12 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from bot.config import QuietHours
-from bot.services.clock import FakeClock, to_ms
-from bot.services.delivery import RateLimiter, RetryPolicy
-from bot.services.outbound import Priority
-from bot.services.policy import SurveyPolicy
+from bot.core.clock import FakeClock, to_ms
+from bot.core.policy import SurveyPolicy
+from bot.outbox.contracts import Priority
+from bot.outbox.worker import RateLimiter, RetryPolicy
 from storage import outbox
-from storage.database import SqliteDatabase
+from storage.db import SqliteDatabase
 
 
 class Ticks:

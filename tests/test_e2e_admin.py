@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.admin_callbacks import (
+from bot.admin.keyboards import (
     AnnivAction,
     AnnivCallback,
     ForgetAction,
     ForgetCallback,
     SurveyPreviewCallback,
 )
-from bot.admin_renderers import anniversaries_cli
+from bot.anniversaries.outbox import anniversaries_cli
 from bot.cli import build_parser
-from bot.services.clock import FakeClock
-from bot.services.customers import location_payload
+from bot.core.clock import FakeClock
+from bot.customers.service import location_payload
 from storage import anniversaries as store
 from tests.conftest import ADMIN_ID
 from tests.harness import BotHarness, running_bot

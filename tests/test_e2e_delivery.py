@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.services.clock import FakeClock, to_ms
+from bot.core.clock import FakeClock, to_ms
 from storage import outbox, surveys
 from tests.harness import BotHarness, running_bot
 

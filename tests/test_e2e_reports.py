@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.report_renderers import DROP_KIND, due_digest
-from bot.services.clock import FakeClock
+from bot.core.clock import FakeClock
+from bot.reports.outbox import DROP_KIND, due_digest
 from tests.conftest import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
 from tests.fake_telegram import SentMessage
 from tests.harness import BotHarness, running_bot
@@ -161,7 +161,7 @@ async def test_weekly_digest_fires_once_at_its_time(tmp_path: Path) -> None:
 
 
 async def test_cli_export_and_rebuild_rollups(tmp_path: Path) -> None:
-    from bot.report_cli import export_responses, rebuild
+    from bot.cli.reports import export_responses, rebuild
 
     async with running_bot(tmp_path, min_sample=2) as h:
         await answered_surveys(h)

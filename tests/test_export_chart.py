@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import load_translator
-from bot.services.charts import Bar, ChartLabels, render_chart, render_report_chart
-from bot.services.export import (
+from bot.reports.charts import Bar, ChartLabels, render_chart, render_report_chart
+from bot.reports.export import (
     CSV_COLUMNS,
     encode_csv,
     export_csv,
@@ -25,8 +25,8 @@ from bot.services.export import (
     stream_csv,
     write_csv,
 )
-from bot.services.reports import Period, Report, SegmentBy, WeekPoint, build_report, weekly_points
-from storage.database import SqliteDatabase
+from bot.reports.service import Period, Report, SegmentBy, WeekPoint, build_report, weekly_points
+from storage.db import SqliteDatabase
 from storage.reports import ResponseRow, RollupTotals, WeekTotals, iter_responses
 from tests.test_reports_storage import Answer, _customer, insert_survey
 

@@ -13,11 +13,11 @@ import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 
+from bot.app import LEASE_TICKS, MAINTENANCE_LEASE, Otklik, create_rate_limiter
 from bot.config import ConfigError, load_settings
-from bot.factory import LEASE_TICKS, MAINTENANCE_LEASE, Otklik, create_rate_limiter
-from bot.services.clock import FakeClock, to_ms
+from bot.core.clock import FakeClock, to_ms
 from storage import leases, updates
-from storage.database import Database, migrate
+from storage.db import Database, migrate
 from tests.conftest import BOT_TOKEN, make_settings
 from tests.fake_telegram import FakeTelegram
 from tests.harness import running_bot

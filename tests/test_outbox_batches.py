@@ -6,10 +6,10 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from bot.services.clock import FakeClock
-from bot.services.outbound import SendResult
+from bot.core.clock import FakeClock
+from bot.outbox.contracts import SendResult
 from storage import outbox
-from storage.database import Connection, Database
+from storage.db import Connection, Database
 from storage.models import OutboxItem
 from tests.harness import running_bot
 from tests.test_outbox_leases import (

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-from bot.sender import AiogramSender
-from bot.services.clock import FakeClock, to_ms
-from bot.services.delivery import DeliveryWorker, RateLimiter
-from bot.services.outbound import Outgoing, Priority, SendError, SendResult
+from bot.core.clock import FakeClock, to_ms
+from bot.outbox.contracts import Outgoing, Priority, SendError, SendResult
+from bot.outbox.sender import AiogramSender
+from bot.outbox.worker import DeliveryWorker, RateLimiter
 from storage import outbox
-from storage.database import Connection, Database
+from storage.db import Connection, Database
 from storage.models import OutboxItem
 from tests.fake_telegram import FakeTelegram
 from tests.harness import running_bot

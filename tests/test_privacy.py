@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.anniversaries import service as anniv
+from bot.core.clock import to_ms
+from bot.core.quiet import CustomerQuietHours
 from bot.i18n import load_translator
-from bot.services import anniversaries as anniv
-from bot.services.clock import to_ms
-from bot.services.quiet import CustomerQuietHours
 from storage import anniversaries as store
 from storage import privacy, rollups
 from storage.copy import table_names
-from storage.database import Connection, SqliteDatabase
+from storage.db import Connection, SqliteDatabase
 from storage.outbox import enqueue
 
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))

@@ -10,10 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import QuietHours
-from bot.services.clock import FakeClock, to_ms
-from bot.services.quiet import CustomerQuietHours
+from bot.core.clock import FakeClock, to_ms
+from bot.core.quiet import CustomerQuietHours
 from storage import surveys, visits
-from storage.database import Connection, Database
+from storage.db import Connection, Database
 from tests.conftest import ADMIN_ID
 from tests.harness import BotHarness, running_bot
 from tests.test_e2e_admin import add_customer, admin_says, thank_yous

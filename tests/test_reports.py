@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.i18n import load_translator
-from bot.services.reports import (
+from bot.reports.service import (
     MAX_PERIOD_DAYS,
     NpsDrop,
     Period,

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.clock import local_day
-from bot.services.reports import Period, SegmentBy, build_report
+from bot.core.clock import local_day
+from bot.reports.service import Period, SegmentBy, build_report
 from storage import rollups
-from storage.database import (
+from storage.db import (
     Connection,
     SqliteDatabase,
     migrate,

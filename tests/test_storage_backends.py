@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.factory import Otklik, StartupError
-from bot.services.clock import FakeClock, to_ms
-from bot.services.customers import CustomerService
-from bot.services.policy import SurveyPolicy
-from bot.services.visits import VisitRequest, VisitService
+from bot.app import Otklik, StartupError
+from bot.core.clock import FakeClock, to_ms
+from bot.core.policy import SurveyPolicy
+from bot.customers.service import CustomerService
+from bot.visits.service import VisitRequest, VisitService
 from storage import customers, privacy, surveys
 from storage.copy import columns, table_names
 from storage.customers import CrmCustomer, TelegramProfile
-from storage.database import (
+from storage.db import (
     Database,
     DatabaseUnavailable,
     SqliteDatabase,
@@ -31,7 +31,7 @@ from storage.database import (
     migration_files,
     redact_url,
 )
-from storage.postgres import PostgresDatabase, arguments, translate
+from storage.db.postgres import PostgresDatabase, arguments, translate
 from tests.conftest import MANAGER_CHAT_ID, fresh_schema, make_settings, reopen, require_postgres
 from tests.harness import running_bot
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.keyboards import nps_keyboard
-from bot.services.clock import FakeClock, to_ms
+from bot.core.clock import FakeClock, to_ms
+from bot.survey.keyboards import nps_keyboard
 from storage import outbox
 from tests.harness import BotHarness, running_bot
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from bot.factory import MAINTENANCE_LEASE
-from bot.services.clock import FakeClock, to_ms
+from bot.app import MAINTENANCE_LEASE
+from bot.core.clock import FakeClock, to_ms
 from storage import customers, leases, outbox
 from storage.customers import TelegramProfile
-from storage.database import Database
+from storage.db import Database
 from tests.conftest import fresh_schema, require_postgres
 from tests.fake_telegram import FakeTelegram, RecordedRequest
 from tests.harness import Cluster, Member, running_instances

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from bot.app import Otklik, StartupError
 from bot.config import derive_webhook_secret
-from bot.factory import Otklik, StartupError
-from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER
+from bot.telegram.webhook import MAX_UPDATE_BYTES, SECRET_HEADER
 from storage import surveys, updates
 from tests.conftest import BOT_TOKEN, make_settings
 from tests.fake_telegram import FakeTelegram

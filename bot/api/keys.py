@@ -6,8 +6,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.services.customers import CustomerService
-from bot.services.visits import VisitService
+from bot.customers.service import CustomerService
+from bot.visits.service import VisitService
 
 
 class ApiServices(Protocol):

@@ -9,10 +9,10 @@ from aiohttp import web
 
 from bot.api.keys import SERVICES_KEY
 from bot.config import Settings
-from bot.report_renderers import load_funnel, load_report
-from bot.services.clock import Clock
-from bot.services.export import CONTENT_TYPE, csv_filename, stream_csv
-from bot.services.reports import (
+from bot.core.clock import Clock
+from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
+from bot.reports.outbox import load_funnel, load_report
+from bot.reports.service import (
     ReportError,
     StatsQuery,
     parse_period,
@@ -20,7 +20,7 @@ from bot.services.reports import (
     report_to_dict,
 )
 from storage import reports as queries
-from storage.database import Database
+from storage.db import Database
 
 
 class ReportServices(Protocol):

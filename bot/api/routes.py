@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY
-from bot.services.customers import CustomerService
-from bot.services.visits import VisitError, VisitRequest, VisitService
+from bot.customers.service import CustomerService
+from bot.visits.service import VisitError, VisitRequest, VisitService
 from storage.customers import CrmCustomer, normalize_phone
 
 logger = logging.getLogger(__name__)

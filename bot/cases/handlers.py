@@ -1,0 +1,499 @@
+"""Managers working a case (buttons under the alert, replies, /cases, /case <id>) and
+the customer's side of it (replies to the manager, the follow-up answer)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from datetime import timedelta
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+
+from bot.cases.callbacks import CaseButton, CaseCallback, FollowupCallback
+from bot.cases.outbox import (
+    CaseOutbox,
+    enqueue_card_edit,
+    enqueue_prompt_close,
+    enqueue_text,
+    full_card,
+)
+from bot.cases.service import (
+    Case,
+    CaseResult,
+    CaseService,
+    Direction,
+    PendingAction,
+    Prompt,
+    Refusal,
+    Template,
+    acknowledgement_text,
+    customer_message_text,
+    format_history,
+    format_open_cases,
+    refusal_text,
+    template_text,
+)
+from bot.chats.access import IsManagerChat, is_manager
+from bot.chats.service import ChatDirectory
+from bot.config import Settings
+from bot.core.clock import Clock, to_ms
+from bot.i18n import Texts
+from bot.survey.service import SurveyService
+from bot.survey.texts import Wording
+from storage import cases as case_repo
+from storage import customers
+from storage.db import Connection, Database
+
+RECENT_RESOLUTION = timedelta(days=3)
+_PENDING_BY_BUTTON = {
+    CaseButton.WRITE: PendingAction.MESSAGE,
+    CaseButton.RESOLVE_NOTIFY: PendingAction.RESOLVE_NOTIFY,
+    CaseButton.RESOLVE_SILENT: PendingAction.RESOLVE_SILENT,
+    CaseButton.CLOSE: PendingAction.CLOSE_REASON,
+}
+_PROMPTS = {
+    PendingAction.MESSAGE: "case-prompt-message",
+    PendingAction.RESOLVE_NOTIFY: "case-prompt-resolve-note",
+    PendingAction.RESOLVE_SILENT: "case-prompt-resolve-note",
+    PendingAction.CLOSE_REASON: "case-prompt-close-reason",
+}
+_MENU_CHOICES = {
+    CaseButton.RESOLVE_NOTIFY: "case-button-resolve-notify",
+    CaseButton.RESOLVE_SILENT: "case-button-resolve-silent",
+}
+# A menu pressed after these can never be used again: it loses its buttons.
+_FINAL_REFUSALS = (Refusal.NOT_FOUND, Refusal.ALREADY_CLOSED)
+_DONE = {
+    PendingAction.MESSAGE: "case-done-message-sent",
+    PendingAction.RESOLVE_NOTIFY: "case-done-resolved",
+    PendingAction.RESOLVE_SILENT: "case-done-resolved",
+    PendingAction.CLOSE_REASON: "case-done-closed",
+}
+
+
+def get_router() -> Router:
+    router = Router(name="cases")
+    router.callback_query.register(case_button, CaseCallback.filter(), IsManagerChat())
+    # A case button anywhere else (a forwarded card) is refused, never acted on.
+    router.callback_query.register(foreign_case_button, CaseCallback.filter())
+    router.callback_query.register(followup_button, FollowupCallback.filter())
+    router.message.register(list_cases, Command("cases"), IsManagerChat())
+    router.message.register(show_case, Command("case"), IsManagerChat())
+    router.message.register(manager_text, IsManagerChat(), F.text, ~F.text.startswith("/"))
+    router.message.register(customer_text, F.chat.type == "private", F.text, _in_case_thread)
+    return router
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    await query.answer(text, show_alert=False)
+
+
+async def foreign_case_button(
+    query: CallbackQuery, bot: Bot, settings: Settings, chats: ChatDirectory, manager_texts: Texts
+) -> None:
+    """A case button pressed outside the managers' chat: refused, never acted on."""
+    allowed = await is_manager(bot, settings, chats, query.from_user.id)
+    key = "case-refused-wrong-chat" if allowed else "case-refused-not-a-manager"
+    await _answer(query, manager_texts(key))
+
+
+async def case_button(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    bot: Bot,
+    settings: Settings,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    chats: ChatDirectory,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+) -> None:
+    """Take, write, resolve or close a case from the buttons under its alert (or,
+    under a folded alert, take it or open its card)."""
+    user = query.from_user
+    if not await is_manager(bot, settings, chats, user.id):
+        # Its own answer: "only the owner" would tell a stranger the case has an owner.
+        await _answer(query, manager_texts("case-refused-not-a-manager"))
+        return
+    case_id, action = callback_data.case_id, callback_data.action
+    is_admin = user.id in settings.admin_ids
+    if action is CaseButton.TAKE:
+        async with db.transaction() as conn:
+            result = await cases.take(case_id, user.id, user.full_name, conn=conn)
+            await _edit_card(conn, result, clock)
+        case_outbox.kick()
+        done = "case-done-taken" if result.changed else "case-done-already-yours"
+        await _answer(query, _refusal(manager_texts, result) or manager_texts(done))
+        return
+    if action is CaseButton.OPEN:
+        card = await full_card(db, manager_texts, settings.zone, case_id)
+        if card is None:
+            await _answer(query, manager_texts("case-refused-not-found", owner=""))
+            return
+        await _answer(query, "")
+        await _reply(query, *card)
+        return
+    if action is CaseButton.CANCEL:
+        await _cancel(query, case_id, manager_texts, cases, case_outbox, db, clock)
+        return
+    if action in (CaseButton.RESOLVE, CaseButton.TEMPLATES):
+        key, keyboard = (
+            ("case-prompt-resolve-notify", _resolve_keyboard(case_id, manager_texts))
+            if action is CaseButton.RESOLVE
+            else ("case-prompt-templates", _templates_keyboard(case_id, manager_texts))
+        )
+        await _answer(query, "")
+        await _reply(query, manager_texts(key, id=case_id), keyboard)
+        return
+    await _ask(
+        query, callback_data, is_admin, manager_texts, cases, case_outbox, db, clock, wording
+    )
+
+
+async def _ask(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    is_admin: bool,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+) -> None:
+    """Write, Close, a template or a resolve choice: the manager's next text belongs to
+    the case; ask for it with a prompt whose Cancel stays live only while it does."""
+    user, case_id, action = query.from_user, callback_data.case_id, callback_data.action
+    pending = _PENDING_BY_BUTTON.get(action, PendingAction.MESSAGE)
+    async with db.transaction() as conn:
+        result = await cases.start_pending(case_id, user.id, pending, is_admin=is_admin, conn=conn)
+        await _retire(conn, result.retired, clock)
+    case_outbox.kick()
+    chosen = _chosen_label(callback_data, manager_texts)
+    if not result.ok:
+        await _answer(query, _refusal(manager_texts, result))
+        if chosen is not None and result.refusal in _FINAL_REFUSALS:
+            await _close_pressed(query, None)  # a menu of a finished case: never usable
+        return
+    await _answer(query, "")
+    if chosen is not None:
+        await _close_pressed(query, manager_texts("case-prompt-chosen", choice=chosen))
+    text = manager_texts(_PROMPTS[pending], id=case_id)
+    if action is CaseButton.TEMPLATE:
+        text += "\n\n" + await _template(
+            cases, case_id, callback_data.value, manager_texts, wording
+        )
+    sent = await _reply(query, text, _cancel_keyboard(case_id, manager_texts))
+    if sent is None:
+        return
+    if not await cases.set_prompt(case_id, user.id, Prompt(sent.chat.id, sent.message_id)):
+        # A racing press asked for the same text (or it came already): one live prompt.
+        with contextlib.suppress(TelegramBadRequest):
+            await sent.edit_reply_markup(reply_markup=None)
+
+
+def _chosen_label(callback_data: CaseCallback, texts: Texts) -> str | None:
+    """The label of a menu choice (a template, resolve with or without telling), else None."""
+    if callback_data.action is CaseButton.TEMPLATE:
+        return texts(_template_choice(callback_data.value).label_key)
+    key = _MENU_CHOICES.get(callback_data.action)
+    return texts(key) if key else None
+
+
+async def _cancel(
+    query: CallbackQuery,
+    case_id: int,
+    texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """Cancel under a prompt or a menu: ends the presser's pending action on this case."""
+    message = query.message
+    pressed = Prompt(message.chat.id, message.message_id) if message is not None else None
+    async with db.transaction() as conn:
+        result = await cases.cancel_pending(
+            query.from_user.id, case_id, pressed=pressed, conn=conn
+        )
+        await _retire(conn, [p for p in result.retired if p != pressed], clock)
+    case_outbox.kick()
+    if not result.ok:
+        await _answer(query, _refusal(texts, result))
+        return
+    await _answer(query, texts("case-prompt-cancelled"))
+    await _close_pressed(query, texts("case-prompt-cancelled"))
+
+
+async def _close_pressed(query: CallbackQuery, note: str | None) -> None:
+    """Take the buttons off the pressed prompt or menu, noting what was chosen: an edit
+    in direct answer to the tap, like the reply that opened it."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    with contextlib.suppress(TelegramBadRequest):
+        if note is None or message.text is None:
+            await message.edit_reply_markup(reply_markup=None)
+        else:
+            await message.edit_text(f"{message.html_text}\n\n{note}", reply_markup=None)
+
+
+async def _retire(conn: Connection, prompts: Iterable[Prompt], clock: Clock) -> None:
+    """Queue the removal of the buttons of prompts whose pending action has ended."""
+    now = to_ms(clock.now())
+    for prompt in prompts:
+        await enqueue_prompt_close(conn, prompt, now)
+
+
+def _refusal(texts: Texts, result: CaseResult) -> str:
+    return escape(refusal_text(texts.translator, texts.language, result))
+
+
+async def _template(
+    cases: CaseService, case_id: int, value: str, texts: Texts, wording: Wording
+) -> str:
+    """A ready text in the customer's language, for the manager to copy and edit."""
+    card = await cases.card(case_id)
+    language = card.language if card else None
+    template = _template_choice(value)
+    return escape(template_text(texts.translator, language, template, company=wording.company))
+
+
+def _template_choice(value: str) -> Template:
+    try:
+        return Template(value)
+    except ValueError:
+        return Template.THANK
+
+
+async def _reply(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None
+) -> Message | None:
+    """A prompt under the card, for the manager who pressed (a direct answer to a tap)."""
+    message = query.message
+    if isinstance(message, Message):
+        return await message.reply(text, reply_markup=keyboard)
+    return None
+
+
+def _button(text: str, case_id: int, action: CaseButton, value: str = "") -> InlineKeyboardButton:
+    data = CaseCallback(case_id=case_id, action=action, value=value).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def _cancel_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)]]
+    )
+
+
+def _resolve_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(texts("case-button-resolve-notify"), case_id, CaseButton.RESOLVE_NOTIFY)],
+            [_button(texts("case-button-resolve-silent"), case_id, CaseButton.RESOLVE_SILENT)],
+            [_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)],
+        ]
+    )
+
+
+def _templates_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
+    rows = [[_button(texts(t.label_key), case_id, CaseButton.TEMPLATE, t.value)] for t in Template]
+    rows.append([_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _edit_card(conn: Connection, result: CaseResult, clock: Clock) -> None:
+    if result.changed and result.case is not None:
+        case = await case_repo.get(conn, result.case.id)
+        if case is not None:
+            await enqueue_card_edit(conn, case, to_ms(clock.now()))
+
+
+async def manager_text(
+    message: Message,
+    settings: Settings,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+) -> None:
+    """A manager's text: a reply to a case card, or the text their last button asked for."""
+    user, text = message.from_user, message.text or ""
+    if user is None:
+        return
+    is_admin = user.id in settings.admin_ids
+    now = to_ms(clock.now())
+    reply_to = message.reply_to_message
+    async with db.transaction() as conn:
+        outcome_action: PendingAction | None
+        if reply_to is not None and (
+            case := await cases.find_by_alert(message.chat.id, reply_to.message_id, conn=conn)
+        ):
+            outcome_action = PendingAction.MESSAGE
+            result = await cases.record_message(
+                case.id,
+                Direction.OUT,
+                user.id,
+                user.full_name,
+                text,
+                is_admin=is_admin,
+                conn=conn,
+            )
+        else:
+            outcome = await cases.submit_pending(
+                user.id, user.full_name, text, is_admin=is_admin, conn=conn
+            )
+            if outcome is None:
+                return  # an ordinary chat message, not about a case
+            outcome_action, result = outcome.action, outcome.result
+        if result.ok and result.case is not None:
+            await _after(conn, outcome_action, result.case, text, manager_texts, wording, now)
+            await _edit_card(conn, result, clock)
+            await _retire(conn, result.retired, clock)
+    case_outbox.kick()
+    answer = _refusal(manager_texts, result) or manager_texts(_DONE[outcome_action])
+    await message.reply(answer)
+
+
+async def _after(
+    conn: Connection,
+    action: PendingAction,
+    case: Case,
+    text: str,
+    texts: Texts,
+    wording: Wording,
+    now: int,
+) -> None:
+    """What a manager's text sends to the customer: their message, or the thanks."""
+    company = escape(wording.company)
+    if action is PendingAction.MESSAGE:
+        card = await case_repo.card(conn, case.id)
+        if card is None or card.customer_telegram_id is None:
+            return
+        body = customer_message_text(texts.translator, card.language, company, escape(text))
+        await enqueue_text(conn, "case_message", card.customer_telegram_id, case.id, body, now)
+    elif action is PendingAction.RESOLVE_NOTIFY:
+        card = await case_repo.card(conn, case.id)
+        if card is None or card.customer_telegram_id is None:
+            return
+        body = template_text(texts.translator, card.language, Template.IMPROVED, company=company)
+        await enqueue_text(conn, "case_message", card.customer_telegram_id, case.id, body, now)
+
+
+async def _in_case_thread(
+    message: Message, surveys: SurveyService, cases: CaseService, db: Database
+) -> bool | dict[str, Case]:
+    """A customer's text belongs to their case when no survey waits for a 'why?'."""
+    user = message.from_user
+    if user is None or (message.text or "").startswith("/"):
+        return False
+    if await surveys.awaiting_reason(user.id) is not None:
+        return False
+    async with db.read() as conn:
+        customer = await customers.by_telegram_id(conn, user.id)
+    if customer is None:
+        return False
+    case = await cases.active_case_for_customer(customer.id, resolved_within=RECENT_RESOLUTION)
+    return {"case": case} if case is not None else False
+
+
+async def customer_text(
+    message: Message,
+    case: Case,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    chats: ChatDirectory,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """The customer's reply goes into the case thread in the managers' chat, and the
+    customer hears it arrived (once per turn, see needs_acknowledgement)."""
+    assert message.from_user is not None and message.text is not None
+    user, text = message.from_user, message.text
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        result = await cases.record_message(
+            case.id, Direction.IN, user.id, user.full_name, text, conn=conn
+        )
+        if result.ok:
+            post = manager_texts(
+                "case-thread-in", id=case.id, customer=escape(user.full_name), text=escape(text)
+            )
+            chat = chats.resolve(case.alert_chat_id or chats.managers)
+            await enqueue_text(conn, "case_thread", chat, case.id, post, now)
+        if result.acknowledge:
+            card = await case_repo.card(conn, case.id)
+            language = card.language if card else user.language_code
+            body = acknowledgement_text(manager_texts.translator, language)
+            await enqueue_text(conn, "case_message", user.id, case.id, body, now)
+    case_outbox.kick()
+
+
+async def followup_button(
+    query: CallbackQuery,
+    callback_data: FollowupCallback,
+    texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """The customer's yes/no to "did we fix it?", stored once."""
+    async with db.transaction() as conn:
+        result = await cases.answer_followup(
+            callback_data.case_id, query.from_user.id, bool(callback_data.fixed), conn=conn
+        )
+        await _edit_card(conn, result, clock)
+    case_outbox.kick()
+    if not result.ok:
+        await _answer(query, _refusal(texts, result))
+        return
+    await query.answer()
+    key = "case-followup-thanks-yes" if callback_data.fixed else "case-followup-thanks-no"
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_text(texts(key), reply_markup=None)
+
+
+async def list_cases(message: Message, manager_texts: Texts, cases: CaseService) -> None:
+    """/cases: open cases, oldest first, with their ages."""
+    items = await cases.open_cases()
+    for chunk in format_open_cases(
+        manager_texts.translator, manager_texts.language, items, escape
+    ):
+        await message.answer(chunk)
+
+
+async def show_case(
+    message: Message,
+    command: CommandObject,
+    manager_texts: Texts,
+    cases: CaseService,
+    settings: Settings,
+) -> None:
+    """/case <id>: every step of one case."""
+    arg = (command.args or "").strip().lstrip("#")
+    case = await cases.get(int(arg)) if arg.isdigit() else None
+    if case is None:
+        key = "case-refused-not-found" if arg.isdigit() else "case-usage"
+        await message.answer(manager_texts(key, owner=""))
+        return
+    events = await cases.history(case.id)
+    tr, lang = manager_texts.translator, manager_texts.language
+    for chunk in format_history(tr, lang, case, events, settings.zone, escape):
+        await message.answer(chunk)

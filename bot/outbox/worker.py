@@ -1,0 +1,631 @@
+"""The one outbound queue: claims due outbox rows and sends them within Telegram's limits.
+
+Telegram allows a bot about 30 messages per second overall, about one per second
+into one private chat and 20 per minute into one group, and answers 429 above that.
+The limiter paces sends below those limits so that 429 is the exception; when one
+comes anyway, the scope it names (one chat, or everything) pauses for retry_after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.clock import Clock, to_ms
+from bot.outbox.contracts import (
+    ChatMoved,
+    Outgoing,
+    Rejected,
+    Renderer,
+    RetryAfter,
+    Sender,
+    SendError,
+    SendResult,
+    Transient,
+    Unreachable,
+)
+from storage import chats, outbox
+from storage.db import Connection, Database
+from storage.models import OutboxItem
+
+logger = logging.getLogger(__name__)
+
+Monotonic = Callable[[], float]
+
+
+class RateLimiter:
+    """Pacing for one bot: a global rate, one message per second per private chat,
+    `group_per_minute` per group (negative chat ids). Time comes from `monotonic`,
+    so tests drive it without sleeping."""
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        *,
+        chat_interval: float = 1.0,
+        group_per_minute: int = 20,
+        monotonic: Monotonic = time.monotonic,
+    ) -> None:
+        self.interval = 1.0 / rate_per_second
+        self.chat_interval = chat_interval
+        self.group_per_minute = group_per_minute
+        self._monotonic = monotonic
+        self._next_global = 0.0
+        self._paused_until = 0.0
+        self._chat_next: dict[int, float] = {}
+        self._group_hits: dict[int, deque[float]] = {}
+        self._last_flood: tuple[int, float] | None = None
+        self.floods = 0  # 429s seen: the benchmark's "never the cause of a 429" figure
+
+    def now(self) -> float:
+        return self._monotonic()
+
+    def chat_wait(self, chat_id: int) -> float:
+        """Seconds until this chat may receive another message (0 = now)."""
+        now = self._monotonic()
+        if chat_id < 0:
+            hits = self._group_hits.get(chat_id)
+            if hits is None:
+                return max(0.0, self._chat_next.get(chat_id, 0.0) - now)
+            while hits and hits[0] <= now - 60.0:
+                hits.popleft()
+            wait = 0.0
+            if len(hits) >= self.group_per_minute:
+                wait = hits[0] + 60.0 - now
+            return max(wait, self._chat_next.get(chat_id, 0.0) - now, 0.0)
+        return max(0.0, self._chat_next.get(chat_id, 0.0) - now)
+
+    def group_backlog_full(self, chat_id: int) -> bool:
+        return self.chat_wait(chat_id) > 0
+
+    def book_chat(self, chat_id: int, after: float = 0.0) -> None:
+        """Count a message into its chat's limit, `after` seconds from now."""
+        now = self._monotonic()
+        if chat_id < 0:
+            self._group_hits.setdefault(chat_id, deque()).append(now + after)
+        else:
+            self._chat_next[chat_id] = now + after + self.chat_interval
+        self._forget_idle(now)
+
+    def reserve_global(self) -> float:
+        """Take the next global slot; returns seconds to wait for it."""
+        now = self._monotonic()
+        slot = max(now, self._next_global, self._paused_until)
+        self._next_global = slot + self.interval
+        return slot - now
+
+    def pause(self, seconds: float, chat_id: int | None = None) -> None:
+        """Stop one chat, or everything when chat_id is None, for `seconds`."""
+        until = self._monotonic() + seconds
+        if chat_id is None:
+            self._paused_until = max(self._paused_until, until)
+        else:
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
+
+    def on_retry_after(self, chat_id: int, seconds: float) -> str:
+        """A 429 does not say which limit it was. The first pauses its chat; a second
+        one for another chat while the first still holds means the global limit, so
+        everything pauses. Returns the scope paused: "chat" or "global"."""
+        self.floods += 1
+        now = self._monotonic()
+        last = self._last_flood
+        self._last_flood = (chat_id, now + seconds)
+        self.pause(seconds, chat_id)
+        if last is not None and last[0] != chat_id and last[1] > now:
+            self.pause(seconds)
+            return "global"
+        return "chat"
+
+    def _forget_idle(self, now: float) -> None:
+        # Keep memory flat under a broadcast to many chats: drop chats that are free again.
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Exponential backoff with full jitter (AWS' recommendation)."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        return rng.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one row, waiting to be written with others in one transaction.
+    status: sent | retry | failed | expired."""
+
+    item: OutboxItem
+    status: str
+    at: int
+    renderer: Renderer | None = None
+    reason: str = ""
+    result: SendResult | None = None
+    message_id: int | None = None
+    error: SendError | None = None
+    due_at: int = 0
+    count_attempt: bool = True
+    # (old chat id, new chat id) when Telegram said the chat became a supergroup.
+    moved: tuple[int, int] | None = None
+
+
+Slotted = tuple[OutboxItem, float]  # a row and the monotonic moment its request may start
+
+
+class DeliveryWorker:
+    """Claims due rows, sends them paced, and records each outcome.
+
+    At most once across instances: rows are 'claimed' (leased) in batches and turn
+    'sending' in one small UPDATE per window (~100 ms of sends) just before their
+    requests; only a 'sending' row can have reached Telegram, and one whose instance
+    vanished is ended as outcome unknown, never resent. Outcomes are written in
+    batches (one transaction per ~50 ms), the renderers' callbacks inside it."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        sender: Sender,
+        renderers: Mapping[str, Renderer],
+        limiter: RateLimiter,
+        *,
+        owner: str = "main",
+        retry: RetryPolicy | None = None,
+        lease_seconds: float = 60.0,
+        sending_lease_seconds: float = 300.0,
+        max_in_flight: int = 64,
+        idle_poll: float = 1.0,
+        max_inline_wait: float = 2.0,
+        window_seconds: float = 0.1,
+        flush_seconds: float = 0.05,
+        flush_rows: int = 200,
+        rng: random.Random | None = None,
+        on_chat_moved: Callable[[int, int], object] | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._sender = sender
+        self._renderers = renderers
+        self.limiter = limiter
+        self._owner = owner
+        self._retry = retry or RetryPolicy()
+        self._lease_ms = int(lease_seconds * 1000)
+        # Longer than any request can take (aiogram's default timeout is 60 s), so a
+        # live instance's slow request is never mistaken for an abandoned one.
+        self._sending_lease_ms = int(sending_lease_seconds * 1000)
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._idle_poll = idle_poll
+        self._rng = rng or random.Random()
+        self._on_chat_moved = on_chat_moved
+        # Longer waits (a group's minute limit, a 429 pause) go back to the database.
+        self._max_inline_wait = max_inline_wait
+        self._window = window_seconds
+        self._flush_seconds = flush_seconds
+        self._flush_rows = flush_rows
+        self._wakeup = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._loop_done: asyncio.Event | None = None
+        # Rows marked 'sending' whose request has not started: a stop gives them back.
+        self._unsent: set[int] = set()
+        self._outcomes: list[Outcome] = []
+        self._flush_lock = asyncio.Lock()
+        self._flush_now = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        # Claim about half a second of sends at a time, so that a more urgent row
+        # arriving meanwhile waits at most that long.
+        self._batch = max(1, min(500, int(0.5 / limiter.interval)))
+
+    def kick(self) -> None:
+        """Something was enqueued: look now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Deliver until stop(); survives any single failure."""
+        self._loop_done = asyncio.Event()
+        try:
+            while not self._stopping:
+                try:
+                    handled = await self.run_once()
+                except Exception:
+                    logger.exception("delivery: a round failed; retrying")
+                    handled = 0
+                if handled == 0 and not self._stopping:
+                    await self._sleep_until_due()
+        finally:
+            self._loop_done.set()
+
+    async def stop(self) -> None:
+        """Finish and record what is in flight, then give back what was claimed but
+        not sent, so that another instance need not wait for the leases to end."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._loop_done is not None:
+            await self._loop_done.wait()
+        await self.drain()
+        try:
+            async with self._db.transaction() as conn:
+                released = await outbox.release(conn, owner=self._owner, unsent=list(self._unsent))
+        except Exception:
+            logger.exception("delivery: claimed rows not released; their leases will end")
+            return
+        self._unsent.clear()
+        if released:
+            logger.info("delivery: gave back %d claimed rows on stop", released)
+
+    async def drain(self) -> None:
+        """Wait until every send in flight has been recorded in the database."""
+        while self._tasks or self._outcomes:
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await self.flush()
+        if self._flusher is not None and not self._flusher.done():
+            self._flush_now.set()
+            await self._flusher
+
+    async def _sleep_until_due(self) -> None:
+        async with self._db.read() as conn:
+            due = await outbox.next_due_at(conn)
+        timeout = self._idle_poll
+        if due is not None:
+            timeout = min(timeout, max(0.0, (due - self._now()) / 1000))
+        self._wakeup.clear()
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    def _now(self) -> int:
+        return to_ms(self._clock.now())
+
+    # --- claiming and pacing ---------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch and start its sends; returns how many rows it took."""
+        now = self._now()
+        async with self._db.transaction() as conn:
+            abandoned = await outbox.end_abandoned(conn, now=now)
+            for item in abandoned:
+                renderer = self._renderers.get(item.kind)
+                if renderer is not None:
+                    await renderer.on_failed(conn, item, SendError(outbox.OUTCOME_UNKNOWN))
+            items = await outbox.claim_due(
+                conn, now=now, owner=self._owner, lease_ms=self._lease_ms, limit=self._batch
+            )
+        for item in abandoned:
+            logger.warning("delivery: row %s (%s): %s", item.id, item.kind, outbox.OUTCOME_UNKNOWN)
+        ready, deferred = self._plan(items)
+        if deferred:
+            await self._postpone(deferred)
+        for window in _windows(ready, self._window):
+            if self._stopping:
+                break  # stop() gives the rest back
+            await self._sleep_until(window[0][1])
+            await self._send_window(window)
+        return len(items) - len(deferred)
+
+    def _plan(self, items: list[OutboxItem]) -> tuple[list[Slotted], list[Slotted]]:
+        """Each row's global slot, in priority order; rows whose chat is busy a moment
+        wait in their own task, and those busy longer go back to the database."""
+        ready: list[Slotted] = []
+        deferred: list[Slotted] = []
+        for item in items:
+            chat_wait = self.limiter.chat_wait(item.chat_id)
+            if chat_wait > self._max_inline_wait:
+                deferred.append((item, chat_wait))
+                continue
+            self.limiter.book_chat(item.chat_id, chat_wait)
+            if chat_wait > 0:
+                self._spawn(self._send_late(item, chat_wait))
+            else:
+                ready.append((item, self.limiter.now() + self.limiter.reserve_global()))
+        return ready, deferred
+
+    async def _send_late(self, item: OutboxItem, chat_wait: float) -> None:
+        # Wait for the chat without holding up other chats, then take a global slot
+        # like everyone else.
+        await asyncio.sleep(chat_wait)
+        at = self.limiter.now() + self.limiter.reserve_global()
+        await self._sleep_until(at)
+        if not self._stopping:
+            await self._send_window([(item, at)])
+
+    async def _postpone(self, deferred: list[Slotted]) -> None:
+        now = self._now()
+        async with self._db.transaction() as conn:
+            for item, wait in deferred:
+                due = now + int(wait * 1000) + 1
+                await outbox.postpone(conn, item.id, due, owner=self._owner)
+
+    async def _sleep_until(self, at: float) -> None:
+        delay = at - self.limiter.now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _send_window(self, window: list[Slotted]) -> None:
+        """One UPDATE marks the window's rows 'sending'; each request starts at its slot."""
+        until = self._now() + self._sending_lease_ms
+        async with self._db.transaction() as conn:
+            started = await outbox.start_sending(
+                conn, [item.id for item, _ in window], owner=self._owner, until=until
+            )
+        if len(started) < len(window):
+            # This instance's claim lapsed and another took the rows over.
+            logger.warning("delivery: %d claimed rows were taken over", len(window) - len(started))
+            window = [(item, at) for item, at in window if item.id in started]
+        self._unsent |= started
+        messages = await self._render([item for item, _ in window])
+        for item, at in window:
+            renderer, message = messages.get(item.id, (None, None))
+            if renderer is None or message is None:
+                continue
+            await self._sleep_until(at)
+            if self._stopping:
+                return  # the rest stays in _unsent, for stop() to give back
+            await self._slots.acquire()
+            self._unsent.discard(item.id)
+            self._spawn(self._deliver(item, renderer, message))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- rendering and sending -------------------------------------------------------
+
+    async def _render(
+        self, items: list[OutboxItem]
+    ) -> dict[int, tuple[Renderer, Outgoing | None]]:
+        """The message of each row, by id; rows that end instead are recorded so."""
+        by_kind: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            by_kind.setdefault(item.kind, []).append(item)
+        messages: dict[int, tuple[Renderer, Outgoing | None]] = {}
+        for kind, group in by_kind.items():
+            renderer = self._renderers.get(kind)
+            if renderer is None:
+                for item in group:
+                    self._fail(item, None, SendError(f"no renderer for kind {kind!r}"))
+                continue
+            for item, rendered in zip(group, await _render_group(renderer, group), strict=True):
+                if isinstance(rendered, BaseException):
+                    logger.error(
+                        "delivery: row %s (%s) not rendered", item.id, kind, exc_info=rendered
+                    )
+                    # Nothing was sent: retried with backoff like a server error.
+                    self._transient(item, renderer, Transient(f"render failed: {rendered!r}"))
+                    continue
+                if rendered is None:
+                    self._record(
+                        Outcome(
+                            item, "expired", self._now(), renderer, "no longer wanted when due"
+                        )
+                    )
+                messages[item.id] = (renderer, rendered)
+        return messages
+
+    async def _deliver(self, item: OutboxItem, renderer: Renderer, message: Outgoing) -> None:
+        try:
+            result = await self._sender.send(message)
+        except RetryAfter as error:
+            self.limiter.on_retry_after(item.chat_id, error.retry_after)
+            self._retry_later(item, renderer, error.retry_after, error, count=False)
+        except Transient as error:
+            self._transient(item, renderer, error)
+        except ChatMoved as error:
+            self._chat_moved(item, renderer, message, error)
+        except (Unreachable, Rejected) as error:
+            self._fail(item, renderer, error)
+        except Exception as error:
+            # Not an answer from Telegram: whether the message arrived is unknown, and
+            # at most once means it is not sent again.
+            logger.exception("delivery: row %s: unexpected error while sending", item.id)
+            self._fail(item, renderer, SendError(f"outcome unknown: {error!r}"))
+        else:
+            message_id = result.message_id or message.edit_message_id
+            self._record(
+                Outcome(item, "sent", self._now(), renderer, result=result, message_id=message_id)
+            )
+        finally:
+            self._slots.release()
+
+    def _chat_moved(
+        self, item: OutboxItem, renderer: Renderer, message: Outgoing, error: ChatMoved
+    ) -> None:
+        """The group became a supergroup: a new message goes to it at once, without
+        counting an attempt; an edit fails, since its message stayed in the old chat."""
+        moved = (message.chat_id, error.new_chat_id)
+        if self._on_chat_moved is not None:
+            self._on_chat_moved(*moved)
+        now = self._now()
+        if message.edit_message_id is None and message.chat_id == item.chat_id:
+            self._record(
+                Outcome(
+                    item,
+                    "retry",
+                    now,
+                    renderer,
+                    error.reason,
+                    due_at=now,
+                    count_attempt=False,
+                    moved=moved,
+                )
+            )
+            return
+        left_behind = "an edit of a message left in the old chat"
+        if message.edit_message_id is None:
+            left_behind = "a message not addressed to the row's own chat"
+        reason = f"{error.reason}; not resent: {left_behind}"
+        self._record(Outcome(item, "failed", now, renderer, reason, error=error, moved=moved))
+
+    def _transient(self, item: OutboxItem, renderer: Renderer, error: SendError) -> None:
+        attempt = item.attempts + 1
+        if attempt >= self._retry.max_attempts:
+            self._fail(item, renderer, error, f"gave up after {attempt} attempts: ")
+        else:
+            self._retry_later(item, renderer, self._retry.backoff(attempt, self._rng), error)
+
+    def _retry_later(
+        self,
+        item: OutboxItem,
+        renderer: Renderer,
+        seconds: float,
+        error: SendError,
+        *,
+        count: bool = True,
+    ) -> None:
+        now = self._now()
+        due = now + int(seconds * 1000)
+        self._record(
+            Outcome(item, "retry", now, renderer, error.reason, due_at=due, count_attempt=count)
+        )
+        logger.info("delivery: row %s retries in %.1fs (%s)", item.id, seconds, error.reason)
+
+    def _fail(
+        self, item: OutboxItem, renderer: Renderer | None, error: SendError, prefix: str = ""
+    ) -> None:
+        self._record(
+            Outcome(item, "failed", self._now(), renderer, prefix + error.reason, error=error)
+        )
+        logger.warning("delivery: row %s (%s) failed: %s", item.id, item.kind, error.reason)
+
+    # --- recording outcomes in batches -----------------------------------------------
+
+    def _record(self, outcome: Outcome) -> None:
+        self._unsent.discard(outcome.item.id)
+        self._outcomes.append(outcome)
+        if len(self._outcomes) >= self._flush_rows:
+            self._flush_now.set()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        while self._outcomes:
+            if not self._flush_now.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._flush_now.wait(), self._flush_seconds)
+            self._flush_now.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the outcomes collected so far in one transaction. If that fails, one
+        transaction each, so one bad row cannot lose the others' outcomes; a row whose
+        outcome cannot be written stays 'sending' and ends as outcome unknown."""
+        async with self._flush_lock:
+            batch, self._outcomes = self._outcomes, []
+            if not batch:
+                return
+            try:
+                async with self._db.transaction() as conn:
+                    await self._apply(conn, batch)
+            except Exception:
+                logger.exception("delivery: %d outcomes not written together", len(batch))
+                for outcome in batch:
+                    try:
+                        async with self._db.transaction() as conn:
+                            await self._apply(conn, [outcome])
+                    except Exception:
+                        logger.exception("delivery: row %s: outcome lost", outcome.item.id)
+
+    async def _apply(self, conn: Connection, batch: list[Outcome]) -> None:
+        ids = [outcome.item.id for outcome in batch]
+        mine = await outbox.held(conn, ids, owner=self._owner, status="sending")
+        await outbox.mark_sent_many(
+            conn,
+            [
+                (o.item.id, o.message_id, o.at)
+                for o in batch
+                if o.status == "sent" and o.item.id in mine
+            ],
+        )
+        together: dict[int, tuple[Any, list[tuple[OutboxItem, SendResult]]]] = {}
+        for outcome in batch:
+            item = outcome.item
+            if outcome.moved is not None:
+                # True whatever became of the row: the chat lives on under its new id.
+                await chats.record_migration(conn, *outcome.moved, outcome.at)
+            if item.id not in mine:
+                logger.warning(
+                    "delivery: row %s was ended elsewhere before its outcome (%s) was written",
+                    item.id,
+                    outcome.status,
+                )
+            elif outcome.status == "sent":
+                assert outcome.renderer is not None and outcome.result is not None
+                many = getattr(outcome.renderer, "on_sent_many", None)
+                if many is None:
+                    await outcome.renderer.on_sent(conn, item, outcome.result)
+                else:
+                    # A renderer that records successes in bulk gets the batch's at once.
+                    together.setdefault(id(outcome.renderer), (many, []))[1].append(
+                        (item, outcome.result)
+                    )
+            elif outcome.status == "retry" and outcome.moved is not None:
+                await outbox.move_to_chat(conn, item.id, outcome.moved[1], due_at=outcome.due_at)
+            elif outcome.status == "retry":
+                await outbox.retry_later(
+                    conn,
+                    item.id,
+                    outcome.due_at,
+                    outcome.reason,
+                    count_attempt=outcome.count_attempt,
+                )
+            elif outcome.status == "failed":
+                await self._apply_failure(conn, outcome)
+            else:
+                await outbox.finish(conn, item.id, outcome.status, outcome.reason, outcome.at)
+        for many, sent in together.values():
+            await many(conn, sent)
+
+    async def _apply_failure(self, conn: Connection, outcome: Outcome) -> None:
+        item, error = outcome.item, outcome.error
+        await outbox.finish(conn, item.id, "failed", outcome.reason, outcome.at)
+        if outcome.renderer is not None and error is not None:
+            await outcome.renderer.on_failed(conn, item, error)
+        if isinstance(error, Unreachable):
+            await outbox.expire_pending_for_chat(
+                conn, item.chat_id, "chat unreachable", outcome.at
+            )
+
+
+async def _render_group(
+    renderer: Renderer, items: list[OutboxItem]
+) -> list[Outgoing | BaseException | None]:
+    """Render rows of one kind: in one go when the renderer can (it prefetches what
+    they all need), else one by one; a failure is returned in its row's place."""
+    many = getattr(renderer, "render_many", None)
+    if many is not None and len(items) > 1:
+        try:
+            return list(await many(items))
+        except Exception:
+            logger.exception(
+                "delivery: rendering %d %s rows together failed", len(items), items[0].kind
+            )
+    results: list[Outgoing | BaseException | None] = []
+    for item in items:
+        try:
+            results.append(await renderer.render(item))
+        except Exception as error:
+            results.append(error)
+    return results
+
+
+def _windows(slotted: list[Slotted], seconds: float) -> list[list[Slotted]]:
+    """Consecutive rows whose slots fall within `seconds` of the window's first."""
+    windows: list[list[Slotted]] = []
+    for entry in slotted:
+        if windows and entry[1] < windows[-1][0][1] + seconds:
+            windows[-1].append(entry)
+        else:
+            windows.append([entry])
+    return windows

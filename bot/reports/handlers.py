@@ -1,0 +1,120 @@
+"""/stats, /chart and /export for the managers' chat and, privately, for admins."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, or_f
+from aiogram.types import BufferedInputFile, Message
+
+from bot.chats.access import IsAdmin, IsManagerChat
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.i18n import Texts
+from bot.reports.export import csv_filename
+from bot.reports.outbox import (
+    chart_png,
+    csv_bytes,
+    format_funnel,
+    html_text,
+    load_funnel,
+    load_report,
+)
+from bot.reports.service import (
+    ReportError,
+    SegmentBy,
+    StatsQuery,
+    format_error,
+    format_report,
+    parse_stats_args,
+)
+from storage.db import Database
+
+
+def get_router() -> Router:
+    router = Router(name="reports")
+    allowed = or_f(IsManagerChat(), IsAdmin())
+    router.message.register(stats_command, Command("stats"), allowed)
+    router.message.register(chart_command, Command("chart"), allowed)
+    router.message.register(export_command, Command("export"), allowed)
+    return router
+
+
+async def _query(
+    message: Message,
+    command: CommandObject,
+    texts: Texts,
+    settings: Settings,
+    clock: Clock,
+    default_segment: SegmentBy = SegmentBy.NONE,
+) -> StatsQuery | None:
+    """The command's period and segment, or None after answering with the error."""
+    today = clock.now().astimezone(settings.zone).date()
+    try:
+        return parse_stats_args(command.args or "", today, default_segment=default_segment)
+    except ReportError as error:
+        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+        return None
+
+
+async def stats_command(
+    message: Message,
+    command: CommandObject,
+    texts: Texts,
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+) -> None:
+    """NPS, CES and response rate of a period, by segment, plus the delivery funnel."""
+    query = await _query(message, command, texts, settings, clock)
+    if query is None:
+        return
+    report = await load_report(db, query.period, query.segment, settings.min_sample)
+    text = format_report(report, texts.translator, texts.language)
+    funnel = format_funnel(await load_funnel(db, query.period), texts.translator, texts.language)
+    await message.answer(html_text(text + "\n\n" + funnel))
+
+
+async def chart_command(
+    message: Message,
+    command: CommandObject,
+    texts: Texts,
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+) -> None:
+    """A PNG: NPS by week with its margin, and a bar per segment (location by default)."""
+    query = await _query(message, command, texts, settings, clock, SegmentBy.LOCATION)
+    if query is None:
+        return
+    report = await load_report(db, query.period, query.segment, settings.min_sample)
+    png = await chart_png(db, report, texts.translator, texts.language)
+    period = query.period
+    await message.answer_photo(
+        BufferedInputFile(png, f"nps-{period.start}_{period.end}.png"),
+        caption=html_text(
+            texts(
+                "reports-chart-caption", start=period.start.isoformat(), end=period.end.isoformat()
+            )
+        ),
+    )
+
+
+async def export_command(
+    message: Message,
+    command: CommandObject,
+    texts: Texts,
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+) -> None:
+    """The period's responses as a CSV document."""
+    query = await _query(message, command, texts, settings, clock)
+    if query is None:
+        return
+    period = query.period
+    data = await csv_bytes(db, period, settings.zone)
+    start, end = period.start.isoformat(), period.end.isoformat()
+    await message.answer_document(
+        BufferedInputFile(data, csv_filename(start, end)),
+        caption=html_text(texts("reports-export-caption", start=start, end=end)),
+    )

@@ -1,0 +1,338 @@
+"""Reports wired into the bot: loading a report from the rollups, the chart and CSV
+bytes, the delivery-funnel text, and the bot's own report messages (the weekly
+digest and the NPS drop alert) as outbox rows with their renderers.
+
+The rules live in bot.services.reports / charts / export; this module only glues
+them to the database, the clock, the outbox and the translations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.clock import Clock, to_ms
+from bot.i18n import Translator
+from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendResult
+from bot.reports import service as rules
+from bot.reports.charts import render_report_chart
+from bot.reports.export import export_csv
+from storage import outbox
+from storage import reports as queries
+from storage.db import Connection, Database
+from storage.models import OutboxItem
+
+DIGEST_KIND = "reports_digest"
+DIGEST_CHART_KIND = "reports_digest_chart"
+DROP_KIND = "reports_nps_drop"
+# A digest more than this late (the bot was down) is skipped, not sent stale.
+DIGEST_GRACE = timedelta(hours=6)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FUNNEL_EVENTS = ("reported", "scheduled", "sent", "answered", "failed", "blocked", "expired")
+CAPTION_LIMIT = 1024
+
+
+async def load_report(
+    db: Database, period: rules.Period, segment: rules.SegmentBy, min_sample: int
+) -> rules.Report:
+    """The report of `period` by `segment`, compared with the period before it.
+
+    Both come from storage.reports.rollup_totals (the per-kind tiers), so the cost
+    follows months x segment values, not the number of answers.
+    """
+    previous = period.previous()
+    async with db.read() as conn:
+        current = await queries.rollup_totals(conn, period.start, period.end, segment)
+        before = await queries.rollup_totals(conn, previous.start, previous.end, segment)
+    return rules.build_report(period, segment, current, before, min_sample, previous)
+
+
+async def load_funnel(db: Database, period: rules.Period) -> list[queries.FunnelCounts]:
+    async with db.read() as conn:
+        return await queries.funnel_totals(conn, period.start, period.end)
+
+
+async def chart_png(
+    db: Database,
+    report: rules.Report,
+    translator: Translator,
+    language: str | None,
+) -> bytes:
+    """The /chart PNG; matplotlib runs in a worker thread, off the event loop."""
+    async with db.read() as conn:
+        weeks = await queries.weekly_totals(conn, report.period.start, report.period.end)
+    points = rules.weekly_points(weeks, report.min_sample)
+    return await asyncio.to_thread(render_report_chart, report, points, translator, language)
+
+
+async def csv_bytes(db: Database, period: rules.Period, zone: ZoneInfo) -> bytes:
+    async with db.read() as conn:
+        return await export_csv(queries.iter_responses(conn, period.start, period.end), zone)
+
+
+def format_funnel(
+    funnel: list[queries.FunnelCounts], translator: Translator, language: str | None
+) -> str:
+    """The delivery funnel per location: how many visits became answered surveys."""
+    title = translator.get(language, "reports-funnel-title")
+    if not funnel:
+        return title + "\n" + translator.get(language, "reports-funnel-empty")
+    lines = [title]
+    for counts in funnel:
+        name = rules.segment_name(counts.location, translator, language)
+        numbers = {event: counts.get(event) for event in FUNNEL_EVENTS}
+        lines.append("• " + translator.get(language, "reports-funnel-line", name=name, **numbers))
+        skipped = counts.skipped
+        if skipped:
+            reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items()))
+            lines.append(
+                "  " + translator.get(language, "reports-funnel-skipped", reasons=reasons)
+            )
+    return "\n".join(lines)
+
+
+def html_text(text: str) -> str:
+    """Report texts are plain; the bot's default parse mode is HTML."""
+    return html.escape(text, quote=False)
+
+
+# --- the weekly digest -------------------------------------------------------------
+
+
+def parse_digest_at(value: str) -> tuple[int, time] | None:
+    """'mon 09:00' -> (0, 09:00); '' -> None (the digest is off)."""
+    if not value.strip():
+        return None
+    day, _, clock = value.strip().lower().partition(" ")
+    hours, _, minutes = clock.partition(":")
+    return _WEEKDAYS.index(day), time(int(hours), int(minutes))
+
+
+def due_digest(now: datetime, zone: ZoneInfo, digest_at: str) -> date | None:
+    """The local date of the digest due at `now` (its scheduled day), or None when
+    none is due: off, not yet this week, or more than DIGEST_GRACE late."""
+    parsed = parse_digest_at(digest_at)
+    if parsed is None:
+        return None
+    weekday, at = parsed
+    local = now.astimezone(zone)
+    day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
+    scheduled = datetime.combine(day, at, tzinfo=zone)
+    if local < scheduled or local - scheduled > DIGEST_GRACE:
+        return None
+    return day
+
+
+def digest_period(day: date) -> rules.Period:
+    """The seven whole days before the digest's day."""
+    return rules.Period(day - timedelta(days=7), day - timedelta(days=1))
+
+
+async def enqueue_digest(conn: Connection, *, day: date, chat_id: int, now: int) -> bool:
+    """Queue the digest text and chart of `day`; False when already queued."""
+    period = digest_period(day)
+    payload = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+    key = queries.iso_week_key(day)
+    queued = await outbox.enqueue(
+        conn,
+        kind=DIGEST_KIND,
+        chat_id=chat_id,
+        priority=Priority.BULK,
+        due_at=now,
+        now=now,
+        payload=payload,
+        dedupe_key=f"digest:{key}",
+    )
+    if queued is None:
+        return False
+    await outbox.enqueue(
+        conn,
+        kind=DIGEST_CHART_KIND,
+        chat_id=chat_id,
+        priority=Priority.BULK,
+        due_at=now,
+        now=now,
+        payload=payload,
+        dedupe_key=f"digest-chart:{key}",
+    )
+    return True
+
+
+async def enqueue_nps_drops(
+    conn: Connection,
+    *,
+    today: date,
+    chat_id: int,
+    now: int,
+    threshold: int,
+    min_sample: int,
+) -> int:
+    """Queue one alert per location whose NPS fell (once per location and ISO week)."""
+    recent_period, baseline_period = rules.drop_alert_periods(today)
+    recent = await queries.rollup_totals(conn, recent_period.start, recent_period.end, "location")
+    baseline = await queries.rollup_totals(
+        conn, baseline_period.start, baseline_period.end, "location"
+    )
+    drops = rules.find_nps_drops(
+        recent,
+        baseline,
+        threshold=threshold,
+        min_sample=min_sample,
+        recent_period=recent_period,
+        baseline_period=baseline_period,
+    )
+    queued = 0
+    for drop in drops:
+        row = await outbox.enqueue(
+            conn,
+            kind=DROP_KIND,
+            chat_id=chat_id,
+            priority=Priority.ALERT,
+            due_at=now,
+            now=now,
+            payload=_drop_payload(drop),
+            dedupe_key=rules.nps_drop_dedupe_key(drop),
+        )
+        queued += row is not None
+    return queued
+
+
+def _drop_payload(drop: rules.NpsDrop) -> dict[str, object]:
+    def counts(result: rules.NpsResult) -> list[int]:
+        return [result.promoters, result.passives, result.detractors]
+
+    return {
+        "location": drop.location,
+        "recent": counts(drop.recent),
+        "baseline": counts(drop.baseline),
+        "recent_period": [
+            drop.recent_period.start.isoformat(),
+            drop.recent_period.end.isoformat(),
+        ],
+        "baseline_period": [
+            drop.baseline_period.start.isoformat(),
+            drop.baseline_period.end.isoformat(),
+        ],
+        "min_sample": drop.recent.min_sample,
+    }
+
+
+def _nps_of(counts: list[int], min_sample: int) -> rules.NpsResult:
+    promoters, passives, detractors = counts
+    return rules.nps_result(promoters, passives, detractors, min_sample)
+
+
+def _period(pair: list[str]) -> rules.Period:
+    return rules.Period(date.fromisoformat(pair[0]), date.fromisoformat(pair[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsSchedule:
+    """What the periodic job needs; built from Settings by the factory."""
+
+    db: Database
+    clock: Clock
+    zone: ZoneInfo
+    chat_id: int
+    digest_at: str
+    min_sample: int
+    drop_threshold: int
+
+
+async def reports_maintenance(schedule: ReportsSchedule) -> None:
+    """Queue the weekly digest when due and the NPS drop alerts; dedupe keys make
+    both happen once however often this runs."""
+    now = schedule.clock.now()
+    now_ms = to_ms(now)
+    today = now.astimezone(schedule.zone).date()
+    day = due_digest(now, schedule.zone, schedule.digest_at)
+    async with schedule.db.transaction() as conn:
+        if day is not None:
+            await enqueue_digest(conn, day=day, chat_id=schedule.chat_id, now=now_ms)
+        await enqueue_nps_drops(
+            conn,
+            today=today,
+            chat_id=schedule.chat_id,
+            now=now_ms,
+            threshold=schedule.drop_threshold,
+            min_sample=schedule.min_sample,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsContext:
+    db: Database
+    translator: Translator
+    manager_language: str
+    min_sample: int
+
+
+class _NoFollowUp:
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The outbox row records the message; nothing else depends on it."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """Recorded on the outbox row; the managers' chat is not a customer."""
+
+
+async def _digest_text(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
+    """The weekly digest: the week's numbers by location, rendered when due."""
+    report = await _digest_report(ctx, item)
+    text = rules.format_report(report, ctx.translator, ctx.manager_language, digest=True)
+    return Outgoing(chat_id=item.chat_id, text=html_text(text))
+
+
+async def _digest_chart(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
+    """The weekly digest's chart, as a photo; nothing when the week had no answers."""
+    report = await _digest_report(ctx, item)
+    if report.is_empty:
+        return None
+    png = await chart_png(ctx.db, report, ctx.translator, ctx.manager_language)
+    return Outgoing(chat_id=item.chat_id, photo=png, filename="digest.png")
+
+
+async def _digest_report(ctx: ReportsContext, item: OutboxItem) -> rules.Report:
+    period = _period([item.data["start"], item.data["end"]])
+    return await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample)
+
+
+async def _drop_alert(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
+    """The alert that a location's NPS fell, with both scores and their margins."""
+    data = item.data
+    minimum = int(data["min_sample"])
+    drop = rules.NpsDrop(
+        data["location"],
+        _nps_of(data["recent"], minimum),
+        _nps_of(data["baseline"], minimum),
+        _period(data["recent_period"]),
+        _period(data["baseline_period"]),
+    )
+    text = rules.format_nps_drop(drop, ctx.translator, ctx.manager_language)
+    return Outgoing(chat_id=item.chat_id, text=html_text(text))
+
+
+Build = Callable[[ReportsContext, OutboxItem], Awaitable[Outgoing | None]]
+
+
+class ReportRenderer(_NoFollowUp):
+    """One renderer for every report message: it renders with its `build` function
+    when the row is due, so the numbers are those of the moment of sending."""
+
+    def __init__(self, ctx: ReportsContext, build: Build) -> None:
+        self._ctx = ctx
+        self._build = build
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        return await self._build(self._ctx, item)
+
+
+def report_renderers(ctx: ReportsContext) -> dict[str, Renderer]:
+    return {
+        DIGEST_KIND: ReportRenderer(ctx, _digest_text),
+        DIGEST_CHART_KIND: ReportRenderer(ctx, _digest_chart),
+        DROP_KIND: ReportRenderer(ctx, _drop_alert),
+    }

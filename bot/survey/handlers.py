@@ -1,0 +1,135 @@
+"""The customer answering: score buttons, the 'why?' as text, or Skip."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import Texts
+from bot.survey.callbacks import SurveyCallback, SurveyStep
+from bot.survey.keyboards import ces_keyboard, skip_reason_keyboard
+from bot.survey.service import AnswerResult, Refusal, SurveyService
+from bot.survey.texts import Wording, ces_text, reason_text, thanks_text
+from storage.models import Survey
+
+logger = logging.getLogger(__name__)
+
+_REFUSAL_KEYS = {
+    Refusal.NOT_FOUND: "survey-closed",
+    Refusal.CLOSED: "survey-closed",
+    Refusal.NOT_YOURS: "survey-not-yours",
+    Refusal.ALREADY_ANSWERED: "survey-already-answered",
+    Refusal.OUT_OF_RANGE: "survey-closed",
+}
+
+
+def get_buttons_router() -> Router:
+    """Score buttons: the busiest updates, so the dispatcher tries this router first."""
+    router = Router(name="survey-buttons")
+    router.callback_query.register(survey_button, SurveyCallback.filter())
+    # Unknown or outdated button data (an older bot version) is answered, not ignored.
+    router.callback_query.register(stale_button, F.data.startswith("sv"))
+    return router
+
+
+def get_reason_router() -> Router:
+    """Any other private text answers 'why?': a catch-all, so this router goes last."""
+    router = Router(name="survey-reason")
+    router.message.register(reason_message, F.chat.type == "private", F.text)
+    return router
+
+
+async def survey_button(
+    query: CallbackQuery,
+    callback_data: SurveyCallback,
+    texts: Texts,
+    surveys: SurveyService,
+    wording: Wording,
+) -> None:
+    """Store the tapped score and move the message to the next question."""
+    user_id = query.from_user.id
+    if callback_data.step is SurveyStep.NPS:
+        message_id = query.message.message_id if query.message else None
+        result = await surveys.answer_nps(
+            callback_data.survey_id, user_id, callback_data.value, message_id
+        )
+    elif callback_data.step is SurveyStep.CES:
+        result = await surveys.answer_ces(callback_data.survey_id, user_id, callback_data.value)
+    else:
+        result = await surveys.answer_reason(callback_data.survey_id, user_id, None)
+    if not result.ok:
+        await _refuse(query, texts, result)
+        return
+    await query.answer()
+    assert result.survey is not None
+    await _show_next_step(query, texts, wording, result.survey)
+
+
+async def _refuse(query: CallbackQuery, texts: Texts, result: AnswerResult) -> None:
+    assert result.refusal is not None
+    await query.answer(texts(_REFUSAL_KEYS[result.refusal]), show_alert=False)
+    # The customer's own finished survey should not keep live buttons.
+    if result.refusal is Refusal.CLOSED and result.survey is not None and query.message:
+        await _safe_edit_markup(query)
+
+
+async def _show_next_step(
+    query: CallbackQuery, texts: Texts, wording: Wording, survey: Survey
+) -> None:
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    if survey.step == "ces":
+        text, keyboard = ces_text(texts, wording, survey.nps or 0), ces_keyboard(survey.id)
+    elif survey.step == "reason":
+        text, keyboard = reason_text(texts, survey.nps), skip_reason_keyboard(survey.id, texts)
+    else:
+        text, keyboard = thanks_text(texts, survey.nps), None
+    try:
+        await message.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as error:
+        # Answers are already stored; a failed edit only costs the customer a tap.
+        logger.warning(
+            "survey %s: could not edit the survey message: %s", survey.id, error.message
+        )
+
+
+async def _safe_edit_markup(query: CallbackQuery) -> None:
+    message = query.message
+    if isinstance(message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=None)
+
+
+async def stale_button(query: CallbackQuery, texts: Texts) -> None:
+    """A button this version no longer understands."""
+    await query.answer(texts("survey-closed"))
+    await _safe_edit_markup(query)
+
+
+async def reason_message(
+    message: Message, texts: Texts, surveys: SurveyService, wording: Wording
+) -> None:
+    """A text from a customer whose survey asks 'why?' is the answer to it."""
+    assert message.from_user is not None and message.text is not None
+    if message.text.startswith("/"):
+        return
+    pending = await surveys.awaiting_reason(message.from_user.id)
+    if pending is None:
+        await message.answer(texts("survey-no-open"))
+        return
+    result = await surveys.answer_reason(pending.id, message.from_user.id, message.text)
+    if not result.ok or result.survey is None:
+        await message.answer(texts("survey-no-open"))
+        return
+    survey = result.survey
+    if survey.message_id is not None:
+        with contextlib.suppress(TelegramBadRequest):
+            await message.bot.edit_message_reply_markup(  # type: ignore[union-attr]
+                chat_id=message.chat.id, message_id=survey.message_id, reply_markup=None
+            )
+    await message.answer(thanks_text(texts, survey.nps))

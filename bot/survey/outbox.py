@@ -1,0 +1,261 @@
+"""Renderers of the outbox kinds of the core loop: what each row looks like when it
+is due, and what its success or failure means for the survey and the customer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from aiogram.types import ReplyParameters
+
+from bot.core.clock import Clock, to_ms
+from bot.core.policy import SurveyPolicy
+from bot.i18n import Texts, Translator
+from bot.outbox.contracts import Outgoing, Renderer, SendError, SendResult, Unreachable
+from bot.survey.keyboards import nps_keyboard
+from bot.survey.texts import Wording, alert_text, nps_text, reminder_text
+from storage import customers, outbox, rollups, surveys
+from storage.db import Connection, Database
+from storage.models import OutboxItem
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    db: Database
+    clock: Clock
+    translator: Translator
+    policy: SurveyPolicy
+    wording: Wording
+    manager_language: str
+    zone: ZoneInfo
+
+
+class SurveyRenderer:
+    """The first survey message: the NPS question with its 11 buttons."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        ctx = self._ctx
+        now = to_ms(ctx.clock.now())
+        async with ctx.db.transaction() as conn:
+            found = await surveys.context(conn, item.ref_id or 0)
+            if found is None or found.survey.status != "scheduled":
+                return None
+            reason = self._skip_reason(found, now)
+            if reason is not None:
+                survey = found.survey
+                await surveys.close(conn, survey.id, "skipped", reason, now)
+                await rollups.add_funnel(conn, survey.day, survey.location, f"skipped:{reason}")
+                return None
+        return self._message(item, found)
+
+    async def render_many(self, items: Sequence[OutboxItem]) -> list[Outgoing | None]:
+        """render() of a window of rows with one read of what they all need; the rare
+        row to skip or drop takes render()'s guarded path."""
+        now = to_ms(self._ctx.clock.now())
+        async with self._ctx.db.read() as conn:
+            found = await surveys.contexts(conn, [item.ref_id or 0 for item in items])
+        messages: list[Outgoing | None] = []
+        for item in items:
+            context = found.get(item.ref_id or 0)
+            if (
+                context is None
+                or context.survey.status != "scheduled"
+                or self._skip_reason(context, now) is not None
+            ):
+                messages.append(await self.render(item))
+            else:
+                messages.append(self._message(item, context))
+        return messages
+
+    def _skip_reason(self, found: surveys.SurveyContext, now: int) -> str | None:
+        customer = found.customer
+        if customer.opted_out or customer.forgotten_at:
+            return "opted_out"
+        if customer.unreachable:
+            return "unreachable"
+        if now - found.visited_at > self._ctx.policy.max_age.total_seconds() * 1000:
+            # Overdue after downtime: a survey about a visit this old would only annoy.
+            return "too_old"
+        return None
+
+    def _message(self, item: OutboxItem, found: surveys.SurveyContext) -> Outgoing:
+        texts = Texts(self._ctx.translator, found.customer.language)
+        return Outgoing(
+            chat_id=item.chat_id,
+            text=nps_text(texts, self._ctx.wording, found.survey.location),
+            keyboard=nps_keyboard(found.survey.id),
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        survey = await surveys.get(conn, item.ref_id or 0)
+        if survey is None or result.message_id is None:
+            return
+        customer = await customers.get(conn, survey.customer_id)
+        now = to_ms(self._ctx.clock.now())
+        language = Texts(self._ctx.translator, customer.language if customer else None).language
+        marked = await surveys.mark_sent(
+            conn,
+            survey.id,
+            chat_id=item.chat_id,
+            message_id=result.message_id,
+            language=language,
+            sent_at=now,
+            expires_at=now + int(self._ctx.policy.expires_after.total_seconds() * 1000),
+        )
+        if marked:
+            await rollups.add_sent(
+                conn, rollups.Segment(survey.day, survey.location, survey.staff, survey.touchpoint)
+            )
+            await rollups.add_funnel(conn, survey.day, survey.location, "sent")
+
+    async def on_sent_many(
+        self, conn: Connection, sent: Sequence[tuple[OutboxItem, SendResult]]
+    ) -> None:
+        """on_sent() of a batch: one read of the surveys, and the rollups counted once
+        per segment instead of once per survey (each statement is a round trip)."""
+        found = await surveys.contexts(conn, [item.ref_id or 0 for item, _ in sent])
+        now = to_ms(self._ctx.clock.now())
+        expires_at = now + int(self._ctx.policy.expires_after.total_seconds() * 1000)
+        segments: Counter[rollups.Segment] = Counter()
+        for item, result in sent:
+            context = found.get(item.ref_id or 0)
+            if context is None or result.message_id is None:
+                continue
+            survey = context.survey
+            language = Texts(self._ctx.translator, context.customer.language).language
+            if await surveys.mark_sent(
+                conn,
+                survey.id,
+                chat_id=item.chat_id,
+                message_id=result.message_id,
+                language=language,
+                sent_at=now,
+                expires_at=expires_at,
+            ):
+                segment = rollups.Segment(
+                    survey.day, survey.location, survey.staff, survey.touchpoint
+                )
+                segments[segment] += 1
+        places: Counter[tuple[str, str]] = Counter()
+        for segment, count in segments.items():
+            await rollups.add_sent(conn, segment, count)
+            places[(segment.day, segment.location)] += count
+        for (day, location), count in places.items():
+            await rollups.add_funnel(conn, day, location, "sent", count)
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        survey = await surveys.get(conn, item.ref_id or 0)
+        now = to_ms(self._ctx.clock.now())
+        blocked = isinstance(error, Unreachable)
+        if blocked:
+            await customers.mark_unreachable(conn, item.chat_id, error.reason, now)
+        if survey is not None and await surveys.close(
+            conn, survey.id, "failed", error.reason, now
+        ):
+            event = "blocked" if blocked else "failed"
+            await rollups.add_funnel(conn, survey.day, survey.location, event)
+
+
+class ReminderRenderer:
+    """The one gentle reminder, as a reply to the unanswered survey."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        ctx = self._ctx
+        async with ctx.db.read() as conn:
+            found = await surveys.context(conn, item.ref_id or 0)
+        if found is None:
+            return None
+        survey, customer = found.survey, found.customer
+        if survey.status != "sent" or survey.step != "nps" or customer.opted_out:
+            return None
+        texts = Texts(ctx.translator, survey.language or customer.language)
+        return Outgoing(
+            chat_id=item.chat_id,
+            text=reminder_text(texts, ctx.wording, survey.location),
+            extra={
+                "reply_parameters": ReplyParameters(
+                    message_id=survey.message_id or 0, allow_sending_without_reply=True
+                )
+            },
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """Nothing to record: the survey noted the reminder when it was queued."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        if isinstance(error, Unreachable):
+            await customers.mark_unreachable(
+                conn, item.chat_id, error.reason, to_ms(self._ctx.clock.now())
+            )
+
+
+class SurveyCloseRenderer:
+    """An expired survey loses its buttons, so it cannot be answered any more."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        async with self._ctx.db.read() as conn:
+            survey = await surveys.get(conn, item.ref_id or 0)
+        if survey is None or survey.message_id is None or survey.chat_id is None:
+            return None
+        return Outgoing(
+            chat_id=survey.chat_id,
+            edit_message_id=survey.message_id,
+            edit_keyboard_only=True,
+            keyboard=None,
+        )
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The keyboard is gone; nothing else changes."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """The survey is closed either way; a stale keyboard only answers 'closed'."""
+
+
+class AlertRenderer:
+    """The detractor alert in the managers' chat, rendered from the latest answers."""
+
+    def __init__(self, ctx: RenderContext, *, edit: bool = False) -> None:
+        self._ctx = ctx
+        self._edit = edit
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        ctx = self._ctx
+        async with ctx.db.read() as conn:
+            found = await surveys.context(conn, item.ref_id or 0)
+            alert = await outbox.by_dedupe_key(conn, f"alert:{item.ref_id}")
+        if found is None:
+            return None
+        texts = Texts(ctx.translator, ctx.manager_language)
+        text = alert_text(texts, found.survey, found.customer, found.visited_at, ctx.zone)
+        if not self._edit:
+            return Outgoing(chat_id=item.chat_id, text=text)
+        if alert is None or alert.status != "sent" or alert.message_id is None:
+            return None  # a pending alert will show the latest answers when it goes out
+        return Outgoing(chat_id=alert.chat_id, text=text, edit_message_id=alert.message_id)
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The outbox row keeps the alert's message id for later edits."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """Recorded on the outbox row with its reason; the managers' chat is not a customer."""
+
+
+def core_renderers(ctx: RenderContext) -> dict[str, Renderer]:
+    return {
+        "survey": SurveyRenderer(ctx),
+        "reminder": ReminderRenderer(ctx),
+        "survey_close": SurveyCloseRenderer(ctx),
+        "alert": AlertRenderer(ctx),
+        "alert_edit": AlertRenderer(ctx, edit=True),
+    }

@@ -1,0 +1,201 @@
+"""Registering a visit: decide, in one transaction, whether and when to survey it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.clock import Clock, from_ms, local_day, to_ms
+from bot.core.policy import CLOCK_SKEW, SURVEY_DEADLINE, SurveyPolicy
+from bot.outbox.contracts import Priority
+from storage import customers, outbox, rollups, surveys, visits
+from storage.db import Connection, Database
+from storage.models import Customer, Visit
+
+
+class VisitError(ValueError):
+    """The visit cannot be accepted as given (the message says which field and why)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRequest:
+    visit_key: str
+    telegram_id: int | None = None
+    phone: str | None = None
+    external_id: str | None = None
+    visited_at: datetime | None = None
+    location: str = ""
+    staff: str = ""
+    touchpoint: str = ""
+    source: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class VisitOutcome:
+    visit_id: int
+    status: str  # "scheduled" | "skipped"
+    reason: str | None
+    survey_id: int | None
+    due_at: datetime | None
+    duplicate: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "visit_id": self.visit_id,
+            "status": self.status,
+            "reason": self.reason,
+            "survey_id": self.survey_id,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "duplicate": self.duplicate,
+        }
+
+
+class VisitService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policy: SurveyPolicy,
+        on_scheduled: Callable[[], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._policy = policy
+        self._on_scheduled = on_scheduled
+
+    async def register(self, request: VisitRequest) -> VisitOutcome:
+        """Record the visit once (visit_key is the idempotency key) and schedule its survey."""
+        now = self._clock.now()
+        visited_at = request.visited_at or now
+        if visited_at.tzinfo is None:
+            raise VisitError("visited_at", "needs a UTC offset, e.g. 2026-11-23T12:00:00+03:00")
+        if visited_at > now + CLOCK_SKEW:
+            raise VisitError("visited_at", "is in the future")
+        async with self._db.transaction() as conn:
+            outcome = await self._register(conn, request, visited_at, now)
+        if outcome.status == "scheduled" and not outcome.duplicate and self._on_scheduled:
+            self._on_scheduled()
+        return outcome
+
+    async def _register(
+        self, conn: Connection, request: VisitRequest, visited_at: datetime, now: datetime
+    ) -> VisitOutcome:
+        existing = await visits.by_key(conn, request.visit_key)
+        if existing is not None:
+            return await _outcome_of(conn, existing, duplicate=True)
+        customer = await _find_customer(conn, request)
+        if customer is not None:  # locked: two visits at once must see one cooldown
+            customer = await customers.lock(conn, customer.id)
+        reason = self._skip_reason(customer, visited_at, now)
+        due_at = None
+        # Only an offset the till sent says where the customer is; "now" says nothing.
+        offset = _offset_minutes(request.visited_at) if request.visited_at else None
+        if reason is None:
+            due_at = self._policy.after_quiet_hours(
+                max(visited_at + self._policy.delay, now), offset
+            )
+            if due_at - visited_at > self._policy.max_age:
+                reason = "quiet_hours"
+        day = local_day(visited_at, self._policy.zone).isoformat()
+        new_visit = visits.NewVisit(
+            visit_key=request.visit_key,
+            customer_id=customer.id if customer else None,
+            visited_at=to_ms(visited_at),
+            utc_offset_minutes=offset,
+            location=request.location,
+            staff=request.staff,
+            touchpoint=request.touchpoint,
+            source=request.source,
+            day=day,
+        )
+        now_ms = to_ms(now)
+        status = "skipped" if reason else "scheduled"
+        visit = await visits.insert(conn, new_visit, status, reason, now_ms)
+        if visit is None:  # the same key arrived concurrently
+            raced = await visits.by_key(conn, request.visit_key)
+            assert raced is not None
+            return await _outcome_of(conn, raced, duplicate=True)
+        await rollups.add_funnel(conn, day, request.location, "reported")
+        if customer is not None:
+            await customers.since_from_visit(conn, customer.id, day)
+        if reason is not None or customer is None or due_at is None:
+            await rollups.add_funnel(conn, day, request.location, f"skipped:{reason}")
+            return VisitOutcome(visit.id, "skipped", reason, None, None)
+        survey_id = await surveys.create(
+            conn,
+            visit_id=visit.id,
+            customer_id=customer.id,
+            location=request.location,
+            staff=request.staff,
+            touchpoint=request.touchpoint,
+            day=day,
+            due_at=to_ms(due_at),
+            deadline_at=to_ms(visited_at + SURVEY_DEADLINE),
+            now=now_ms,
+        )
+        assert customer.telegram_id is not None
+        await outbox.enqueue(
+            conn,
+            kind="survey",
+            chat_id=customer.telegram_id,
+            priority=Priority.SURVEY,
+            due_at=to_ms(due_at),
+            deadline_at=to_ms(max(visited_at + SURVEY_DEADLINE, due_at)),
+            now=now_ms,
+            ref_id=survey_id,
+            dedupe_key=f"survey:{survey_id}",
+        )
+        await customers.set_last_surveyed(conn, customer.id, to_ms(visited_at))
+        await rollups.add_funnel(conn, day, request.location, "scheduled")
+        return VisitOutcome(visit.id, "scheduled", None, survey_id, due_at)
+
+    def _skip_reason(
+        self, customer: Customer | None, visited_at: datetime, now: datetime
+    ) -> str | None:
+        if customer is None or customer.forgotten_at is not None:
+            return "unknown_customer"
+        if customer.telegram_id is None:
+            return "not_linked"
+        if customer.opted_out:
+            return "opted_out"
+        if customer.unreachable:
+            return "unreachable"
+        if now - visited_at > self._policy.max_age:
+            return "too_old"
+        if customer.last_surveyed_at is not None and self._policy.cooldown:
+            since_last = abs(visited_at - from_ms(customer.last_surveyed_at))
+            if since_last < self._policy.cooldown:
+                return "cooldown"
+        return None
+
+
+async def _find_customer(conn: Connection, request: VisitRequest) -> Customer | None:
+    if request.telegram_id is not None:
+        return await customers.by_telegram_id(conn, request.telegram_id)
+    if request.external_id:
+        return await customers.by_external_id(conn, request.external_id)
+    if request.phone:
+        return await customers.by_phone(conn, request.phone)
+    return None
+
+
+def _offset_minutes(moment: datetime) -> int | None:
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset / timedelta(minutes=1))
+
+
+async def _outcome_of(conn: Connection, visit: Visit, *, duplicate: bool) -> VisitOutcome:
+    survey = await visits.survey_for_visit(conn, visit.id)
+    return VisitOutcome(
+        visit_id=visit.id,
+        status=visit.outcome,
+        reason=visit.skip_reason,
+        survey_id=survey.id if survey else None,
+        due_at=from_ms(survey.due_at) if survey else None,
+        duplicate=duplicate,
+    )
