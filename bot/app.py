@@ -201,8 +201,8 @@ class Otklik:
             self.db,
             self.clock,
             self.policy,
-            self.case_outbox.on_detractor,
-            self.worker.kick,
+            on_detractor=self.case_outbox.on_detractor,
+            on_enqueued=self.worker.kick,
         )
         self.dispatcher = create_dispatcher(
             self.dependencies(),

@@ -12,8 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cases.outbox import fold_keyboard
-from bot.cases.service import FoldEntry, format_fold
+from bot.cases.keyboards import fold_keyboard
+from bot.cases.service import FoldEntry
+from bot.cases.texts import format_fold
 from bot.core.clock import to_ms
 from bot.i18n import Texts, load_translator
 from bot.outbox.worker import RateLimiter

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cases import service as svc
+from bot.cases import texts
 from bot.cases.service import (
     CaseAction,
     CaseResult,
@@ -272,7 +273,7 @@ async def test_second_taker_is_told_the_owner_and_double_press_is_harmless(
         db, case_id, service.take(case_id, BOB, "Bob"), Refusal.ALREADY_TAKEN_BY
     )
     assert refused.owner_name == "Alice"
-    text = svc.refusal_text(load_translator(), "en", refused)
+    text = texts.refusal_text(load_translator(), "en", refused)
     assert "Alice" in text
 
     before = await snapshot(db, case_id)
@@ -363,7 +364,7 @@ async def test_take_then_resolve_sla_escalate_once_each_and_survive_restart(
     clock.advance(timedelta(minutes=2))
     due = await restarted.due_escalations()
     assert [(item.case.id, item.stage) for item in due] == [(case_id, EscalationStage.RESOLVE)]
-    text = svc.format_escalation(
+    text = texts.format_escalation(
         load_translator(), "en", due[0].case, due[0].stage, clock.now(), "@team"
     )
     assert "@team" in text and "Alice" in text and "2 days" in text
@@ -666,7 +667,7 @@ async def test_history_is_in_order_with_who_and_when(
     tr = load_translator()
     case = await service.get(case_id)
     assert case is not None
-    pages = svc.format_history(tr, "ru", case, events, ZONE)
+    pages = texts.format_history(tr, "ru", case, events, ZONE)
     assert len(pages) == 1
     assert pages[0].index("Called the branch") < pages[0].rindex("Cannot change")
     assert pages[0].endswith("Alice: Cannot change the opening hours")
@@ -689,9 +690,9 @@ async def test_open_cases_oldest_first_with_age(
         (first, "new", (2 * 60 + 5) * 60_000),
         (second, "taken", (60 + 5) * 60_000),
     ]
-    text = "\n".join(svc.format_open_cases(load_translator(), "ru", items))
+    text = "\n".join(texts.format_open_cases(load_translator(), "ru", items))
     assert "2 открытых кейса" in text and "2 часа" in text and "у Alice" in text
-    assert svc.format_open_cases(load_translator(), "en", []) == ["No open cases. 🎉"]
+    assert texts.format_open_cases(load_translator(), "en", []) == ["No open cases. 🎉"]
 
 
 async def test_card_shows_the_answer_customer_and_status(
@@ -701,7 +702,7 @@ async def test_card_shows_the_answer_customer_and_status(
     tr = load_translator()
     card = await service.card(case_id)
     assert card is not None and card.language == "uk"
-    text = svc.format_card(tr, "en", card, ZONE)
+    text = texts.format_card(tr, "en", card, ZONE)
     for part in ("#", "NPS 3", "2 of 7", "Waited 40 minutes", "Olena", "@olena", "Podil", "Ivan"):
         assert part in text
     assert "14:00" in text, "the visit is shown in the business zone"
@@ -711,7 +712,7 @@ async def test_card_shows_the_answer_customer_and_status(
     await service.take(case_id, ALICE, "<Alice>")
     card = await service.card(case_id)
     assert card is not None
-    html = svc.format_card(tr, "en", card, ZONE, escape=lambda s: s.replace("<", "&lt;"))
+    html = texts.format_card(tr, "en", card, ZONE, escape=lambda s: s.replace("<", "&lt;"))
     assert "Taken by &lt;Alice>" in html
     assert CaseAction.RESOLVE in svc.available_actions(card.case)
 
@@ -724,10 +725,10 @@ def test_needs_case_thresholds() -> None:
 
 def test_format_age_uses_plural_forms() -> None:
     tr = load_translator()
-    assert svc.format_age(tr, "ru", timedelta(minutes=21)) == "21 минуту"
-    assert svc.format_age(tr, "uk", timedelta(hours=3)) == "3 години"
-    assert svc.format_age(tr, "en", timedelta(days=2, hours=1)) == "2 days 1 hour"
-    assert svc.format_age(tr, "ru", timedelta(days=5)) == "5 дней"
+    assert texts.format_age(tr, "ru", timedelta(minutes=21)) == "21 минуту"
+    assert texts.format_age(tr, "uk", timedelta(hours=3)) == "3 години"
+    assert texts.format_age(tr, "en", timedelta(days=2, hours=1)) == "2 days 1 hour"
+    assert texts.format_age(tr, "ru", timedelta(days=5)) == "5 дней"
 
 
 # --- texts ---------------------------------------------------------------------------
@@ -758,13 +759,13 @@ def test_texts_format_without_errors(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="bot.i18n")
     for language in ("en", "ru", "uk"):
         for template in Template:
-            text = svc.template_text(
+            text = texts.template_text(
                 tr, language, template, company="Kava", date="1 Dec", bonus="a free coffee"
             )
             assert "case-" not in text and text.strip()
-        assert "Kava" in svc.customer_message_text(tr, language, "Kava", "Hi")
+        assert "Kava" in texts.customer_message_text(tr, language, "Kava", "Hi")
         for refusal in Refusal:
-            assert "case-" not in svc.refusal_text(
+            assert "case-" not in texts.refusal_text(
                 tr, language, CaseResult(case=None, refusal=refusal, owner_name="Alice")
             )
     assert "Alice" in tr.get("uk", "case-refused-already-taken-by", owner="Alice")

@@ -13,19 +13,14 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
 
+from bot.cases.alerts import enqueue_card_edit, full_card
 from bot.cases.callbacks import CaseButton, CaseCallback, FollowupCallback
-from bot.cases.outbox import (
-    CaseOutbox,
-    enqueue_card_edit,
-    enqueue_prompt_close,
-    enqueue_text,
-    full_card,
-)
+from bot.cases.keyboards import cancel_keyboard, resolve_keyboard, templates_keyboard
+from bot.cases.outbox import CaseOutbox, enqueue_prompt_close, enqueue_text
 from bot.cases.service import (
     Case,
     CaseResult,
@@ -35,6 +30,8 @@ from bot.cases.service import (
     Prompt,
     Refusal,
     Template,
+)
+from bot.cases.texts import (
     acknowledgement_text,
     customer_message_text,
     format_history,
@@ -149,9 +146,9 @@ async def case_button(
         return
     if action in (CaseButton.RESOLVE, CaseButton.TEMPLATES):
         key, keyboard = (
-            ("case-prompt-resolve-notify", _resolve_keyboard(case_id, manager_texts))
+            ("case-prompt-resolve-notify", resolve_keyboard(case_id, manager_texts))
             if action is CaseButton.RESOLVE
-            else ("case-prompt-templates", _templates_keyboard(case_id, manager_texts))
+            else ("case-prompt-templates", templates_keyboard(case_id, manager_texts))
         )
         await _answer(query, "")
         await _reply(query, manager_texts(key, id=case_id), keyboard)
@@ -194,7 +191,7 @@ async def _ask(
         text += "\n\n" + await _template(
             cases, case_id, callback_data.value, manager_texts, wording
         )
-    sent = await _reply(query, text, _cancel_keyboard(case_id, manager_texts))
+    sent = await _reply(query, text, cancel_keyboard(case_id, manager_texts))
     if sent is None:
         return
     if not await cases.set_prompt(case_id, user.id, Prompt(sent.chat.id, sent.message_id)):
@@ -285,33 +282,6 @@ async def _reply(
     if isinstance(message, Message):
         return await message.reply(text, reply_markup=keyboard)
     return None
-
-
-def _button(text: str, case_id: int, action: CaseButton, value: str = "") -> InlineKeyboardButton:
-    data = CaseCallback(case_id=case_id, action=action, value=value).pack()
-    return InlineKeyboardButton(text=text, callback_data=data)
-
-
-def _cancel_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)]]
-    )
-
-
-def _resolve_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(texts("case-button-resolve-notify"), case_id, CaseButton.RESOLVE_NOTIFY)],
-            [_button(texts("case-button-resolve-silent"), case_id, CaseButton.RESOLVE_SILENT)],
-            [_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)],
-        ]
-    )
-
-
-def _templates_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
-    rows = [[_button(texts(t.label_key), case_id, CaseButton.TEMPLATE, t.value)] for t in Template]
-    rows.append([_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def _edit_card(conn: Connection, result: CaseResult, clock: Clock) -> None:

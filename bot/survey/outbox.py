@@ -15,8 +15,8 @@ from bot.core.policy import SurveyPolicy
 from bot.i18n import Texts, Translator
 from bot.outbox.contracts import Outgoing, Renderer, SendError, SendResult, Unreachable
 from bot.survey.keyboards import nps_keyboard
-from bot.survey.texts import Wording, alert_text, nps_text, reminder_text
-from storage import customers, outbox, rollups, surveys
+from bot.survey.texts import Wording, nps_text, reminder_text
+from storage import customers, rollups, surveys
 from storage.db import Connection, Database
 from storage.models import OutboxItem
 
@@ -222,40 +222,9 @@ class SurveyCloseRenderer:
         """The survey is closed either way; a stale keyboard only answers 'closed'."""
 
 
-class AlertRenderer:
-    """The detractor alert in the managers' chat, rendered from the latest answers."""
-
-    def __init__(self, ctx: RenderContext, *, edit: bool = False) -> None:
-        self._ctx = ctx
-        self._edit = edit
-
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        ctx = self._ctx
-        async with ctx.db.read() as conn:
-            found = await surveys.context(conn, item.ref_id or 0)
-            alert = await outbox.by_dedupe_key(conn, f"alert:{item.ref_id}")
-        if found is None:
-            return None
-        texts = Texts(ctx.translator, ctx.manager_language)
-        text = alert_text(texts, found.survey, found.customer, found.visited_at, ctx.zone)
-        if not self._edit:
-            return Outgoing(chat_id=item.chat_id, text=text)
-        if alert is None or alert.status != "sent" or alert.message_id is None:
-            return None  # a pending alert will show the latest answers when it goes out
-        return Outgoing(chat_id=alert.chat_id, text=text, edit_message_id=alert.message_id)
-
-    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
-        """The outbox row keeps the alert's message id for later edits."""
-
-    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
-        """Recorded on the outbox row with its reason; the managers' chat is not a customer."""
-
-
 def core_renderers(ctx: RenderContext) -> dict[str, Renderer]:
     return {
         "survey": SurveyRenderer(ctx),
         "reminder": ReminderRenderer(ctx),
         "survey_close": SurveyCloseRenderer(ctx),
-        "alert": AlertRenderer(ctx),
-        "alert_edit": AlertRenderer(ctx, edit=True),
     }

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.core.clock import Clock, to_ms
 from bot.core.policy import SurveyPolicy, is_detractor
@@ -40,9 +41,14 @@ class AnswerResult:
         return self.refusal is None
 
 
-# Called inside the answer's transaction when a survey first qualifies as a detractor,
-# and again (with first=False) when later answers add to what the managers should see.
-DetractorHook = Callable[[Connection, Survey, int, bool], Awaitable[None]]
+class DetractorHook(Protocol):
+    """Called inside the answer's transaction when a survey first qualifies as a
+    detractor, and again (first=False) when later answers add to what the managers
+    should see. Cases plug in here (cases/alerts.py); the survey knows nothing of them."""
+
+    async def __call__(
+        self, conn: Connection, survey: Survey, now: int, *, first: bool
+    ) -> None: ...
 
 
 def segment_of(survey: Survey) -> rollups.Segment:
@@ -55,6 +61,7 @@ class SurveyService:
         db: Database,
         clock: Clock,
         policy: SurveyPolicy,
+        *,
         on_detractor: DetractorHook,
         on_enqueued: Callable[[], None] | None = None,
     ) -> None:
@@ -148,7 +155,7 @@ class SurveyService:
             await rollups.add_nps(conn, segment_of(survey), score)
             await rollups.add_funnel(conn, survey.day, survey.location, "answered")
             if is_detractor(score, None, self._policy.detractor_ces_max):
-                await self._on_detractor(conn, survey, now, True)
+                await self._on_detractor(conn, survey, now, first=True)
 
         return await self._answer(
             survey_id,
@@ -167,7 +174,7 @@ class SurveyService:
             ces_max = self._policy.detractor_ces_max
             if is_detractor(survey.nps, score, ces_max):
                 first = not is_detractor(survey.nps, None, ces_max)
-                await self._on_detractor(conn, survey, now, first)
+                await self._on_detractor(conn, survey, now, first=first)
 
         return await self._answer(
             survey_id,
@@ -184,7 +191,7 @@ class SurveyService:
 
         async def consequences(conn: Connection, survey: Survey, now: int) -> None:
             if text and is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
-                await self._on_detractor(conn, survey, now, False)
+                await self._on_detractor(conn, survey, now, first=False)
 
         return await self._answer(
             survey_id,
@@ -281,33 +288,3 @@ class SurveyService:
     def _wake(self) -> None:
         if self._on_enqueued is not None:
             self._on_enqueued()
-
-
-async def enqueue_alert(
-    conn: Connection, survey: Survey, now: int, first: bool, chat_id: int
-) -> None:
-    """The managers' alert: sent once; later answers edit it in place."""
-    existing = await outbox.by_dedupe_key(conn, f"alert:{survey.id}")
-    if existing is None:
-        await outbox.enqueue(
-            conn,
-            kind="alert",
-            chat_id=chat_id,
-            priority=Priority.ALERT,
-            due_at=now,
-            now=now,
-            ref_id=survey.id,
-            dedupe_key=f"alert:{survey.id}",
-        )
-    elif existing.status in ("sent", "sending"):
-        # Still pending alerts render the latest answers when they go out.
-        await outbox.enqueue(
-            conn,
-            kind="alert_edit",
-            chat_id=chat_id,
-            priority=Priority.CASE,
-            due_at=now,
-            now=now,
-            ref_id=survey.id,
-            payload={"alert_id": existing.id},
-        )

@@ -8,9 +8,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from bot.core.clock import from_ms
 from bot.i18n import Texts
-from storage.models import Customer, Survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,45 +65,6 @@ def reminder_text(texts: Texts, wording: Wording, location: str) -> str:
     if location:
         return texts("survey-reminder", location=escape(location))
     return texts("survey-reminder-no-location", company=escape(wording.company))
-
-
-def alert_text(
-    texts: Texts, survey: Survey, customer: Customer, visited_at: int, zone: ZoneInfo
-) -> str:
-    """The managers' card: everything they need to call the customer back."""
-    unknown = texts("alert-unknown")
-    lines = [f"<b>{texts('alert-title')}</b>", texts("alert-nps", score=survey.nps)]
-    if survey.ces is not None:
-        lines.append(texts("alert-ces", score=survey.ces))
-    elif survey.step in ("nps", "ces"):
-        lines.append(texts("alert-ces-pending"))
-    if survey.reason:
-        lines.append(texts("alert-reason", reason=escape(survey.reason)))
-    elif survey.step == "done":
-        lines.append(texts("alert-reason-skipped"))
-    else:
-        lines.append(texts("alert-reason-pending"))
-    lines.append(texts("alert-customer", name=escape(customer.name or unknown)))
-    lines.append(texts("alert-contact", contact=escape(contact_of(customer) or unknown)))
-    if survey.location:
-        lines.append(texts("alert-location", location=escape(survey.location)))
-    if survey.staff:
-        lines.append(texts("alert-staff", staff=escape(survey.staff)))
-    if survey.touchpoint:
-        lines.append(texts("alert-touchpoint", touchpoint=escape(survey.touchpoint)))
-    lines.append(texts("alert-visit-time", time=format_time(from_ms(visited_at), zone)))
-    return "\n".join(lines)
-
-
-def contact_of(customer: Customer) -> str:
-    parts = []
-    if customer.phone:
-        parts.append(customer.phone)
-    if customer.username:
-        parts.append("@" + customer.username)
-    elif customer.telegram_id:
-        parts.append(f"tg://user?id={customer.telegram_id}")
-    return ", ".join(parts)
 
 
 def format_time(moment: datetime, zone: ZoneInfo) -> str:
