@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.db import DatabaseUnavailable, Params, Row, redact_url
+from storage.db.protocols import DatabaseUnavailable, Params, Row, redact_url
 
 # Quoted strings, quoted identifiers and comments are copied as they are, so a ':x'
 # inside them is no parameter; '::' is a cast. Only the last group is a name.

@@ -1,0 +1,66 @@
+"""What repositories and the bot see of a database, whichever backend serves it.
+
+Repositories write SQL with `:name` parameters and call the methods of
+`Connection`; `Database` hands out connections inside a transaction or for reads.
+SQL must be valid on both backends; `conn.dialect` tells the few places that differ
+(the helpers in storage/db/sql.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+Row = dict[str, Any]
+Params = Mapping[str, Any]
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or the URL is wrong; the message is one line
+    that is safe to show (no password)."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (in the authority or as ?password=) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password is not None:
+        user = parts.netloc.rpartition("@")[0].split(":", 1)[0]
+        host = parts.netloc.rpartition("@")[2]
+        url = url.replace(f"//{parts.netloc}", f"//{user}:***@{host}", 1)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url)
+
+
+class Connection(Protocol):
+    """What a repository needs from a connection inside a transaction."""
+
+    dialect: str
+
+    async def execute(self, sql: str, params: Params | None = None) -> int: ...
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    async def execute_each(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Several statements in order: one trip to the database where it can."""
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def transaction(self) -> Any:
+        """An async context manager yielding a Connection; commits on success."""
+
+    def read(self) -> Any:
+        """An async context manager yielding a Connection for reads only."""
