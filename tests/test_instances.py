@@ -13,9 +13,11 @@ import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 
-from bot.app import LEASE_TICKS, MAINTENANCE_LEASE, Otklik, create_rate_limiter
+from bot.app import Otklik
 from bot.config import ConfigError, load_settings
 from bot.core.clock import FakeClock, to_ms
+from bot.maintenance import LEASE_TICKS, MAINTENANCE_LEASE
+from bot.wiring import create_rate_limiter
 from storage import leases, updates
 from storage.db import Database, migrate
 from tests.conftest import BOT_TOKEN, make_settings

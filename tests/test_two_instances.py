@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import MAINTENANCE_LEASE
 from bot.core.clock import FakeClock, to_ms
+from bot.maintenance import MAINTENANCE_LEASE
 from storage import customers, leases, outbox
 from storage.customers import TelegramProfile
 from storage.db import Database

@@ -1,13 +1,13 @@
-"""What survey and alert messages say: one place for the words, used by the
-outbound renderers and by the handlers that edit a survey as it is answered."""
+"""What survey messages say: one place for the words, used by the outbound renderers
+and by the handlers that edit a survey as it is answered (the managers' alert is in
+cases/texts.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
+from bot.config import Settings
 from bot.i18n import Texts
 
 
@@ -18,6 +18,10 @@ class Wording:
     company: str
     nps_question: str | None = None
     ces_question: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Wording:
+        return cls(settings.company_name, settings.nps_question, settings.ces_question)
 
 
 def _intro(texts: Texts, wording: Wording, location: str) -> str:
@@ -65,7 +69,3 @@ def reminder_text(texts: Texts, wording: Wording, location: str) -> str:
     if location:
         return texts("survey-reminder", location=escape(location))
     return texts("survey-reminder-no-location", company=escape(wording.company))
-
-
-def format_time(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
