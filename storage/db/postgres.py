@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.db.protocols import DatabaseUnavailable, Params, Row, redact_url
+from storage.db.protocols import Connection, DatabaseUnavailable, Params, Row, redact_url
 
 # Quoted strings, quoted identifiers and comments are copied as they are, so a ':x'
 # inside them is no parameter; '::' is a cast. Only the last group is a name.
@@ -152,7 +152,7 @@ class PostgresDatabase:
         return self._pool
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_PostgresConnection]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         # Commits when the block ends, rolls back on any exception (cancellation too).
         async with (
             self._require_pool().acquire() as conn,
@@ -161,7 +161,7 @@ class PostgresDatabase:
             yield _PostgresConnection(conn)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[_PostgresConnection]:
+    async def read(self) -> AsyncIterator[Connection]:
         async with self._require_pool().acquire() as conn:
             yield _PostgresConnection(conn)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -59,8 +60,9 @@ class Database(Protocol):
 
     async def close(self) -> None: ...
 
-    def transaction(self) -> Any:
-        """An async context manager yielding a Connection; commits on success."""
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """`async with db.transaction() as conn`: commits when the block ends, rolls
+        back when it raises."""
 
-    def read(self) -> Any:
-        """An async context manager yielding a Connection for reads only."""
+    def read(self) -> AbstractAsyncContextManager[Connection]:
+        """`async with db.read() as conn`: a connection for reads only."""
