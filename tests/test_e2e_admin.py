@@ -16,8 +16,8 @@ from bot.admin.keyboards import (
     ForgetCallback,
     SurveyPreviewCallback,
 )
-from bot.anniversaries.outbox import anniversaries_cli
 from bot.cli import build_parser
+from bot.cli.anniversaries import anniversaries_cli
 from bot.core.clock import FakeClock
 from bot.customers.service import location_payload
 from storage import anniversaries as store
