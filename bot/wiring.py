@@ -21,6 +21,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.admin import handlers as admin_handlers
+from bot.anniversaries import handlers as anniversary_handlers
 from bot.anniversaries.outbox import AdminContext, admin_renderers
 from bot.cases import handlers as case_handlers
 from bot.cases.outbox import CaseOutbox, case_renderers
@@ -74,6 +75,7 @@ def get_routers() -> list[Router]:
         customer_handlers.get_router(),
         report_handlers.get_router(),
         case_handlers.get_router(),
+        anniversary_handlers.get_router(),
         admin_handlers.get_router(),
         survey_handlers.get_reason_router(),
     ]

@@ -9,13 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.admin.keyboards import (
-    AnnivAction,
-    AnnivCallback,
-    ForgetAction,
-    ForgetCallback,
-    SurveyPreviewCallback,
-)
+from bot.admin.keyboards import ForgetAction, ForgetCallback, SurveyPreviewCallback
+from bot.anniversaries.keyboards import AnnivAction, AnnivCallback
 from bot.cli import build_parser
 from bot.cli.anniversaries import anniversaries_cli
 from bot.core.clock import FakeClock

@@ -20,9 +20,6 @@ from bot.reports.service import (
     detect_nps_drop,
     drop_alert_periods,
     find_nps_drops,
-    format_error,
-    format_nps_drop,
-    format_report,
     nps_drop_dedupe_key,
     nps_margin,
     nps_result,
@@ -31,6 +28,11 @@ from bot.reports.service import (
     parse_segment,
     parse_stats_args,
     report_to_dict,
+)
+from bot.reports.texts import (
+    format_error,
+    format_nps_drop,
+    format_report,
 )
 from storage.reports import RollupTotals
 

@@ -1,11 +1,9 @@
-"""Admin tools in a private chat (ADMIN_IDS only, others get no answer): anniversaries,
+"""Admin tools in a private chat (ADMIN_IDS only, others get no answer): /admin,
 /broadcast_test, /qr, /customer, /forget; and /forget for customers themselves."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from datetime import datetime
 from html import escape
 
 import segno
@@ -14,27 +12,21 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
 
 from bot.admin.keyboards import (
-    AnnivAction,
-    AnnivCallback,
     ForgetAction,
     ForgetCallback,
     SelfForgetCallback,
     SurveyPreviewCallback,
-    anniversaries_keyboard,
     customer_keyboard,
     forget_keyboard,
     self_forget_keyboard,
     survey_preview_keyboard,
 )
-from bot.anniversaries import service
-from bot.anniversaries.outbox import AdminContext, queue_day
 from bot.chats.access import IsAdmin
 from bot.config import Settings
 from bot.core.clock import Clock, from_ms, to_ms
 from bot.customers.service import CustomerService, location_payload
-from bot.i18n import Texts, Translator
+from bot.i18n import Texts
 from bot.survey.texts import Wording, nps_text
-from storage import anniversaries as store
 from storage import privacy
 from storage.db import Database
 
@@ -49,8 +41,6 @@ def get_router() -> Router:
     admin.message.filter(IsAdmin())
     admin.callback_query.filter(IsAdmin())
     admin.message.register(help_command, Command("admin"))
-    admin.message.register(anniversaries_command, Command("anniversaries"))
-    admin.callback_query.register(anniversaries_button, AnnivCallback.filter())
     admin.message.register(broadcast_test_command, Command("broadcast_test"))
     admin.callback_query.register(survey_preview_button, SurveyPreviewCallback.filter())
     admin.message.register(qr_command, Command("qr"))
@@ -73,85 +63,6 @@ def _message_of(query: CallbackQuery) -> Message | None:
 async def help_command(message: Message, manager_texts: Texts) -> None:
     """List the admin commands."""
     await message.answer(escape(manager_texts("admin-help")))
-
-
-# --- anniversaries ---------------------------------------------------------------------
-
-
-async def anniversaries_command(
-    message: Message,
-    command: CommandObject,
-    manager_texts: Texts,
-    settings: Settings,
-    clock: Clock,
-    db: Database,
-    translator: Translator,
-) -> None:
-    """Show a day's anniversaries, a preview per language, and Send / Cancel."""
-    try:
-        day = service.parse_day(command.args) if command.args else None
-    except ValueError:
-        await message.answer(escape(manager_texts("anniv-date-invalid")))
-        return
-    day = day or service.today_in(settings.zone, clock)
-    async with db.read() as conn:
-        plan = await service.plan_for(conn, day, settings.default_language)
-    previews = service.preview_texts(
-        translator,
-        plan,
-        company=settings.company_name,
-        template=settings.anniversary_text,
-        default_language=settings.default_language,
-    )
-    text = service.admin_preview_text(translator, manager_texts.language, plan, previews)
-    keyboard = None
-    if plan.count:
-        keyboard = anniversaries_keyboard(manager_texts, day.strftime("%Y%m%d"), plan.count)
-    await message.answer(escape(text), reply_markup=keyboard)
-
-
-async def anniversaries_button(
-    query: CallbackQuery,
-    callback_data: AnnivCallback,
-    manager_texts: Texts,
-    settings: Settings,
-    clock: Clock,
-    db: Database,
-    translator: Translator,
-    kick_delivery: Callable[[], None],
-) -> None:
-    """Send: queue the thank-yous (never twice) and turn the plan into a progress message."""
-    message = _message_of(query)
-    if message is None:
-        await query.answer()
-        return
-    day = datetime.strptime(callback_data.day, "%Y%m%d").date()
-    if callback_data.action is AnnivAction.CANCEL:
-        await message.edit_text(escape(manager_texts("anniv-cancelled")))
-        await query.answer()
-        return
-    ctx = AdminContext(db, clock, translator, settings)
-    async with db.read() as conn:
-        plan = await service.plan_for(conn, day, settings.default_language)
-    if plan.count == 0:
-        # Pressed again, or another admin was faster: the first progress message stays.
-        await query.answer(manager_texts("anniv-nothing-to-send", date=day.isoformat()))
-        return
-    # The progress message exists before any thank-you can go out, so the worker's
-    # later edits (progress, summary) can never be overwritten by this one.
-    zero = store.RunProgress(sent=0, failed=0, left=plan.count)
-    progress = service.progress_text(translator, manager_texts.language, day, zero)
-    await message.edit_text(escape(progress))
-    await query.answer()
-    async with db.transaction() as conn:
-        plan = await service.plan_for(conn, day, settings.default_language)
-        queued = await queue_day(conn, ctx, plan, mode=store.MANUAL, started_by=query.from_user.id)
-        if queued.queued:
-            await store.set_run_message(conn, queued.run_id, message.chat.id, message.message_id)
-    if not queued.queued:
-        await message.edit_text(escape(manager_texts("anniv-nothing-to-send", date=str(day))))
-        return
-    kick_delivery()
 
 
 # --- survey preview, QR codes -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""CallbackData and keyboards of the admin tools (anniversaries, /forget, /broadcast_test)."""
+"""CallbackData and keyboards of the admin tools (/customer, /forget, /broadcast_test)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Texts
-
-
-class AnnivAction(StrEnum):
-    SEND = "s"
-    CANCEL = "c"
-
-
-class AnnivCallback(CallbackData, prefix="an1"):
-    action: AnnivAction
-    # The day as YYYYMMDD (no ':' allowed inside callback data fields).
-    day: str
 
 
 class ForgetAction(StrEnum):
@@ -43,19 +32,6 @@ class SelfForgetCallback(CallbackData, prefix="fs1"):
 
 class SurveyPreviewCallback(CallbackData, prefix="ts1"):
     value: int
-
-
-def anniversaries_keyboard(texts: Texts, day: str, count: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts("anniv-button-send", count=count),
-        callback_data=AnnivCallback(action=AnnivAction.SEND, day=day),
-    )
-    builder.button(
-        text=texts("anniv-button-cancel"),
-        callback_data=AnnivCallback(action=AnnivAction.CANCEL, day=day),
-    )
-    return builder.as_markup()
 
 
 def customer_keyboard(texts: Texts, customer_id: int) -> InlineKeyboardMarkup:

@@ -10,6 +10,7 @@ from aiogram.types import Message, ReplyKeyboardRemove
 
 from bot.config import Settings
 from bot.core.clock import Clock
+from bot.customers.keyboards import share_phone_keyboard
 from bot.customers.service import (
     CUSTOMER_LINK_PREFIX,
     CustomerService,
@@ -17,7 +18,6 @@ from bot.customers.service import (
     decode_location,
 )
 from bot.i18n import Texts
-from bot.survey.keyboards import share_phone_keyboard
 from bot.survey.service import SurveyService
 from bot.visits.service import VisitRequest, VisitService
 from storage.customers import TelegramProfile

@@ -26,6 +26,8 @@ from bot.reports.service import (
     SegmentReport,
     Translate,
     WeekPoint,
+)
+from bot.reports.texts import (
     segment_name,
 )
 

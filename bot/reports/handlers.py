@@ -23,9 +23,11 @@ from bot.reports.service import (
     ReportError,
     SegmentBy,
     StatsQuery,
+    parse_stats_args,
+)
+from bot.reports.texts import (
     format_error,
     format_report,
-    parse_stats_args,
 )
 from storage.db import Database
 

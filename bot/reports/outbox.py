@@ -19,6 +19,7 @@ from bot.core.clock import Clock, to_ms
 from bot.i18n import Translator
 from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendResult
 from bot.reports import service as rules
+from bot.reports import texts as report_texts
 from bot.reports.charts import render_report_chart
 from bot.reports.export import export_csv
 from storage import outbox
@@ -83,7 +84,7 @@ def format_funnel(
         return title + "\n" + translator.get(language, "reports-funnel-empty")
     lines = [title]
     for counts in funnel:
-        name = rules.segment_name(counts.location, translator, language)
+        name = report_texts.segment_name(counts.location, translator, language)
         numbers = {event: counts.get(event) for event in FUNNEL_EVENTS}
         lines.append("• " + translator.get(language, "reports-funnel-line", name=name, **numbers))
         skipped = counts.skipped
@@ -282,7 +283,7 @@ class _NoFollowUp:
 async def _digest_text(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
     """The weekly digest: the week's numbers by location, rendered when due."""
     report = await _digest_report(ctx, item)
-    text = rules.format_report(report, ctx.translator, ctx.manager_language, digest=True)
+    text = report_texts.format_report(report, ctx.translator, ctx.manager_language, digest=True)
     return Outgoing(chat_id=item.chat_id, text=html_text(text))
 
 
@@ -311,7 +312,7 @@ async def _drop_alert(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:
         _period(data["recent_period"]),
         _period(data["baseline_period"]),
     )
-    text = rules.format_nps_drop(drop, ctx.translator, ctx.manager_language)
+    text = report_texts.format_nps_drop(drop, ctx.translator, ctx.manager_language)
     return Outgoing(chat_id=item.chat_id, text=html_text(text))
 
 

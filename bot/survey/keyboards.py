@@ -5,8 +5,6 @@ from __future__ import annotations
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -46,11 +44,3 @@ def skip_reason_keyboard(survey_id: int, texts: Texts) -> InlineKeyboardMarkup:
         callback_data=SurveyCallback(survey_id=survey_id, step=SurveyStep.SKIP_REASON),
     )
     return builder.as_markup()
-
-
-def share_phone_keyboard(texts: Texts) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=texts("start-share-phone-button"), request_contact=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
