@@ -4,7 +4,7 @@ queued by Send (never twice) with a progress message that the worker keeps curre
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from html import escape
 
 from aiogram import Router
@@ -83,7 +83,7 @@ async def anniversaries_button(
     if message is None:
         await query.answer()
         return
-    day = datetime.strptime(callback_data.day, "%Y%m%d").date()
+    day = date.fromisoformat(callback_data.day)  # YYYYMMDD
     if callback_data.action is AnnivAction.CANCEL:
         await message.edit_text(escape(manager_texts("anniv-cancelled")))
         await query.answer()

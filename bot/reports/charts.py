@@ -168,7 +168,8 @@ def _draw_weeks(axes: Axes, weeks: Sequence[WeekPoint], labels: ChartLabels) -> 
         axes.set_xticks([])
         return
     # Plain day numbers keep the axis typed as floats; the locator shows dates.
-    days = [float(date2num(week.week_start)) for week in weeks]
+    # matplotlib.dates is not annotated: the three ignores below are for that alone.
+    days = [float(date2num(week.week_start)) for week in weeks]  # type: ignore[no-untyped-call]
     scores = [_or_nan(week.nps.score) for week in weeks]
     margins = [week.nps.margin or 0.0 for week in weeks]
     low = [max(score - margin, -100.0) for score, margin in zip(scores, margins, strict=True)]
@@ -203,9 +204,9 @@ def _draw_weeks(axes: Axes, weeks: Sequence[WeekPoint], labels: ChartLabels) -> 
                     color="#444444",
                 )
     axes.set_xlim(days[0] - 4, days[-1] + 4)
-    locator = AutoDateLocator()
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     axes.legend(loc="lower left", fontsize=8, frameon=False)
 
 
