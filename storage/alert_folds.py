@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Connection
-from storage.models import OutboxItem, _FromRow
+from storage.models import OutboxItem, OutboxStatus, _FromRow
 
-HELD = "held"
+HELD = OutboxStatus.HELD
 FOLD_KIND = "alert_fold"
 FOLD_EDIT_KIND = "alert_fold_edit"
 
@@ -48,7 +48,8 @@ async def waiting_alerts(conn: Connection, chat_id: int, exclude_id: int) -> int
     row = await conn.fetch_one(
         "SELECT COUNT(*) AS n FROM outbox"
         " WHERE kind = 'alert' AND chat_id = :chat_id AND id <> :exclude_id"
-        " AND (status = 'held' OR (status = 'pending' AND due_at > created_at))",
+        f" AND (status = '{OutboxStatus.HELD}'"
+        f" OR (status = '{OutboxStatus.PENDING}' AND due_at > created_at))",
         {"chat_id": chat_id, "exclude_id": exclude_id},
     )
     return int(row["n"]) if row else 0
@@ -77,7 +78,7 @@ async def fold_count(conn: Connection, chat_id: int) -> int:
 async def last_sent_at(conn: Connection, chat_id: int) -> int | None:
     row = await conn.fetch_one(
         "SELECT MAX(finished_at) AS at FROM outbox"
-        " WHERE kind = 'alert_fold' AND chat_id = :chat_id AND status = 'sent'",
+        f" WHERE kind = 'alert_fold' AND chat_id = :chat_id AND status = '{OutboxStatus.SENT}'",
         {"chat_id": chat_id},
     )
     return int(row["at"]) if row and row["at"] is not None else None
@@ -86,8 +87,8 @@ async def last_sent_at(conn: Connection, chat_id: int) -> int | None:
 async def hold_pending(conn: Connection, chat_id: int) -> int:
     """Hold every pending alert of the chat (claimed ones are already on their way)."""
     return await conn.execute(
-        "UPDATE outbox SET status = 'held', lease_owner = NULL, lease_until = NULL"
-        f" WHERE {_HELD_CASE_ALERT} AND status = 'pending'",
+        f"UPDATE outbox SET status = '{OutboxStatus.HELD}', lease_owner = NULL,"
+        f" lease_until = NULL WHERE {_HELD_CASE_ALERT} AND status = '{OutboxStatus.PENDING}'",
         {"chat_id": chat_id},
     )
 
@@ -107,7 +108,7 @@ async def assign(conn: Connection, fold_id: int, chat_id: int, room: int) -> int
     rows = await conn.fetch_all(
         "SELECT outbox.id AS alert_id, c.id AS case_id FROM outbox"
         " JOIN cases c ON c.survey_id = outbox.ref_id"
-        f" WHERE {_HELD_CASE_ALERT} AND outbox.status = 'held' AND {_UNASSIGNED}"
+        f" WHERE {_HELD_CASE_ALERT} AND outbox.status = '{OutboxStatus.HELD}' AND {_UNASSIGNED}"
         " ORDER BY outbox.id LIMIT :room",
         {"chat_id": chat_id, "room": room},
     )
@@ -162,7 +163,7 @@ async def finish_members(
     return await conn.execute(
         "UPDATE outbox SET status = :status, message_id = :message_id, last_error = :note,"
         " finished_at = :now, lease_owner = NULL, lease_until = NULL"
-        " WHERE status = 'held'"
+        f" WHERE status = '{OutboxStatus.HELD}'"
         " AND id IN (SELECT alert_id FROM alert_fold_cases WHERE fold_id = :fold_id)",
         {
             "status": status,
@@ -190,7 +191,8 @@ async def point_cases_at(
 async def hurry(conn: Connection, fold_id: int, now: int) -> None:
     """A fold still waiting for its interval becomes due now (it is full already)."""
     await conn.execute(
-        "UPDATE outbox SET due_at = :now WHERE id = :id AND status = 'pending' AND due_at > :now",
+        "UPDATE outbox SET due_at = :now"
+        f" WHERE id = :id AND status = '{OutboxStatus.PENDING}' AND due_at > :now",
         {"id": fold_id, "now": now},
     )
 
@@ -198,7 +200,7 @@ async def hurry(conn: Connection, fold_id: int, now: int) -> None:
 async def unassigned_held(conn: Connection, chat_id: int) -> int:
     row = await conn.fetch_one(
         f"SELECT COUNT(*) AS n FROM outbox WHERE {_HELD_CASE_ALERT}"
-        f" AND status = 'held' AND {_UNASSIGNED}",
+        f" AND status = '{OutboxStatus.HELD}' AND {_UNASSIGNED}",
         {"chat_id": chat_id},
     )
     return int(row["n"]) if row else 0
@@ -210,7 +212,7 @@ async def end_unassigned_held(
     """Nothing can reach the chat: end the held alerts no fold carries yet."""
     return await conn.execute(
         "UPDATE outbox SET status = :status, last_error = :reason, finished_at = :now"
-        f" WHERE {_HELD_CASE_ALERT} AND status = 'held' AND {_UNASSIGNED}",
+        f" WHERE {_HELD_CASE_ALERT} AND status = '{OutboxStatus.HELD}' AND {_UNASSIGNED}",
         {"chat_id": chat_id, "status": status, "reason": reason[:500], "now": now},
     )
 
@@ -226,7 +228,7 @@ async def has_pending_edit(conn: Connection, fold_id: int) -> bool:
     """An edit of the fold that has not been rendered yet will show every change."""
     row = await conn.fetch_one(
         "SELECT 1 AS one FROM outbox WHERE kind = 'alert_fold_edit' AND ref_id = :fold_id"
-        " AND status = 'pending' LIMIT 1",
+        f" AND status = '{OutboxStatus.PENDING}' LIMIT 1",
         {"fold_id": fold_id},
     )
     return row is not None
@@ -237,7 +239,7 @@ async def chats_with_waiting_alerts(conn: Connection, threshold: int) -> list[in
     the group limit): they were queued faster than the delivery worker could tell."""
     rows = await conn.fetch_all(
         "SELECT chat_id FROM outbox"
-        " WHERE kind = 'alert' AND status = 'pending' AND due_at > created_at"
+        f" WHERE kind = 'alert' AND status = '{OutboxStatus.PENDING}' AND due_at > created_at"
         " GROUP BY chat_id HAVING COUNT(*) >= :threshold",
         {"threshold": threshold},
     )
@@ -249,7 +251,7 @@ async def chats_with_stranded_alerts(conn: Connection) -> list[int]:
     when none is open)."""
     rows = await conn.fetch_all(
         "SELECT DISTINCT chat_id FROM outbox"
-        f" WHERE kind = 'alert' AND status = 'held' AND {_UNASSIGNED}"
+        f" WHERE kind = 'alert' AND status = '{OutboxStatus.HELD}' AND {_UNASSIGNED}"
     )
     return [int(row["chat_id"]) for row in rows]
 
@@ -274,6 +276,6 @@ async def ended_folds_with_held(conn: Connection) -> list[EndedFold]:
         " FROM alert_fold_cases f"
         " JOIN outbox a ON a.id = f.alert_id"
         " JOIN outbox fo ON fo.id = f.fold_id"
-        " WHERE a.status = 'held' AND fo.finished_at IS NOT NULL"
+        f" WHERE a.status = '{OutboxStatus.HELD}' AND fo.finished_at IS NOT NULL"
     )
     return [EndedFold.from_row(row) for row in rows]

@@ -18,24 +18,26 @@ from datetime import date
 from typing import Any
 
 from storage.db import Connection, Row
+from storage.models import AnniversaryRunMode, AnniversaryRunStatus, AnniversarySendStatus
 from storage.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_KIND = "anniversary"
 
-# Ledger statuses. "left" in a progress message = claimed + queued.
-CLAIMED = "claimed"
-QUEUED = "queued"
-SENT = "sent"
-FAILED = "failed"
+# Ledger statuses (storage.models.AnniversarySendStatus). "left" in a progress
+# message = claimed + queued.
+CLAIMED = AnniversarySendStatus.CLAIMED
+QUEUED = AnniversarySendStatus.QUEUED
+SENT = AnniversarySendStatus.SENT
+FAILED = AnniversarySendStatus.FAILED
 
-# Run statuses and modes.
-RUNNING = "running"
-DONE = "done"
-CANCELLED = "cancelled"
-MANUAL = "manual"
-AUTO = "auto"
+# Run statuses and modes (storage.models.AnniversaryRunStatus, AnniversaryRunMode).
+RUNNING = AnniversaryRunStatus.RUNNING
+DONE = AnniversaryRunStatus.DONE
+CANCELLED = AnniversaryRunStatus.CANCELLED
+MANUAL = AnniversaryRunMode.MANUAL
+AUTO = AnniversaryRunMode.AUTO
 
 
 def since_md(since: date) -> str:

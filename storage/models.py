@@ -1,10 +1,74 @@
-"""Plain dataclasses that repositories return; nothing here knows SQL or aiogram."""
+"""Plain dataclasses that repositories return, and the values of the status columns;
+nothing here knows SQL or aiogram."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Any, Self
+
+# A StrEnum member is its string: it equals it, formats as it and is stored as it, so
+# SQL may embed a member (f"status = '{OutboxStatus.SENT}'") or bind it as a parameter.
+
+
+class OutboxStatus(StrEnum):
+    """outbox.status: pending -> claimed (leased) -> sending -> sent | failed | expired,
+    or back to pending for a retry (storage/outbox.py). An alert that waits for a
+    folded message is held, which the delivery worker never claims (alert_folds.py)."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    HELD = "held"
+
+
+class SurveyStatus(StrEnum):
+    """surveys.status: scheduled -> sent -> completed, or expired / failed / skipped.
+    A sent survey stays sent while its answers move `step`, until the last one."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class SurveyStep(StrEnum):
+    """surveys.step: the question a sent survey waits for; done once completed."""
+
+    NPS = "nps"
+    CES = "ces"
+    REASON = "reason"
+    DONE = "done"
+
+
+class AnniversarySendStatus(StrEnum):
+    """anniversary_sends.status: claimed -> queued (outbox row written) -> sent | failed."""
+
+    CLAIMED = "claimed"
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class AnniversaryRunStatus(StrEnum):
+    """anniversary_runs.status: running -> done, or cancelled."""
+
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class AnniversaryRunMode(StrEnum):
+    """anniversary_runs.mode: an admin pressed Send, or ANNIVERSARY_AUTO_SEND_AT."""
+
+    MANUAL = "manual"
+    AUTO = "auto"
 
 
 class _FromRow:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage.db import Connection, id_in
-from storage.models import OutboxItem
+from storage.models import OutboxItem, OutboxStatus
 
 OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
 OUTCOME_UNKNOWN = f"{OUTCOME_UNKNOWN_PREFIX}: the instance sending it stopped"
@@ -38,7 +38,7 @@ async def enqueue(
         "INSERT INTO outbox (kind, dedupe_key, priority, chat_id, ref_id, payload, due_at,"
         " deadline_at, status, created_at)"
         " VALUES (:kind, :dedupe_key, :priority, :chat_id, :ref_id, :payload, :due_at,"
-        " :deadline_at, 'pending', :now)"
+        f" :deadline_at, '{OutboxStatus.PENDING}', :now)"
         " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         {
             "kind": kind,
@@ -68,10 +68,11 @@ async def claim_due(
     once its lease ends: nothing of it reached Telegram."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
     rows = await conn.fetch_all(
-        "UPDATE outbox SET status = 'claimed', lease_owner = :owner, lease_until = :until"
+        f"UPDATE outbox SET status = '{OutboxStatus.CLAIMED}', lease_owner = :owner,"
+        " lease_until = :until"
         " WHERE id IN (SELECT id FROM outbox"
-        "  WHERE (status = 'pending' AND due_at <= :now)"
-        "     OR (status = 'claimed' AND lease_until < :now)"
+        f"  WHERE (status = '{OutboxStatus.PENDING}' AND due_at <= :now)"
+        f"     OR (status = '{OutboxStatus.CLAIMED}' AND lease_until < :now)"
         "  ORDER BY priority, COALESCE(deadline_at, due_at), id"
         f"  LIMIT :limit{skip_locked})"
         " RETURNING *",
@@ -86,9 +87,9 @@ async def end_abandoned(conn: Connection, *, now: int) -> list[OutboxItem]:
     """End 'sending' rows whose instance stopped before recording the outcome: the
     message may have been delivered, so resending could make it twice."""
     rows = await conn.fetch_all(
-        "UPDATE outbox SET status = 'failed', last_error = :reason, finished_at = :now,"
-        " lease_owner = NULL, lease_until = NULL"
-        " WHERE status = 'sending' AND lease_until < :now"
+        f"UPDATE outbox SET status = '{OutboxStatus.FAILED}', last_error = :reason,"
+        " finished_at = :now, lease_owner = NULL, lease_until = NULL"
+        f" WHERE status = '{OutboxStatus.SENDING}' AND lease_until < :now"
         " RETURNING *",
         {"reason": OUTCOME_UNKNOWN, "now": now},
     )
@@ -104,8 +105,9 @@ async def start_sending(
         return set()
     where, value = id_in(conn, "id", ids)
     rows = await conn.fetch_all(
-        "UPDATE outbox SET status = 'sending', lease_until = :until"
-        f" WHERE {where} AND status = 'claimed' AND lease_owner = :owner RETURNING id",
+        f"UPDATE outbox SET status = '{OutboxStatus.SENDING}', lease_until = :until"
+        f" WHERE {where} AND status = '{OutboxStatus.CLAIMED}' AND lease_owner = :owner"
+        " RETURNING id",
         {"ids": value, "owner": owner, "until": until},
     )
     return {int(row["id"]) for row in rows}
@@ -134,8 +136,9 @@ async def mark_sent_many(conn: Connection, rows: Sequence[tuple[int, int | None,
     if not rows:
         return
     await conn.execute_many(
-        "UPDATE outbox SET status = 'sent', message_id = :message_id, finished_at = :now,"
-        " attempts = attempts + 1, lease_owner = NULL, lease_until = NULL WHERE id = :id",
+        f"UPDATE outbox SET status = '{OutboxStatus.SENT}', message_id = :message_id,"
+        " finished_at = :now, attempts = attempts + 1, lease_owner = NULL, lease_until = NULL"
+        " WHERE id = :id",
         [
             {"id": item_id, "message_id": message_id, "now": now}
             for item_id, message_id, now in rows
@@ -156,8 +159,9 @@ async def retry_later(
     conn: Connection, item_id: int, due_at: int, reason: str, *, count_attempt: bool
 ) -> None:
     await conn.execute(
-        "UPDATE outbox SET status = 'pending', due_at = :due_at, last_error = :reason,"
-        " attempts = attempts + :inc, lease_owner = NULL, lease_until = NULL WHERE id = :id",
+        f"UPDATE outbox SET status = '{OutboxStatus.PENDING}', due_at = :due_at,"
+        " last_error = :reason, attempts = attempts + :inc, lease_owner = NULL,"
+        " lease_until = NULL WHERE id = :id",
         {"due_at": due_at, "reason": reason[:500], "inc": int(count_attempt), "id": item_id},
     )
 
@@ -166,7 +170,8 @@ async def move_to_chat(conn: Connection, item_id: int, chat_id: int, *, due_at: 
     """The row's chat lives on under a new id (a group became a supergroup): pending
     again for that chat; no attempt is counted."""
     await conn.execute(
-        "UPDATE outbox SET status = 'pending', chat_id = :chat_id, due_at = :due_at,"
+        f"UPDATE outbox SET status = '{OutboxStatus.PENDING}', chat_id = :chat_id,"
+        " due_at = :due_at,"
         " lease_owner = NULL, lease_until = NULL WHERE id = :id",
         {"chat_id": chat_id, "due_at": due_at, "id": item_id},
     )
@@ -176,9 +181,9 @@ async def postpone(conn: Connection, item_id: int, due_at: int, *, owner: str) -
     """Give back a claimed row (its chat is busy) to be due at `due_at`; no attempt
     is counted. False when the claim had already lapsed."""
     changed = await conn.execute(
-        "UPDATE outbox SET status = 'pending', due_at = :due_at,"
+        f"UPDATE outbox SET status = '{OutboxStatus.PENDING}', due_at = :due_at,"
         " lease_owner = NULL, lease_until = NULL"
-        " WHERE id = :id AND status = 'claimed' AND lease_owner = :owner",
+        f" WHERE id = :id AND status = '{OutboxStatus.CLAIMED}' AND lease_owner = :owner",
         {"due_at": due_at, "id": item_id, "owner": owner},
     )
     return changed > 0
@@ -189,9 +194,10 @@ async def release(conn: Connection, *, owner: str, unsent: Sequence[int] = ()) -
     sent, are pending again at once instead of after their leases."""
     where, value = id_in(conn, "id", unsent)
     return await conn.execute(
-        "UPDATE outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL"
-        " WHERE lease_owner = :owner"
-        f" AND (status = 'claimed' OR (status = 'sending' AND {where}))",
+        f"UPDATE outbox SET status = '{OutboxStatus.PENDING}', lease_owner = NULL,"
+        " lease_until = NULL WHERE lease_owner = :owner"
+        f" AND (status = '{OutboxStatus.CLAIMED}'"
+        f" OR (status = '{OutboxStatus.SENDING}' AND {where}))",
         {"owner": owner, "ids": value},
     )
 
@@ -199,8 +205,9 @@ async def release(conn: Connection, *, owner: str, unsent: Sequence[int] = ()) -
 async def expire_pending_for_chat(conn: Connection, chat_id: int, reason: str, now: int) -> int:
     """Nothing more can reach this chat: end what was still waiting for it."""
     return await conn.execute(
-        "UPDATE outbox SET status = 'expired', last_error = :reason, finished_at = :now"
-        " WHERE chat_id = :chat_id AND status = 'pending'",
+        f"UPDATE outbox SET status = '{OutboxStatus.EXPIRED}', last_error = :reason,"
+        " finished_at = :now"
+        f" WHERE chat_id = :chat_id AND status = '{OutboxStatus.PENDING}'",
         {"reason": reason, "now": now, "chat_id": chat_id},
     )
 
@@ -209,9 +216,9 @@ async def next_due_at(conn: Connection) -> int | None:
     """When the next row falls due: a pending one, or a lapsed lease to take over."""
     row = await conn.fetch_one(
         "SELECT MIN(due) AS due FROM ("
-        " SELECT MIN(due_at) AS due FROM outbox WHERE status = 'pending'"
+        f" SELECT MIN(due_at) AS due FROM outbox WHERE status = '{OutboxStatus.PENDING}'"
         " UNION ALL SELECT MIN(lease_until) + 1 FROM outbox"
-        " WHERE status IN ('claimed', 'sending')) AS candidates"
+        f" WHERE status IN ('{OutboxStatus.CLAIMED}', '{OutboxStatus.SENDING}')) AS candidates"
     )
     return int(row["due"]) if row and row["due"] is not None else None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Connection, for_update
-from storage.models import Customer
+from storage.models import AnniversarySendStatus, Customer, OutboxStatus, SurveyStatus
 
 FORGOTTEN = "forgotten"
 OPEN_CASE_STATUSES = ("new", "taken")
@@ -254,13 +254,13 @@ async def _erase_surveys(conn: Connection, customer_id: int, now: int) -> None:
     )
     # Surveys not yet sent are dropped; one in progress ends without touching its scores.
     await conn.execute(
-        "UPDATE surveys SET status = 'skipped', closed_reason = :reason, completed_at = :now"
-        " WHERE customer_id = :id AND status = 'scheduled'",
+        f"UPDATE surveys SET status = '{SurveyStatus.SKIPPED}', closed_reason = :reason,"
+        f" completed_at = :now WHERE customer_id = :id AND status = '{SurveyStatus.SCHEDULED}'",
         params,
     )
     await conn.execute(
-        "UPDATE surveys SET status = 'expired', closed_reason = :reason, completed_at = :now"
-        " WHERE customer_id = :id AND status = 'sent'",
+        f"UPDATE surveys SET status = '{SurveyStatus.EXPIRED}', closed_reason = :reason,"
+        f" completed_at = :now WHERE customer_id = :id AND status = '{SurveyStatus.SENT}'",
         params,
     )
     await conn.execute("UPDATE surveys SET chat_id = NULL WHERE customer_id = :id", params)
@@ -269,8 +269,9 @@ async def _erase_surveys(conn: Connection, customer_id: int, now: int) -> None:
 async def _cancel_messages(conn: Connection, telegram_id: int, now: int) -> None:
     params = {"chat_id": telegram_id, "now": now, "reason": FORGOTTEN}
     await conn.execute(
-        "UPDATE outbox SET status = 'expired', last_error = :reason, finished_at = :now,"
-        " payload = '{}' WHERE chat_id = :chat_id AND status = 'pending'",
+        f"UPDATE outbox SET status = '{OutboxStatus.EXPIRED}', last_error = :reason,"
+        " finished_at = :now, payload = '{}'"
+        f" WHERE chat_id = :chat_id AND status = '{OutboxStatus.PENDING}'",
         params,
     )
     # Finished rows keep their kind and timing for delivery statistics, not the person.
@@ -285,10 +286,11 @@ async def _cancel_anniversaries(conn: Connection, customer_id: int, now: int) ->
     """Queued thank-yous whose outbox row was just expired end as failed, so a
     running send's "left" count still reaches zero."""
     await conn.execute(
-        "UPDATE anniversary_sends SET status = 'failed', last_error = :reason,"
-        " updated_at = :now WHERE customer_id = :id AND status IN ('claimed', 'queued')"
-        " AND (outbox_id IS NULL OR outbox_id IN"
-        " (SELECT id FROM outbox WHERE status = 'expired' AND last_error = :reason))",
+        f"UPDATE anniversary_sends SET status = '{AnniversarySendStatus.FAILED}',"
+        " last_error = :reason, updated_at = :now WHERE customer_id = :id"
+        f" AND status IN ('{AnniversarySendStatus.CLAIMED}', '{AnniversarySendStatus.QUEUED}')"
+        " AND (outbox_id IS NULL OR outbox_id IN (SELECT id FROM outbox"
+        f" WHERE status = '{OutboxStatus.EXPIRED}' AND last_error = :reason))",
         {"id": customer_id, "now": now, "reason": FORGOTTEN},
     )
 

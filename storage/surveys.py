@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.db import Connection, id_in
-from storage.models import Customer, Survey
+from storage.models import Customer, Survey, SurveyStatus, SurveyStep
 
-OPEN_STATUSES = ("sent",)
+OPEN_STATUSES = (SurveyStatus.SENT,)
 
 
 async def get(conn: Connection, survey_id: int) -> Survey | None:
@@ -36,8 +36,9 @@ async def create(
     row = await conn.fetch_one(
         "INSERT INTO surveys (visit_id, customer_id, location, staff, touchpoint, day, status,"
         " step, due_at, deadline_at, created_at)"
-        " VALUES (:visit_id, :customer_id, :location, :staff, :touchpoint, :day, 'scheduled',"
-        " 'nps', :due_at, :deadline_at, :now) RETURNING id",
+        " VALUES (:visit_id, :customer_id, :location, :staff, :touchpoint, :day,"
+        f" '{SurveyStatus.SCHEDULED}', '{SurveyStep.NPS}', :due_at, :deadline_at, :now)"
+        " RETURNING id",
         {
             "visit_id": visit_id,
             "customer_id": customer_id,
@@ -65,9 +66,9 @@ async def mark_sent(
     expires_at: int,
 ) -> bool:
     count = await conn.execute(
-        "UPDATE surveys SET status = 'sent', chat_id = :chat_id, message_id = :message_id,"
-        " language = :language, sent_at = :sent_at, expires_at = :expires_at"
-        " WHERE id = :id AND status = 'scheduled'",
+        f"UPDATE surveys SET status = '{SurveyStatus.SENT}', chat_id = :chat_id,"
+        " message_id = :message_id, language = :language, sent_at = :sent_at,"
+        f" expires_at = :expires_at WHERE id = :id AND status = '{SurveyStatus.SCHEDULED}'",
         {
             "chat_id": chat_id,
             "message_id": message_id,
@@ -92,9 +93,10 @@ async def recover_delivered(
 ) -> bool:
     """Reopen a survey closed as failed with an unknown outcome: it did arrive."""
     count = await conn.execute(
-        "UPDATE surveys SET status = 'sent', chat_id = :chat_id, message_id = :message_id,"
-        " sent_at = :sent_at, expires_at = :expires_at, closed_reason = NULL"
-        " WHERE id = :id AND status = 'failed' AND closed_reason LIKE :pattern",
+        f"UPDATE surveys SET status = '{SurveyStatus.SENT}', chat_id = :chat_id,"
+        " message_id = :message_id, sent_at = :sent_at, expires_at = :expires_at,"
+        f" closed_reason = NULL WHERE id = :id AND status = '{SurveyStatus.FAILED}'"
+        " AND closed_reason LIKE :pattern",
         {
             "chat_id": chat_id,
             "message_id": message_id,
@@ -111,7 +113,7 @@ async def close(conn: Connection, survey_id: int, status: str, reason: str, now:
     """End a survey that is not finished (scheduled or sent) as expired/failed/skipped."""
     count = await conn.execute(
         "UPDATE surveys SET status = :status, closed_reason = :reason, completed_at = :now"
-        " WHERE id = :id AND status IN ('scheduled', 'sent')",
+        f" WHERE id = :id AND status IN ('{SurveyStatus.SCHEDULED}', '{SurveyStatus.SENT}')",
         {"status": status, "reason": reason[:200], "now": now, "id": survey_id},
     )
     return count == 1
@@ -119,8 +121,8 @@ async def close(conn: Connection, survey_id: int, status: str, reason: str, now:
 
 async def answer_nps(conn: Connection, survey_id: int, score: int, now: int) -> bool:
     count = await conn.execute(
-        "UPDATE surveys SET nps = :score, nps_at = :now, step = 'ces'"
-        " WHERE id = :id AND status = 'sent' AND step = 'nps'",
+        f"UPDATE surveys SET nps = :score, nps_at = :now, step = '{SurveyStep.CES}'"
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.NPS}'",
         {"score": score, "now": now, "id": survey_id},
     )
     return count == 1
@@ -128,8 +130,8 @@ async def answer_nps(conn: Connection, survey_id: int, score: int, now: int) -> 
 
 async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> bool:
     count = await conn.execute(
-        "UPDATE surveys SET ces = :score, ces_at = :now, step = 'reason'"
-        " WHERE id = :id AND status = 'sent' AND step = 'ces'",
+        f"UPDATE surveys SET ces = :score, ces_at = :now, step = '{SurveyStep.REASON}'"
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.CES}'",
         {"score": score, "now": now, "id": survey_id},
     )
     return count == 1
@@ -138,9 +140,9 @@ async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> 
 async def answer_reason(conn: Connection, survey_id: int, reason: str | None, now: int) -> bool:
     """Store the reason (None = skipped) and complete the survey."""
     count = await conn.execute(
-        "UPDATE surveys SET reason = :reason, reason_at = :now, step = 'done',"
-        " status = 'completed', completed_at = :now"
-        " WHERE id = :id AND status = 'sent' AND step = 'reason'",
+        f"UPDATE surveys SET reason = :reason, reason_at = :now, step = '{SurveyStep.DONE}',"
+        f" status = '{SurveyStatus.COMPLETED}', completed_at = :now"
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.REASON}'",
         {"reason": reason, "now": now, "id": survey_id},
     )
     return count == 1
@@ -149,8 +151,8 @@ async def answer_reason(conn: Connection, survey_id: int, reason: str | None, no
 async def awaiting_reason(conn: Connection, chat_id: int) -> Survey | None:
     """The survey whose 'why?' this chat's next text answers, if any."""
     row = await conn.fetch_one(
-        "SELECT * FROM surveys WHERE chat_id = :chat_id AND status = 'sent' AND step = 'reason'"
-        " ORDER BY sent_at DESC LIMIT 1",
+        f"SELECT * FROM surveys WHERE chat_id = :chat_id AND status = '{SurveyStatus.SENT}'"
+        f" AND step = '{SurveyStep.REASON}' ORDER BY sent_at DESC LIMIT 1",
         {"chat_id": chat_id},
     )
     return Survey.from_row(row) if row else None
@@ -158,7 +160,7 @@ async def awaiting_reason(conn: Connection, chat_id: int) -> Survey | None:
 
 async def due_to_expire(conn: Connection, now: int, limit: int = 500) -> list[Survey]:
     rows = await conn.fetch_all(
-        "SELECT * FROM surveys WHERE status = 'sent' AND expires_at <= :now"
+        f"SELECT * FROM surveys WHERE status = '{SurveyStatus.SENT}' AND expires_at <= :now"
         " ORDER BY expires_at LIMIT :limit",
         {"now": now, "limit": limit},
     )
@@ -168,7 +170,8 @@ async def due_to_expire(conn: Connection, now: int, limit: int = 500) -> list[Su
 async def due_for_reminder(conn: Connection, sent_before: int, limit: int = 500) -> list[Survey]:
     """Sent, not answered at all, never reminded, sent long enough ago."""
     rows = await conn.fetch_all(
-        "SELECT * FROM surveys WHERE status = 'sent' AND step = 'nps' AND reminded_at IS NULL"
+        f"SELECT * FROM surveys WHERE status = '{SurveyStatus.SENT}'"
+        f" AND step = '{SurveyStep.NPS}' AND reminded_at IS NULL"
         " AND sent_at <= :before ORDER BY sent_at LIMIT :limit",
         {"before": sent_before, "limit": limit},
     )
@@ -186,7 +189,7 @@ async def mark_reminded(conn: Connection, survey_id: int, now: int) -> bool:
 
 async def scheduled_for_customer(conn: Connection, customer_id: int) -> list[Survey]:
     rows = await conn.fetch_all(
-        "SELECT * FROM surveys WHERE customer_id = :id AND status = 'scheduled'",
+        f"SELECT * FROM surveys WHERE customer_id = :id AND status = '{SurveyStatus.SCHEDULED}'",
         {"id": customer_id},
     )
     return [Survey.from_row(row) for row in rows]
