@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Connection
-from storage.models import _FromRow
+from storage.models import CaseStatus, _FromRow
 
-OPEN_STATUSES = ("new", "taken")
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.TAKEN)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,15 @@ from typing import Any, Self
 # SQL may embed a member (f"status = '{OutboxStatus.SENT}'") or bind it as a parameter.
 
 
+class CaseStatus(StrEnum):
+    """A case's life: new -> taken -> resolved, or new/taken -> closed (no fix)."""
+
+    NEW = "new"
+    TAKEN = "taken"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
 class OutboxStatus(StrEnum):
     """outbox.status: pending -> claimed (leased) -> sending -> sent | failed | expired,
     or back to pending for a retry (storage/outbox.py). An alert that waits for a

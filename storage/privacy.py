@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Connection, for_update
-from storage.models import AnniversarySendStatus, Customer, OutboxStatus, SurveyStatus
+from storage.models import AnniversarySendStatus, CaseStatus, Customer, OutboxStatus, SurveyStatus
 
 FORGOTTEN = "forgotten"
-OPEN_CASE_STATUSES = ("new", "taken")
+OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.TAKEN)
 
 _DIGITS = re.compile(r"\D")
 _INT = re.compile(r"^-?\d{1,18}$")  # fits a BIGINT; longer digit runs are no Telegram id

@@ -16,6 +16,7 @@ from bot.cases.service import (
     CaseAction,
     CaseResult,
     CaseService,
+    CaseStatus,
     Direction,
     EscalationStage,
     EventKind,
@@ -750,7 +751,7 @@ def test_every_key_the_code_uses_exists() -> None:
     used |= {action.label_key for action in CaseAction}
     used |= {template.key for template in Template} | {t.label_key for t in Template}
     used |= {"case-event-" + kind.value.replace("_", "-") for kind in EventKind}
-    used |= {f"case-status-{status.value}" for status in svc.Status}
+    used |= {f"case-status-{status.value}" for status in CaseStatus}
     assert used <= case_keys("en")
 
 

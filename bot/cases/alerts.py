@@ -31,7 +31,7 @@ from storage import cases as case_repo
 from storage import outbox, surveys
 from storage.cases import Case
 from storage.db import Connection, Database
-from storage.models import OutboxItem, Survey
+from storage.models import OutboxItem, OutboxStatus, Survey
 
 ALERT_KIND = "alert"
 ALERT_EDIT_KIND = "alert_edit"
@@ -64,7 +64,7 @@ async def enqueue_alert(
             ref_id=survey.id,
             dedupe_key=f"alert:{survey.id}",
         )
-    elif existing.status in ("sent", "sending"):
+    elif existing.status in (OutboxStatus.SENT, OutboxStatus.SENDING):
         # Still pending alerts render the latest answers when they go out.
         await outbox.enqueue(
             conn,
@@ -83,7 +83,7 @@ async def hold_if_busy(conn: Connection, survey_id: int, now: int, policy: FoldP
     other alerts of the chat wait, or while a fold is open (no card may overtake it),
     the survey's new alert and every pending one of its chat are held for a fold."""
     alert = await outbox.by_dedupe_key(conn, f"alert:{survey_id}")
-    if alert is None or alert.status != "pending":
+    if alert is None or alert.status != OutboxStatus.PENDING:
         return False
     chat_id = alert.chat_id
     fold = await folds.open_fold(conn, chat_id)
@@ -178,18 +178,22 @@ async def sweep_folds(conn: Connection, policy: FoldPolicy, now: int) -> int:
 
 
 async def _settle_ended_fold(conn: Connection, ended: folds.EndedFold, now: int) -> None:
-    if ended.status == "sent" and ended.message_id is not None:
+    if ended.status == OutboxStatus.SENT and ended.message_id is not None:
         await folds.finish_members(
             conn,
             ended.fold_id,
-            status="sent",
+            status=OutboxStatus.SENT,
             message_id=ended.message_id,
             note=f"folded into message {ended.message_id}",
             now=now,
         )
         await folds.point_cases_at(conn, ended.fold_id, ended.chat_id, ended.message_id, now)
         return
-    status = ended.status if ended.status in ("failed", "expired") else "failed"
+    status = (
+        ended.status
+        if ended.status in (OutboxStatus.FAILED, OutboxStatus.EXPIRED)
+        else OutboxStatus.FAILED
+    )
     await folds.finish_members(
         conn,
         ended.fold_id,
@@ -215,7 +219,7 @@ async def _survey_alert(
     text = alert_text(texts, found.survey, found.customer, found.visited_at, ctx.zone)
     if not edit:
         return Outgoing(chat_id=chat_id, text=text)
-    if alert is None or alert.status != "sent" or alert.message_id is None:
+    if alert is None or alert.status != OutboxStatus.SENT or alert.message_id is None:
         return None  # a pending alert will show the latest answers when it goes out
     return Outgoing(chat_id=alert.chat_id, text=text, edit_message_id=alert.message_id)
 
@@ -299,7 +303,7 @@ class FoldRenderer:
         show the latest state when it goes out)."""
         async with self._ctx.db.read() as conn:
             fold = await outbox.get(conn, fold_id)
-            if fold is None or fold.status != "sent" or fold.message_id is None:
+            if fold is None or fold.status != OutboxStatus.SENT or fold.message_id is None:
                 return None
             entries = await folds.entries(conn, fold_id)
         text, keyboard = self._message(entries)
@@ -315,7 +319,7 @@ class FoldRenderer:
         await folds.finish_members(
             conn,
             item.id,
-            status="sent",
+            status=OutboxStatus.SENT,
             message_id=message_id,
             note=f"folded into message {message_id}",
             now=now,
@@ -332,13 +336,15 @@ class FoldRenderer:
         await folds.finish_members(
             conn,
             item.id,
-            status="failed",
+            status=OutboxStatus.FAILED,
             message_id=None,
             note=f"folded into outbox row {item.id}, which failed: {error.reason}",
             now=now,
         )
         if isinstance(error, Unreachable):
-            await folds.end_unassigned_held(conn, item.chat_id, "expired", "chat unreachable", now)
+            await folds.end_unassigned_held(
+                conn, item.chat_id, OutboxStatus.EXPIRED, "chat unreachable", now
+            )
         elif await folds.unassigned_held(conn, item.chat_id):
             await start_fold(conn, item.chat_id, now, FoldPolicy.from_payload(item.data))
 

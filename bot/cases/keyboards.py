@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.cases.callbacks import CaseButton, CaseCallback, FollowupCallback
-from bot.cases.service import Case, CaseAction, FoldEntry, Status, Template, available_actions
+from bot.cases.service import Case, CaseAction, CaseStatus, FoldEntry, Template, available_actions
 from bot.i18n import Texts
 
 _ACTION_BUTTONS = {
@@ -57,9 +57,9 @@ def fold_keyboard(entries: list[FoldEntry], texts: Texts) -> InlineKeyboardMarku
     """One button per open case: 🙋 takes a new one; 📋 opens a taken one's card."""
     buttons = []
     for entry in entries:
-        if entry.status == Status.NEW:
+        if entry.status == CaseStatus.NEW:
             key, action = "case-fold-button-take", CaseButton.TAKE
-        elif entry.status == Status.TAKEN:
+        elif entry.status == CaseStatus.TAKEN:
             key, action = "case-fold-button-open", CaseButton.OPEN
         else:
             continue

@@ -25,6 +25,7 @@ from storage import cases as repo
 from storage.alert_folds import FoldEntry
 from storage.cases import Case, CaseCard, CaseEvent, CaseListItem, FollowupTarget, Prompt
 from storage.db import Connection, Database
+from storage.models import CaseStatus
 
 __all__ = [
     "Case",
@@ -34,6 +35,7 @@ __all__ = [
     "CaseListItem",
     "CaseResult",
     "CaseService",
+    "CaseStatus",
     "Direction",
     "DueEscalation",
     "EscalationStage",
@@ -46,19 +48,11 @@ __all__ = [
     "PendingOutcome",
     "Prompt",
     "Refusal",
-    "Status",
     "Template",
 ]
 
 DEFAULT_PENDING_TTL = timedelta(minutes=15)
 DEFAULT_ACK_QUIET = timedelta(hours=1)
-
-
-class Status(StrEnum):
-    NEW = "new"
-    TAKEN = "taken"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
 
 
 class EventKind(StrEnum):
@@ -228,9 +222,9 @@ def _refused(refusal: Refusal, case: Case | None = None) -> CaseResult:
 
 def _owner_refusal(case: Case, actor_id: int, is_admin: bool) -> Refusal | None:
     """Why `actor_id` may not act on a taken case as its owner, or None if they may."""
-    if case.status in (Status.RESOLVED, Status.CLOSED):
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         return Refusal.ALREADY_CLOSED
-    if case.status == Status.NEW:
+    if case.status == CaseStatus.NEW:
         return Refusal.NOT_TAKEN
     if case.owner_id != actor_id and not is_admin:
         return Refusal.NOT_ALLOWED
@@ -238,15 +232,15 @@ def _owner_refusal(case: Case, actor_id: int, is_admin: bool) -> Refusal | None:
 
 
 def _close_refusal(case: Case, actor_id: int, is_admin: bool) -> Refusal | None:
-    if case.status == Status.NEW:
+    if case.status == CaseStatus.NEW:
         return None
     return _owner_refusal(case, actor_id, is_admin)
 
 
 def _take_refusal(case: Case, actor_id: int) -> Refusal | None:
-    if case.status in (Status.RESOLVED, Status.CLOSED):
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         return Refusal.ALREADY_CLOSED
-    if case.status == Status.TAKEN and case.owner_id != actor_id:
+    if case.status == CaseStatus.TAKEN and case.owner_id != actor_id:
         return Refusal.ALREADY_TAKEN_BY
     return None
 
@@ -270,9 +264,9 @@ def needs_acknowledgement(previous: CaseEvent | None, now: int, quiet: timedelta
 
 def available_actions(case: Case) -> tuple[CaseAction, ...]:
     """The buttons the alert should carry in the case's current state."""
-    if case.status == Status.NEW:
+    if case.status == CaseStatus.NEW:
         return (CaseAction.TAKE, CaseAction.CLOSE)
-    if case.status == Status.TAKEN:
+    if case.status == CaseStatus.TAKEN:
         return (CaseAction.WRITE, CaseAction.TEMPLATES, CaseAction.RESOLVE, CaseAction.CLOSE)
     return ()
 

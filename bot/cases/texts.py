@@ -18,14 +18,14 @@ from bot.cases.service import (
     CaseEvent,
     CaseListItem,
     CaseResult,
+    CaseStatus,
     EscalationStage,
     FoldEntry,
-    Status,
     Template,
 )
 from bot.core.clock import from_ms
 from bot.i18n import Texts, Translator
-from storage.models import Customer, Survey
+from storage.models import Customer, Survey, SurveyStep
 
 TELEGRAM_TEXT_LIMIT = 4000
 EVENT_TEXT_LIMIT = 300
@@ -60,15 +60,15 @@ def status_line(
     tr: Translator, lang: str | None, case: Case, zone: ZoneInfo, escape: Escape = _plain
 ) -> str:
     owner = escape(case.owner_name or "?")
-    if case.status == Status.TAKEN and case.taken_at is not None:
+    if case.status == CaseStatus.TAKEN and case.taken_at is not None:
         return tr.get(
             lang, "case-status-taken", owner=owner, time=format_time(case.taken_at, zone)
         )
-    if case.status == Status.RESOLVED and case.resolved_at is not None:
+    if case.status == CaseStatus.RESOLVED and case.resolved_at is not None:
         return tr.get(
             lang, "case-status-resolved", owner=owner, time=format_time(case.resolved_at, zone)
         )
-    if case.status == Status.CLOSED:
+    if case.status == CaseStatus.CLOSED:
         return tr.get(
             lang, "case-status-closed", owner=owner, reason=escape(case.closed_reason or "")
         )
@@ -110,7 +110,7 @@ def format_card(
         lines.append(tr.get(lang, "case-card-visit", time=format_time(card.visited_at, zone)))
     lines.append("")
     lines.append(status_line(tr, lang, case, zone, escape))
-    if case.status == Status.RESOLVED and case.resolution_note:
+    if case.status == CaseStatus.RESOLVED and case.resolution_note:
         lines.append(tr.get(lang, "case-card-resolution", note=escape(case.resolution_note)))
     if case.followup_answer:
         lines.append(tr.get(lang, "case-card-followup", answer=case.followup_answer))
@@ -174,7 +174,7 @@ def format_open_cases(
         return [tr.get(lang, "case-list-empty")]
     lines = [tr.get(lang, "case-list-title", count=len(items))]
     for item in items:
-        if item.status == Status.TAKEN:
+        if item.status == CaseStatus.TAKEN:
             status = tr.get(lang, "case-list-status-taken", owner=escape(item.owner_name or "?"))
         else:
             status = tr.get(lang, "case-list-status-new")
@@ -258,7 +258,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _fold_status(tr: Translator, lang: str | None, entry: FoldEntry, name: str) -> str:
-    if entry.status == Status.NEW:
+    if entry.status == CaseStatus.NEW:
         return tr.get(lang, "case-fold-status-new")
     return tr.get(lang, f"case-fold-status-{entry.status}", owner=name)
 
@@ -327,11 +327,11 @@ def alert_text(
     lines = [f"<b>{texts('alert-title')}</b>", texts("alert-nps", score=survey.nps)]
     if survey.ces is not None:
         lines.append(texts("alert-ces", score=survey.ces))
-    elif survey.step in ("nps", "ces"):
+    elif survey.step in (SurveyStep.NPS, SurveyStep.CES):
         lines.append(texts("alert-ces-pending"))
     if survey.reason:
         lines.append(texts("alert-reason", reason=escape(survey.reason)))
-    elif survey.step == "done":
+    elif survey.step == SurveyStep.DONE:
         lines.append(texts("alert-reason-skipped"))
     else:
         lines.append(texts("alert-reason-pending"))

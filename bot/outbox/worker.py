@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.core.clock import Clock, to_ms
@@ -33,7 +34,7 @@ from bot.outbox.contracts import (
 )
 from storage import chats, outbox
 from storage.db import Connection, Database
-from storage.models import OutboxItem
+from storage.models import OutboxItem, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +142,21 @@ class RetryPolicy:
         return rng.uniform(ceiling / 2, ceiling)
 
 
+class Result(StrEnum):
+    """What became of one send: the row's final status, or another try later."""
+
+    SENT = OutboxStatus.SENT
+    FAILED = OutboxStatus.FAILED
+    EXPIRED = OutboxStatus.EXPIRED
+    RETRY = "retry"
+
+
 @dataclass(slots=True)
 class Outcome:
-    """What became of one row, waiting to be written with others in one transaction.
-    status: sent | retry | failed | expired."""
+    """What became of one row, waiting to be written with others in one transaction."""
 
     item: OutboxItem
-    status: str
+    status: Result
     at: int
     renderer: Renderer | None = None
     reason: str = ""
@@ -408,7 +417,11 @@ class DeliveryWorker:
                 if rendered is None:
                     self._record(
                         Outcome(
-                            item, "expired", self._now(), renderer, "no longer wanted when due"
+                            item,
+                            Result.EXPIRED,
+                            self._now(),
+                            renderer,
+                            "no longer wanted when due",
                         )
                     )
                 messages[item.id] = (renderer, rendered)
@@ -434,7 +447,9 @@ class DeliveryWorker:
         else:
             message_id = result.message_id or message.edit_message_id
             self._record(
-                Outcome(item, "sent", self._now(), renderer, result=result, message_id=message_id)
+                Outcome(
+                    item, Result.SENT, self._now(), renderer, result=result, message_id=message_id
+                )
             )
         finally:
             self._slots.release()
@@ -452,7 +467,7 @@ class DeliveryWorker:
             self._record(
                 Outcome(
                     item,
-                    "retry",
+                    Result.RETRY,
                     now,
                     renderer,
                     error.reason,
@@ -466,7 +481,7 @@ class DeliveryWorker:
         if message.edit_message_id is None:
             left_behind = "a message not addressed to the row's own chat"
         reason = f"{error.reason}; not resent: {left_behind}"
-        self._record(Outcome(item, "failed", now, renderer, reason, error=error, moved=moved))
+        self._record(Outcome(item, Result.FAILED, now, renderer, reason, error=error, moved=moved))
 
     def _transient(self, item: OutboxItem, renderer: Renderer, error: SendError) -> None:
         attempt = item.attempts + 1
@@ -487,7 +502,9 @@ class DeliveryWorker:
         now = self._now()
         due = now + int(seconds * 1000)
         self._record(
-            Outcome(item, "retry", now, renderer, error.reason, due_at=due, count_attempt=count)
+            Outcome(
+                item, Result.RETRY, now, renderer, error.reason, due_at=due, count_attempt=count
+            )
         )
         logger.info("delivery: row %s retries in %.1fs (%s)", item.id, seconds, error.reason)
 
@@ -495,7 +512,7 @@ class DeliveryWorker:
         self, item: OutboxItem, renderer: Renderer | None, error: SendError, prefix: str = ""
     ) -> None:
         self._record(
-            Outcome(item, "failed", self._now(), renderer, prefix + error.reason, error=error)
+            Outcome(item, Result.FAILED, self._now(), renderer, prefix + error.reason, error=error)
         )
         logger.warning("delivery: row %s (%s) failed: %s", item.id, item.kind, error.reason)
 
@@ -539,13 +556,13 @@ class DeliveryWorker:
 
     async def _apply(self, conn: Connection, batch: list[Outcome]) -> None:
         ids = [outcome.item.id for outcome in batch]
-        mine = await outbox.held(conn, ids, owner=self._owner, status="sending")
+        mine = await outbox.held(conn, ids, owner=self._owner, status=OutboxStatus.SENDING)
         await outbox.mark_sent_many(
             conn,
             [
                 (o.item.id, o.message_id, o.at)
                 for o in batch
-                if o.status == "sent" and o.item.id in mine
+                if o.status == Result.SENT and o.item.id in mine
             ],
         )
         together: dict[int, tuple[Any, list[tuple[OutboxItem, SendResult]]]] = {}
@@ -560,7 +577,7 @@ class DeliveryWorker:
                     item.id,
                     outcome.status,
                 )
-            elif outcome.status == "sent":
+            elif outcome.status == Result.SENT:
                 assert outcome.renderer is not None and outcome.result is not None
                 many = getattr(outcome.renderer, "on_sent_many", None)
                 if many is None:
@@ -570,9 +587,9 @@ class DeliveryWorker:
                     together.setdefault(id(outcome.renderer), (many, []))[1].append(
                         (item, outcome.result)
                     )
-            elif outcome.status == "retry" and outcome.moved is not None:
+            elif outcome.status == Result.RETRY and outcome.moved is not None:
                 await outbox.move_to_chat(conn, item.id, outcome.moved[1], due_at=outcome.due_at)
-            elif outcome.status == "retry":
+            elif outcome.status == Result.RETRY:
                 await outbox.retry_later(
                     conn,
                     item.id,
@@ -580,7 +597,7 @@ class DeliveryWorker:
                     outcome.reason,
                     count_attempt=outcome.count_attempt,
                 )
-            elif outcome.status == "failed":
+            elif outcome.status == Result.FAILED:
                 await self._apply_failure(conn, outcome)
             else:
                 await outbox.finish(conn, item.id, outcome.status, outcome.reason, outcome.at)
@@ -589,7 +606,7 @@ class DeliveryWorker:
 
     async def _apply_failure(self, conn: Connection, outcome: Outcome) -> None:
         item, error = outcome.item, outcome.error
-        await outbox.finish(conn, item.id, "failed", outcome.reason, outcome.at)
+        await outbox.finish(conn, item.id, OutboxStatus.FAILED, outcome.reason, outcome.at)
         if outcome.renderer is not None and error is not None:
             await outcome.renderer.on_failed(conn, item, error)
         if isinstance(error, Unreachable):

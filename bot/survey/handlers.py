@@ -15,6 +15,7 @@ from bot.survey.keyboards import ces_keyboard, skip_reason_keyboard
 from bot.survey.service import AnswerResult, Refusal, SurveyService
 from bot.survey.texts import Wording, ces_text, reason_text, thanks_text
 from storage.models import Survey
+from storage.models import SurveyStep as AnsweredStep
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +84,9 @@ async def _show_next_step(
     message = query.message
     if not isinstance(message, Message):
         return
-    if survey.step == "ces":
+    if survey.step == AnsweredStep.CES:
         text, keyboard = ces_text(texts, wording, survey.nps or 0), ces_keyboard(survey.id)
-    elif survey.step == "reason":
+    elif survey.step == AnsweredStep.REASON:
         text, keyboard = reason_text(texts, survey.nps), skip_reason_keyboard(survey.id, texts)
     else:
         text, keyboard = thanks_text(texts, survey.nps), None

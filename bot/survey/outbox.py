@@ -18,7 +18,7 @@ from bot.survey.keyboards import nps_keyboard
 from bot.survey.texts import Wording, nps_text, reminder_text
 from storage import customers, rollups, surveys
 from storage.db import Connection, Database
-from storage.models import OutboxItem
+from storage.models import OutboxItem, SurveyStatus, SurveyStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +43,12 @@ class SurveyRenderer:
         now = to_ms(ctx.clock.now())
         async with ctx.db.transaction() as conn:
             found = await surveys.context(conn, item.ref_id or 0)
-            if found is None or found.survey.status != "scheduled":
+            if found is None or found.survey.status != SurveyStatus.SCHEDULED:
                 return None
             reason = self._skip_reason(found, now)
             if reason is not None:
                 survey = found.survey
-                await surveys.close(conn, survey.id, "skipped", reason, now)
+                await surveys.close(conn, survey.id, SurveyStatus.SKIPPED, reason, now)
                 await rollups.add_funnel(conn, survey.day, survey.location, f"skipped:{reason}")
                 return None
         return self._message(item, found)
@@ -64,7 +64,7 @@ class SurveyRenderer:
             context = found.get(item.ref_id or 0)
             if (
                 context is None
-                or context.survey.status != "scheduled"
+                or context.survey.status != SurveyStatus.SCHEDULED
                 or self._skip_reason(context, now) is not None
             ):
                 messages.append(await self.render(item))
@@ -155,7 +155,7 @@ class SurveyRenderer:
         if blocked:
             await customers.mark_unreachable(conn, item.chat_id, error.reason, now)
         if survey is not None and await surveys.close(
-            conn, survey.id, "failed", error.reason, now
+            conn, survey.id, SurveyStatus.FAILED, error.reason, now
         ):
             event = "blocked" if blocked else "failed"
             await rollups.add_funnel(conn, survey.day, survey.location, event)
@@ -174,7 +174,11 @@ class ReminderRenderer:
         if found is None:
             return None
         survey, customer = found.survey, found.customer
-        if survey.status != "sent" or survey.step != "nps" or customer.opted_out:
+        if (
+            survey.status != SurveyStatus.SENT
+            or survey.step != SurveyStep.NPS
+            or customer.opted_out
+        ):
             return None
         texts = Texts(ctx.translator, survey.language or customer.language)
         return Outgoing(

@@ -18,7 +18,7 @@ from bot.core.quiet import CustomerQuietHours
 from bot.outbox.contracts import Priority
 from storage import customers, outbox, rollups, surveys
 from storage.db import Connection, Database
-from storage.models import Survey
+from storage.models import Survey, SurveyStatus
 
 MAX_REASON_LENGTH = 2000
 
@@ -82,14 +82,14 @@ class SurveyService:
         survey = await surveys.get(conn, survey_id)
         if survey is None:
             return AnswerResult(None, Refusal.NOT_FOUND)
-        if survey.status == "failed" and await self._recover_delivered(
+        if survey.status == SurveyStatus.FAILED and await self._recover_delivered(
             conn, survey, telegram_id, message_id
         ):
             survey = await surveys.get(conn, survey_id)
             assert survey is not None
         if survey.chat_id != telegram_id:
             return AnswerResult(None, Refusal.NOT_YOURS)
-        if survey.status != "sent":
+        if survey.status != SurveyStatus.SENT:
             return AnswerResult(survey, Refusal.CLOSED)
         return AnswerResult(survey)
 
@@ -213,7 +213,7 @@ class SurveyService:
         async with self._db.transaction() as conn:
             for survey in await surveys.due_to_expire(conn, now):
                 if not await surveys.close(
-                    conn, survey.id, "expired", "not answered in time", now
+                    conn, survey.id, SurveyStatus.EXPIRED, "not answered in time", now
                 ):
                     continue
                 count += 1
@@ -278,7 +278,7 @@ class SurveyService:
                 return False
             await customers.set_opted_out(conn, customer.id, True, now)
             for survey in await surveys.scheduled_for_customer(conn, customer.id):
-                if await surveys.close(conn, survey.id, "skipped", "opted_out", now):
+                if await surveys.close(conn, survey.id, SurveyStatus.SKIPPED, "opted_out", now):
                     await rollups.add_funnel(
                         conn, survey.day, survey.location, "skipped:opted_out"
                     )
