@@ -41,7 +41,7 @@ FIRST_USER = 10_000
 
 FAKE_SERVER = f"""
 import asyncio, json, sys
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 async def main():
     users = int(sys.argv[1])

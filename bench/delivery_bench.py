@@ -39,7 +39,7 @@ FIRST_USER = 10_000
 
 FAKE_SERVER = """
 import asyncio, json, sys, time
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 async def main():
     users, limits = int(sys.argv[1]), sys.argv[2] == "telegram"

@@ -49,7 +49,7 @@ FINAL = "('sent', 'failed', 'expired')"
 # received: total accepted sendMessage calls, chats with more than one, chats with none.
 FAKE_SERVER = """
 import asyncio, collections, json, sys
-from tests.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram
 
 async def main():
     users = int(sys.argv[1])

@@ -15,7 +15,7 @@ import yaml
 
 from bot.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOTS = ("bot1", "bot2")
 # Services run from our image (the bots and the one-shot migration): their environment
 # is otklik's settings.

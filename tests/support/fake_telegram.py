@@ -11,7 +11,7 @@ errors for HTML/MarkdownV2, blocked users, flood control (429 + retry_after)
 and webhook retries. Everything is in memory and indexed, because benchmarks
 push about a thousand sendMessage calls per second through it.
 
-Standalone: `python -m tests.fake_telegram --port 8081 --token 123:ABC`.
+Standalone: `python -m tests.support.fake_telegram --port 8081 --token 123:ABC`.
 """
 
 from __future__ import annotations
@@ -1786,7 +1786,7 @@ class FakeTelegram:
         )
 
     async def _handle_control(self, request: web.Request) -> web.Response:
-        """A tiny control API for manual runs (python -m tests.fake_telegram)."""
+        """A tiny control API for manual runs (python -m tests.support.fake_telegram)."""
         action = request.match_info["action"]
         args: JSONDict = dict(request.query)
         if request.can_read_body:

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.core.clock import FakeClock, to_ms
 from bot.survey.keyboards import nps_keyboard
 from storage import outbox
-from tests.harness import BotHarness, running_bot
+from tests.support.harness import BotHarness, running_bot
 
 CUSTOMER = 501
 

@@ -29,7 +29,7 @@ from bot.app import Otklik
 from bot.config import Settings
 from bot.core.clock import FakeClock
 from tests.conftest import API_TOKEN, MANAGER_CHAT_ID, make_settings
-from tests.fake_telegram import FakeTelegram, SentMessage
+from tests.support.fake_telegram import FakeTelegram, SentMessage
 
 
 @dataclass

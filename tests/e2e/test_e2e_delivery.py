@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.core.clock import FakeClock, to_ms
 from storage import outbox, surveys
-from tests.harness import BotHarness, running_bot
+from tests.support.harness import BotHarness, running_bot
 
 ANN = 501
 

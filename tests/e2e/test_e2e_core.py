@@ -7,7 +7,7 @@ from pathlib import Path
 
 from storage import surveys
 from tests.conftest import MANAGER_CHAT_ID
-from tests.harness import running_bot
+from tests.support.harness import running_bot
 
 ANN = 501
 BORIS = 502

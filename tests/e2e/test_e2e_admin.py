@@ -17,7 +17,7 @@ from bot.core.clock import FakeClock
 from bot.customers.service import location_payload
 from storage import anniversaries as store
 from tests.conftest import ADMIN_ID
-from tests.harness import BotHarness, running_bot
+from tests.support.harness import BotHarness, running_bot
 
 ANN = 501
 BORIS = 502

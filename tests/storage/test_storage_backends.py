@@ -33,7 +33,7 @@ from storage.db import (
 )
 from storage.db.postgres import PostgresDatabase, arguments, translate
 from tests.conftest import MANAGER_CHAT_ID, fresh_schema, make_settings, reopen, require_postgres
-from tests.harness import running_bot
+from tests.support.harness import running_bot
 
 PASSWORD = "s3cr3t-Pa55"
 ANN = 501

@@ -24,8 +24,8 @@ from storage import customers, leases, outbox
 from storage.customers import TelegramProfile
 from storage.db import Database
 from tests.conftest import fresh_schema, require_postgres
-from tests.fake_telegram import FakeTelegram, RecordedRequest
-from tests.harness import Cluster, Member, running_instances
+from tests.support.fake_telegram import FakeTelegram, RecordedRequest
+from tests.support.harness import Cluster, Member, running_instances
 
 REDIS_URL_VARIABLE = "TEST_REDIS_URL"
 CUSTOMERS = 2_000

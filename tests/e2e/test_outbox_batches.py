@@ -11,8 +11,7 @@ from bot.outbox.contracts import SendResult
 from storage import outbox
 from storage.db import Connection, Database
 from storage.models import OutboxItem
-from tests.harness import running_bot
-from tests.test_outbox_leases import (
+from tests.e2e.test_outbox_leases import (
     FIRST_CHAT,
     NoteRenderer,
     deliveries,
@@ -21,6 +20,7 @@ from tests.test_outbox_leases import (
     rows,
     worker,
 )
+from tests.support.harness import running_bot
 
 CUSTOMERS = tuple(range(601, 613))
 

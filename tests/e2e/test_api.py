@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import BotHarness, running_bot
+from tests.support.harness import BotHarness, running_bot
 
 ANN = 501
 

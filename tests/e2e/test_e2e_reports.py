@@ -11,8 +11,8 @@ import aiohttp
 from bot.core.clock import FakeClock
 from bot.reports.outbox import DROP_KIND, due_digest
 from tests.conftest import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
-from tests.fake_telegram import SentMessage
-from tests.harness import BotHarness, running_bot
+from tests.support.fake_telegram import SentMessage
+from tests.support.harness import BotHarness, running_bot
 
 MANAGER = 700
 STRANGER = 701

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from storage import cases as case_repo
 from tests.conftest import MANAGER_CHAT_ID
-from tests.fake_telegram import SentMessage
-from tests.harness import BotHarness, running_bot
+from tests.support.fake_telegram import SentMessage
+from tests.support.harness import BotHarness, running_bot
 
 ANN = 501
 ALICE = 701

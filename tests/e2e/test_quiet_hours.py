@@ -15,8 +15,8 @@ from bot.core.quiet import CustomerQuietHours
 from storage import surveys, visits
 from storage.db import Connection, Database
 from tests.conftest import ADMIN_ID
-from tests.harness import BotHarness, running_bot
-from tests.test_e2e_admin import add_customer, admin_says, thank_yous
+from tests.e2e.test_e2e_admin import add_customer, admin_says, thank_yous
+from tests.support.harness import BotHarness, running_bot
 
 ANN = 501
 BORIS = 502

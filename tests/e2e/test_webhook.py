@@ -17,8 +17,8 @@ from bot.config import derive_webhook_secret
 from bot.telegram.webhook import MAX_UPDATE_BYTES, SECRET_HEADER
 from storage import surveys, updates
 from tests.conftest import BOT_TOKEN, make_settings
-from tests.fake_telegram import FakeTelegram
-from tests.harness import BotHarness, running_bot
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import BotHarness, running_bot
 
 ANN = 601
 BORIS = 602

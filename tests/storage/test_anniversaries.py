@@ -22,7 +22,7 @@ from tests.conftest import reopen
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
 NO_QUIET_HOURS = CustomerQuietHours(None, ZoneInfo("UTC"))
 LANGUAGES = ("en", "ru", "uk")
-LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
+LOCALES = Path(__file__).resolve().parents[2] / "bot" / "locales"
 
 
 async def add_customer(

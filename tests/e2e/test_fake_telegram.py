@@ -38,8 +38,8 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from tests.fake_telegram import FakeTelegram, SentMessage
-from tests.mocked_bot import MockedBot, make_message
+from tests.support.fake_telegram import FakeTelegram, SentMessage
+from tests.support.mocked_bot import MockedBot, make_message
 
 USER = 501
 OTHER = 502

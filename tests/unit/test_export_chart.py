@@ -28,7 +28,7 @@ from bot.reports.export import (
 from bot.reports.service import Period, Report, SegmentBy, WeekPoint, build_report, weekly_points
 from storage.db import SqliteDatabase
 from storage.reports import ResponseRow, RollupTotals, WeekTotals, iter_responses
-from tests.test_reports_storage import Answer, _customer, insert_survey
+from tests.storage.test_reports_storage import Answer, _customer, insert_survey
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TRICKY_REASON = 'Slow, "rude" staff;\nwaited 40 min 😡🙏, line two\r\nend'

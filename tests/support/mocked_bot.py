@@ -2,7 +2,7 @@
 
 The idea follows aiogram's own tests/mocked_bot.py: a BaseSession subclass records every
 method the bot calls and answers with responses queued by the test, so a handler can be
-called directly without any HTTP. Use tests.fake_telegram when the behaviour of Telegram
+called directly without any HTTP. Use tests.support.fake_telegram when the behaviour of Telegram
 itself matters (errors, polling, rate limits); use this when only the calls matter.
 
     bot = MockedBot()

@@ -21,8 +21,8 @@ from bot.outbox.worker import RateLimiter
 from storage import alert_folds, customers
 from storage.customers import TelegramProfile
 from tests.conftest import MANAGER_CHAT_ID
-from tests.fake_telegram import SentMessage
-from tests.harness import BotHarness, running_bot
+from tests.support.fake_telegram import SentMessage
+from tests.support.harness import BotHarness, running_bot
 
 ALICE, BOB = 701, 702
 FIRST_GUEST = 20_001

@@ -21,8 +21,8 @@ from bot.wiring import create_rate_limiter
 from storage import leases, updates
 from storage.db import Database, migrate
 from tests.conftest import BOT_TOKEN, make_settings
-from tests.fake_telegram import FakeTelegram
-from tests.harness import running_bot
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import running_bot
 
 REDIS_URL_VARIABLE = "TEST_REDIS_URL"
 ANN = 701

@@ -11,8 +11,8 @@ from bot.chats.service import ChatDirectory
 from bot.core.clock import FakeClock
 from storage import chats as chat_repo
 from storage.db import Database
-from tests.fake_telegram import SentMessage
-from tests.harness import BotHarness, running_bot
+from tests.support.fake_telegram import SentMessage
+from tests.support.harness import BotHarness, running_bot
 
 OLD = -4001  # a basic group, as a new Telegram group starts
 NEW = -1004001

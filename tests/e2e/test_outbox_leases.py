@@ -19,8 +19,8 @@ from bot.outbox.worker import DeliveryWorker, RateLimiter
 from storage import outbox
 from storage.db import Connection, Database
 from storage.models import OutboxItem
-from tests.fake_telegram import FakeTelegram
-from tests.harness import running_bot
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.harness import running_bot
 
 FIRST_CHAT = 7000
 FINAL = {"sent", "failed", "expired"}
