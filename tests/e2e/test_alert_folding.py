@@ -20,9 +20,9 @@ from bot.i18n import Texts, load_translator
 from bot.outbox.worker import RateLimiter
 from storage import alert_folds, customers
 from storage.customers import TelegramProfile
-from tests.conftest import MANAGER_CHAT_ID
 from tests.support.fake_telegram import SentMessage
 from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import MANAGER_CHAT_ID
 
 ALICE, BOB = 701, 702
 FIRST_GUEST = 20_001

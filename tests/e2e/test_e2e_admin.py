@@ -16,8 +16,9 @@ from bot.cli.anniversaries import anniversaries_cli
 from bot.core.clock import FakeClock
 from bot.customers.service import location_payload
 from storage import anniversaries as store
-from tests.conftest import ADMIN_ID
+from tests.support.admin import add_customer, admin_says, thank_yous
 from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import ADMIN_ID
 
 ANN = 501
 BORIS = 502
@@ -28,39 +29,11 @@ SECOND_ADMIN = 901
 TODAY = "2026-11-23"  # FakeClock's default day (TIMEZONE=UTC)
 
 
-async def add_customer(
-    h: BotHarness, user_id: int, name: str, language: str, since: str, **flags: int
-) -> None:
-    await h.start_customer(user_id, name, language)
-    sets = ", ".join(f"{column} = :{column}" for column in flags)
-    async with h.app.db.transaction() as conn:
-        await conn.execute(
-            "UPDATE customers SET customer_since = :since, since_md = :md"
-            + (f", {sets}" if sets else "")
-            + " WHERE telegram_id = :tg",
-            {"since": since, "md": since[5:], "tg": user_id, **flags},
-        )
-
-
 async def add_four(h: BotHarness) -> None:
     await add_customer(h, ANN, "Ann", "en", "2025-11-23")
     await add_customer(h, BORIS, "Борис", "ru", "2021-11-23")
     await add_customer(h, CARL, "Carl", "en", "2020-11-23", opted_out=1)
     await add_customer(h, DORA, "Dora", "en", "2019-11-23", unreachable=1)
-
-
-def thank_yous(h: BotHarness, user_id: int) -> list[Any]:
-    return [
-        m
-        for m in h.fake.messages_to(user_id)
-        if "thank you for being" in m.text.lower() or "спасибо" in m.text.lower()
-    ]
-
-
-async def admin_says(h: BotHarness, text: str, admin: int = ADMIN_ID) -> Any:
-    since = len(h.fake.sent)
-    await h.fake.send_text(admin, text)
-    return await h.fake.wait_for_message(admin, since=since)
 
 
 async def test_plan_preview_then_send_with_progress_and_summary(tmp_path: Path) -> None:

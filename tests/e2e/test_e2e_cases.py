@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage import cases as case_repo
-from tests.conftest import MANAGER_CHAT_ID
 from tests.support.fake_telegram import SentMessage
 from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import MANAGER_CHAT_ID
 
 ANN = 501
 ALICE = 701

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage import surveys
-from tests.conftest import MANAGER_CHAT_ID
 from tests.support.harness import running_bot
+from tests.support.settings import MANAGER_CHAT_ID
 
 ANN = 501
 BORIS = 502

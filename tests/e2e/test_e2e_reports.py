@@ -10,9 +10,9 @@ import aiohttp
 
 from bot.core.clock import FakeClock
 from bot.reports.outbox import DROP_KIND, due_digest
-from tests.conftest import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
 from tests.support.fake_telegram import SentMessage
 from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
 
 MANAGER = 700
 STRANGER = 701

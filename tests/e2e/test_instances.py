@@ -20,9 +20,9 @@ from bot.maintenance import LEASE_TICKS, MAINTENANCE_LEASE
 from bot.wiring import create_rate_limiter
 from storage import leases, updates
 from storage.db import Database, migrate
-from tests.conftest import BOT_TOKEN, make_settings
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.harness import running_bot
+from tests.support.settings import BOT_TOKEN, make_settings
 
 REDIS_URL_VARIABLE = "TEST_REDIS_URL"
 ANN = 701

@@ -11,7 +11,8 @@ from bot.outbox.contracts import SendResult
 from storage import outbox
 from storage.db import Connection, Database
 from storage.models import OutboxItem
-from tests.e2e.test_outbox_leases import (
+from tests.support.harness import running_bot
+from tests.support.outbox import (
     FIRST_CHAT,
     NoteRenderer,
     deliveries,
@@ -20,7 +21,6 @@ from tests.e2e.test_outbox_leases import (
     rows,
     worker,
 )
-from tests.support.harness import running_bot
 
 CUSTOMERS = tuple(range(601, 613))
 

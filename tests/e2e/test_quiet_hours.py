@@ -14,9 +14,9 @@ from bot.core.clock import FakeClock, to_ms
 from bot.core.quiet import CustomerQuietHours
 from storage import surveys, visits
 from storage.db import Connection, Database
-from tests.conftest import ADMIN_ID
-from tests.e2e.test_e2e_admin import add_customer, admin_says, thank_yous
+from tests.support.admin import add_customer, admin_says, thank_yous
 from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import ADMIN_ID
 
 ANN = 501
 BORIS = 502

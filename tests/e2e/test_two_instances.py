@@ -23,7 +23,7 @@ from bot.maintenance import MAINTENANCE_LEASE
 from storage import customers, leases, outbox
 from storage.customers import TelegramProfile
 from storage.db import Database
-from tests.conftest import fresh_schema, require_postgres
+from tests.support.databases import fresh_schema, require_postgres
 from tests.support.fake_telegram import FakeTelegram, RecordedRequest
 from tests.support.harness import Cluster, Member, running_instances
 

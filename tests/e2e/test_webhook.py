@@ -16,9 +16,9 @@ from bot.app import Otklik, StartupError
 from bot.config import derive_webhook_secret
 from bot.telegram.webhook import MAX_UPDATE_BYTES, SECRET_HEADER
 from storage import surveys, updates
-from tests.conftest import BOT_TOKEN, make_settings
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import BOT_TOKEN, make_settings
 
 ANN = 601
 BORIS = 602

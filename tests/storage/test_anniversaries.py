@@ -17,7 +17,7 @@ from bot.core.quiet import CustomerQuietHours
 from bot.i18n import load_translator
 from storage import anniversaries as store
 from storage.db import Connection, SqliteDatabase, migrate
-from tests.conftest import reopen
+from tests.support.databases import reopen
 
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
 NO_QUIET_HOURS = CustomerQuietHours(None, ZoneInfo("UTC"))

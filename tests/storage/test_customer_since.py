@@ -25,7 +25,8 @@ from storage.db import (
     render_migration,
 )
 from storage.db.postgres import PostgresDatabase
-from tests.conftest import fresh_schema, make_settings, require_postgres
+from tests.support.databases import fresh_schema, require_postgres
+from tests.support.settings import make_settings
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SINCE_SOURCE_MIGRATION = 9

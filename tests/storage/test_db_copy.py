@@ -16,7 +16,7 @@ from storage import anniversaries, cases, customers, outbox, rollups, surveys, v
 from storage.copy import columns, primary_key, table_names
 from storage.customers import TelegramProfile
 from storage.db import Connection, create_database, migrate
-from tests.conftest import fresh_schema, postgres_dsn, require_postgres
+from tests.support.databases import fresh_schema, postgres_dsn, require_postgres
 
 NOW = 1_795_000_000_000
 Dump = dict[str, list[tuple[Any, ...]]]

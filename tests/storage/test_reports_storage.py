@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,74 +37,7 @@ from storage.reports import (
     rollup_totals,
     weekly_totals,
 )
-
-_visit_numbers = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Answer:
-    day: str
-    location: str
-    staff: str
-    touchpoint: str
-    sent: bool
-    nps: int | None
-    ces: int | None
-    reason: str | None = None
-
-
-async def _customer(conn: Connection) -> int:
-    row = await conn.fetch_one(
-        "INSERT INTO customers (telegram_id, created_at, updated_at)"
-        " VALUES (:tg, 0, 0) RETURNING id",
-        {"tg": next(_visit_numbers)},
-    )
-    assert row is not None
-    return int(row["id"])
-
-
-async def insert_survey(conn: Connection, customer_id: int, answer: Answer) -> int:
-    """A raw survey row plus its visit, without touching the rollups."""
-    number = next(_visit_numbers)
-    visit = await conn.fetch_one(
-        "INSERT INTO visits (visit_key, customer_id, visited_at, location, staff, touchpoint,"
-        " source, outcome, day, created_at) VALUES (:key, :customer, :at, :location, :staff,"
-        " :touchpoint, 'api', 'scheduled', :day, :at) RETURNING id",
-        {
-            "key": f"V-{number}",
-            "customer": customer_id,
-            "at": 1_790_000_000_000 + number,
-            "location": answer.location,
-            "staff": answer.staff,
-            "touchpoint": answer.touchpoint,
-            "day": answer.day,
-        },
-    )
-    assert visit is not None
-    answered = answer.nps is not None
-    row = await conn.fetch_one(
-        "INSERT INTO surveys (visit_id, customer_id, location, staff, touchpoint, day, status,"
-        " due_at, deadline_at, sent_at, nps, ces, reason, nps_at, ces_at, created_at)"
-        " VALUES (:visit, :customer, :location, :staff, :touchpoint, :day, :status, 0, 0,"
-        " :sent_at, :nps, :ces, :reason, :nps_at, :ces_at, 0) RETURNING id",
-        {
-            "visit": visit["id"],
-            "customer": customer_id,
-            "location": answer.location,
-            "staff": answer.staff,
-            "touchpoint": answer.touchpoint,
-            "day": answer.day,
-            "status": "answered" if answered else ("sent" if answer.sent else "scheduled"),
-            "sent_at": 1_790_000_060_000 if answer.sent else None,
-            "nps": answer.nps,
-            "ces": answer.ces,
-            "reason": answer.reason,
-            "nps_at": 1_790_000_120_000 if answered else None,
-            "ces_at": 1_790_000_180_000 if answer.ces is not None else None,
-        },
-    )
-    assert row is not None
-    return int(row["id"])
+from tests.support.reports import Answer, insert_customer, insert_survey
 
 
 async def record(conn: Connection, customer_id: int, answer: Answer) -> int:
@@ -157,7 +89,7 @@ async def _seed(db: SqliteDatabase) -> None:
         Answer("2026-09-30", "Centre", "Ann", "hall", True, 0, 1),
     ]
     async with db.transaction() as conn:
-        customer = await _customer(conn)
+        customer = await insert_customer(conn)
         for answer in answers:
             await record(conn, customer, answer)
 
@@ -379,7 +311,7 @@ async def _tiered_equals_answers(
     try:
         await migrate(database)
         async with database.transaction() as conn:
-            customer = await _customer(conn)
+            customer = await insert_customer(conn)
             for answer in batch:
                 await record(conn, customer, answer)
         async with database.read() as conn:
@@ -518,7 +450,7 @@ async def _rebuilt_equals_maintained(path: Path, batch: list[Answer]) -> None:
     try:
         await migrate(database)
         async with database.transaction() as conn:
-            customer = await _customer(conn)
+            customer = await insert_customer(conn)
             for answer in batch:
                 await record(conn, customer, answer)
         async with database.transaction() as conn:
@@ -571,7 +503,7 @@ async def test_rebuild_fixes_drifted_rollups_and_rolls_back(db: SqliteDatabase) 
 
 async def test_iter_responses_pages_and_joins_case_status(db: SqliteDatabase) -> None:
     async with db.transaction() as conn:
-        customer = await _customer(conn)
+        customer = await insert_customer(conn)
         ids = [
             await insert_survey(
                 conn,

@@ -32,8 +32,9 @@ from storage.db import (
     redact_url,
 )
 from storage.db.postgres import PostgresDatabase, arguments, translate
-from tests.conftest import MANAGER_CHAT_ID, fresh_schema, make_settings, reopen, require_postgres
+from tests.support.databases import fresh_schema, reopen, require_postgres
 from tests.support.harness import running_bot
+from tests.support.settings import MANAGER_CHAT_ID, make_settings
 
 PASSWORD = "s3cr3t-Pa55"
 ANN = 501

@@ -28,8 +28,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.app import Otklik
 from bot.config import Settings
 from bot.core.clock import FakeClock
-from tests.conftest import API_TOKEN, MANAGER_CHAT_ID, make_settings
 from tests.support.fake_telegram import FakeTelegram, SentMessage
+from tests.support.settings import API_TOKEN, MANAGER_CHAT_ID, make_settings
 
 
 @dataclass

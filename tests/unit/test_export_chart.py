@@ -28,7 +28,7 @@ from bot.reports.export import (
 from bot.reports.service import Period, Report, SegmentBy, WeekPoint, build_report, weekly_points
 from storage.db import SqliteDatabase
 from storage.reports import ResponseRow, RollupTotals, WeekTotals, iter_responses
-from tests.storage.test_reports_storage import Answer, _customer, insert_survey
+from tests.support.reports import Answer, insert_customer, insert_survey
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TRICKY_REASON = 'Slow, "rude" staff;\nwaited 40 min 😡🙏, line two\r\nend'
@@ -123,7 +123,7 @@ async def test_stream_yields_several_chunks_equal_to_the_whole() -> None:
 
 async def test_export_from_the_database_with_case_status(db: SqliteDatabase) -> None:
     async with db.transaction() as conn:
-        customer = await _customer(conn)
+        customer = await insert_customer(conn)
         survey = await insert_survey(
             conn,
             customer,
