@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage import cases as case_repo
-from tests.support.fake_telegram import SentMessage
+from tests.support.fake_telegram import RecordedRequest, SentMessage
 from tests.support.harness import BotHarness, running_bot
 from tests.support.settings import MANAGER_CHAT_ID
 
@@ -215,10 +215,11 @@ async def test_a_stranger_is_told_only_managers_may_act_and_nothing_changes(
                 user_id, private.message_id, data, chat_id=user_id, check_button=False
             )
             query_id = update["callback_query"]["id"]
-            answer = await h.fake.wait_for_call(
-                "answerCallbackQuery",
-                lambda r, q=query_id: str(r.params.get("callback_query_id")) == q,
-            )
+
+            def answers_the_press(r: RecordedRequest, q: str = query_id) -> bool:
+                return str(r.params.get("callback_query_id")) == q
+
+            answer = await h.fake.wait_for_call("answerCallbackQuery", answers_the_press)
             assert expected in str(answer.params.get("text"))
         assert (await _case(h)).pending_action is None
 

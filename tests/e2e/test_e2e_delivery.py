@@ -8,12 +8,13 @@ from pathlib import Path
 
 from bot.core.clock import FakeClock, to_ms
 from storage import outbox, surveys
+from storage.models import Survey
 from tests.support.harness import BotHarness, running_bot
 
 ANN = 501
 
 
-async def _survey(h: BotHarness, survey_id: int) -> surveys.Survey:
+async def _survey(h: BotHarness, survey_id: int) -> Survey:
     async with h.app.db.read() as conn:
         found = await surveys.get(conn, survey_id)
     assert found is not None

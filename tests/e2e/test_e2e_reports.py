@@ -31,7 +31,9 @@ async def answered_surveys(h: BotHarness) -> None:
     await h.app.worker.drain()
 
 
-async def command(h: BotHarness, text: str, chat_id: int = MANAGER_CHAT_ID, user: int = MANAGER):
+async def command(
+    h: BotHarness, text: str, chat_id: int = MANAGER_CHAT_ID, user: int = MANAGER
+) -> SentMessage:
     h.fake.user(user, "Mia", "en")
     since = len(h.fake.sent)
     await h.fake.send_text(user, text, chat_id=chat_id if chat_id != user else None)
@@ -211,8 +213,9 @@ async def maintenance_at(h: BotHarness, moment: datetime) -> None:
 
 async def test_nps_drop_alert_is_told_once_and_only_with_enough_answers(tmp_path: Path) -> None:
     clock = FakeClock(MONDAY - timedelta(days=40))
-    overrides = {"min_sample": 3, "nps_drop_alert": 15, "timezone": "Europe/Kyiv"}
-    async with running_bot(tmp_path, clock, **overrides) as h:
+    async with running_bot(
+        tmp_path, clock, min_sample=3, nps_drop_alert=15, timezone="Europe/Kyiv"
+    ) as h:
         # Dock: three promoters in the 28-day baseline, then 1 promoter and 2 detractors
         # in the last 7 days: 100 -> -33. Main St falls as far, with one answer a side.
         for user_id, days, location, score in [

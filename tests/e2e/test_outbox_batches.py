@@ -105,7 +105,7 @@ async def test_one_failing_callback_loses_only_its_own_outcome_which_ends_unknow
 ) -> None:
     await enqueue_notes(db, clock, 6)
     async with fake_telegram(6) as fake, worker(db, clock, fake, "a") as (delivery, _):
-        delivery._renderers = {"note": FailingOnSent(bad_id=3)}  # type: ignore[misc]
+        delivery._renderers = {"note": FailingOnSent(bad_id=3)}
         assert await delivery.run_once() == 6
         await delivery.drain()
         assert deliveries(fake) == Counter(range(FIRST_CHAT, FIRST_CHAT + 6))

@@ -16,7 +16,7 @@ from bot.core.clock import FakeClock, to_ms
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import load_translator
 from storage import anniversaries as store
-from storage.db import Connection, SqliteDatabase, migrate
+from storage.db import Connection, Database, SqliteDatabase, migrate
 from tests.support.databases import reopen
 
 NOW = to_ms(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
@@ -297,7 +297,7 @@ async def test_concurrent_claims_yield_one(db: SqliteDatabase, tmp_path: Path) -
     async with db.transaction() as conn:
         customer = await add_customer(conn, since="2020-05-01", telegram_id=1)
 
-    async def claim_on(database: SqliteDatabase) -> bool:
+    async def claim_on(database: Database) -> bool:
         async with database.transaction() as conn:
             return await store.claim(conn, customer, 2026, NOW)
 
@@ -323,7 +323,7 @@ async def _seed_day(db: SqliteDatabase) -> list[int]:
         ]
 
 
-async def _queue(database: SqliteDatabase, day_plan: anniv.AnniversaryPlan) -> anniv.QueuedRun:
+async def _queue(database: Database, day_plan: anniv.AnniversaryPlan) -> anniv.QueuedRun:
     async with database.transaction() as conn:
         return await anniv.queue_plan(
             conn,
@@ -337,7 +337,7 @@ async def _queue(database: SqliteDatabase, day_plan: anniv.AnniversaryPlan) -> a
         )
 
 
-async def _outbox(db: SqliteDatabase) -> list[dict[str, Any]]:
+async def _outbox(db: Database) -> list[dict[str, Any]]:
     async with db.read() as conn:
         return await conn.fetch_all(
             "SELECT chat_id, dedupe_key, payload, status FROM outbox WHERE kind = 'anniversary'"

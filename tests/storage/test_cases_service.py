@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -184,7 +185,7 @@ async def test_open_for_survey_is_idempotent(
 
 
 async def assert_refused(
-    db: SqliteDatabase, case_id: int, call: Any, refusal: Refusal
+    db: SqliteDatabase, case_id: int, call: Awaitable[CaseResult], refusal: Refusal
 ) -> CaseResult:
     before = await snapshot(db, case_id)
     result = await call

@@ -58,8 +58,17 @@ async def test_an_earlier_visit_moves_a_date_from_visits_back_never_a_crm_date(
         SurveyPolicy.from_settings(make_settings(tmp_path, timezone="Europe/Moscow")),
     )
 
-    async def visit(key: str, at: str, **who: object) -> None:
-        await service.register(VisitRequest(key, visited_at=datetime.fromisoformat(at), **who))
+    async def visit(
+        key: str, at: str, *, telegram_id: int | None = None, external_id: str | None = None
+    ) -> None:
+        await service.register(
+            VisitRequest(
+                key,
+                telegram_id=telegram_id,
+                external_id=external_id,
+                visited_at=datetime.fromisoformat(at),
+            )
+        )
 
     async with db.transaction() as conn:
         ann = await customers.upsert_telegram(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
 
@@ -12,9 +13,9 @@ MANAGER_CHAT_ID = -1001
 ADMIN_ID = 900
 
 
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings for tests, never read from the developer's .env."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "bot_token": BOT_TOKEN,
         "api_token": API_TOKEN,
         "manager_chat_id": MANAGER_CHAT_ID,

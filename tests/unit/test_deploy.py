@@ -149,7 +149,7 @@ def test_the_bots_environment_is_valid_settings(services: dict[str, dict[str, An
     for name in BOTS:
         env = {**operator, **environment(services[name])}
         env["WEBHOOK_URL"] = "https://bot.example.com/telegram/webhook"
-        values = {key.lower(): interpolated(value) for key, value in env.items()}
+        values: dict[str, Any] = {key.lower(): interpolated(value) for key, value in env.items()}
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
         assert (settings.instance_id, settings.instance_count) == (name, 2)
         assert settings.webhook_path == "/telegram/webhook"
