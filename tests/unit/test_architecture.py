@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ("admin", "anniversaries", "cases", "chats", "customers", "reports", "survey", "visits")
 TOP = ("bot.app", "bot.wiring", "bot.maintenance", "bot.cli")
 
