@@ -3,6 +3,7 @@ the method handlers; error envelopes; file downloads."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -42,6 +43,9 @@ class DispatchMixin(FloodMixin, InspectionMixin):
             self._record(method, _normalize_params(raw), files, status, body, via="http")
             return self._json_response(status, body)
         status, body = await self._dispatch(method, _normalize_params(raw), files, via="http")
+        delay = self._answer_delays.get(self._canonical(method), 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay)
         return self._json_response(status, body)
 
     async def _read_body(

@@ -28,6 +28,11 @@ class FloodMixin(FakeTelegramState):
             _Failure(error_code, description, retry_after, chat_id, times)
         )
 
+    def delay_answers(self, method: str, seconds: float) -> None:
+        """Answer HTTP calls of `method` `seconds` late (0: at once), after the call did
+        its work: a slow Telegram, where a message has arrived before the bot hears so."""
+        self._answer_delays[self._canonical(method)] = seconds
+
     def set_rate_limits(
         self,
         *,

@@ -81,6 +81,8 @@ class FakeTelegramState:
         self._callbacks: dict[str, bool] = {}  # id -> answered
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        # Seconds each method's answer is held back after the call did its work.
+        self._answer_delays: dict[str, float] = {}
 
         self._pending: OrderedDict[int, JSONDict] = OrderedDict()
         # Telegram's update ids go on across restarts of the bot; a test that restarts
