@@ -179,7 +179,11 @@ class DeliveryWorker:
     'sending' in one small UPDATE per window (~100 ms of sends) just before their
     requests; only a 'sending' row can have reached Telegram, and one whose instance
     vanished is ended as outcome unknown, never resent. Outcomes are written in
-    batches (one transaction per ~50 ms), the renderers' callbacks inside it."""
+    batches (one transaction per ~50 ms), the renderers' callbacks inside it.
+
+    At most `sending_bound` rows (one claim batch) are 'sending' at any moment, from
+    their UPDATE until their outcome is written: all that a crash can leave as outcome
+    unknown. A window waits for room rather than go over it."""
 
     def __init__(
         self,
@@ -235,6 +239,15 @@ class DeliveryWorker:
         # Claim about half a second of sends at a time, so that a more urgent row
         # arriving meanwhile waits at most that long.
         self._batch = max(1, min(500, int(0.5 / limiter.interval)))
+        # Rows marked 'sending' whose outcome is not written yet: never more than a batch.
+        self._sending: set[int] = set()
+        self._room = asyncio.Event()
+
+    @property
+    def sending_bound(self) -> int:
+        """The most rows this instance has 'sending' at once (one claim batch: half a
+        second of sends at its rate, 1 to 500): what a crash can leave outcome unknown."""
+        return self._batch
 
     def kick(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
@@ -260,6 +273,7 @@ class DeliveryWorker:
         not sent, so that another instance need not wait for the leases to end."""
         self._stopping = True
         self._wakeup.set()
+        self._room.set()
         if self._loop_done is not None:
             await self._loop_done.wait()
         await self.drain()
@@ -269,6 +283,7 @@ class DeliveryWorker:
         except Exception:
             logger.exception("delivery: claimed rows not released; their leases will end")
             return
+        self._sending -= self._unsent
         self._unsent.clear()
         if released:
             logger.info("delivery: gave back %d claimed rows on stop", released)
@@ -363,17 +378,21 @@ class DeliveryWorker:
 
     async def _send_window(self, window: list[Slotted]) -> None:
         """One UPDATE marks the window's rows 'sending'; each request starts at its slot."""
-        until = self._now() + self._sending_lease_ms
-        async with self._db.transaction() as conn:
-            started = await outbox.start_sending(
-                conn, [item.id for item, _ in window], owner=self._owner, until=until
-            )
+        started = await self._start_sending([item.id for item, _ in window])
+        if started is None:
+            return  # stopping: still only claimed, stop() gives them back
         if len(started) < len(window):
             # This instance's claim lapsed and another took the rows over.
             logger.warning("delivery: %d claimed rows were taken over", len(window) - len(started))
             window = [(item, at) for item, at in window if item.id in started]
         self._unsent |= started
-        messages = await self._render([item for item, _ in window])
+        try:
+            messages = await self._render([item for item, _ in window])
+        except Exception:
+            # A renderer's bug: the rows end as outcome unknown after their lease, and
+            # take no room meanwhile.
+            self._sending -= started
+            raise
         for item, at in window:
             renderer, message = messages.get(item.id, (None, None))
             if renderer is None or message is None:
@@ -384,6 +403,27 @@ class DeliveryWorker:
             await self._slots.acquire()
             self._unsent.discard(item.id)
             self._spawn(self._deliver(item, renderer, message))
+
+    async def _start_sending(self, ids: list[int]) -> set[int] | None:
+        """Mark claimed rows 'sending', once fewer than a batch minus them are 'sending'
+        (slow answers or a slow write can hold a batch up); the ids still held, or None
+        when stopping."""
+        wanted = set(ids)
+        while len(self._sending) + len(wanted) > self._batch and not self._stopping:
+            self._room.clear()
+            await self._room.wait()  # until outcomes written make room
+        if self._stopping:
+            return None
+        self._sending |= wanted  # counted before the UPDATE, which a crash may cut short
+        until = self._now() + self._sending_lease_ms
+        try:
+            async with self._db.transaction() as conn:
+                started = await outbox.start_sending(conn, ids, owner=self._owner, until=until)
+        except BaseException:
+            self._sending -= wanted
+            raise
+        self._sending -= wanted - started
+        return started
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -553,6 +593,10 @@ class DeliveryWorker:
                             await self._apply(conn, [outcome])
                     except Exception:
                         logger.exception("delivery: row %s: outcome lost", outcome.item.id)
+            finally:
+                # Written (or lost to the database): room for the next window.
+                self._sending -= {outcome.item.id for outcome in batch}
+                self._room.set()
 
     async def _apply(self, conn: Connection, batch: list[Outcome]) -> None:
         ids = [outcome.item.id for outcome in batch]

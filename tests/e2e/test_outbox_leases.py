@@ -225,3 +225,26 @@ async def test_an_outcome_for_a_row_ended_elsewhere_is_not_held(
         ended = await outbox.end_abandoned(conn, now=now + 300_001)
         assert [item.id for item in ended] == [row.id]
         assert await outbox.held(conn, [row.id], owner="stalled", status="sending") == set()
+
+
+async def test_at_most_one_claim_batch_is_sending_at_once(db: Database, clock: FakeClock) -> None:
+    """Telegram answers a second late: without a bound, about 20 rows (a second of
+    sends at 20/s) would be 'sending' at once. The worker keeps it to `sending_bound`,
+    half a second of sends (10), which is all that a crash can leave outcome unknown."""
+    chats = 16
+    await enqueue_notes(db, clock, chats)
+    async with fake_telegram(chats) as fake, worker(db, clock, fake, "bot-1", rate=20) as (w, _):
+        fake.delay_answers("sendMessage", 1.0)
+        assert w.sending_bound == 10
+        task = asyncio.create_task(w.run())
+        peak = 0
+        while True:
+            statuses = Counter(row.status for row in await rows(db))
+            peak = max(peak, statuses["sending"])
+            if set(statuses) <= FINAL:
+                break
+            await asyncio.sleep(0.005)
+        await w.stop()
+        await task
+    assert w.sending_bound // 2 < peak <= w.sending_bound
+    assert deliveries(fake) == Counter(range(FIRST_CHAT, FIRST_CHAT + chats))
