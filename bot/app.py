@@ -113,6 +113,8 @@ class Otklik:
             ) from None
         self.bot_username = me.username
         await self._start_api()
+        # Claims a crashed run left are taken back now, before maintenance and delivery.
+        await self.worker.recover()
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
         if self._webhook:
             await self._emit("startup")

@@ -222,6 +222,8 @@ def build_services(
         create_renderers(settings, db, clock, translator),
         limiter,
         owner=settings.instance_id,
+        # Only one instance can run on SQLite: at start, every claim left is orphaned.
+        sole=db.dialect == "sqlite",
         idle_poll=delivery_poll_seconds,
         on_chat_moved=chats.learn,
     )

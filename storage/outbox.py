@@ -5,6 +5,8 @@ request is about to start) -> 'sent' | 'failed' | 'expired', or back to 'pending
 for a retry. A 'claimed' row whose lease ends is simply claimable again: nothing was
 sent. A 'sending' row whose lease ends may or may not have reached Telegram, so it is
 never resent: it ends 'failed' as outcome unknown (at most once, never silently lost).
+The claims of an instance known to be gone are taken back at once (`take_orphans`)
+rather than when their leases end.
 """
 
 from __future__ import annotations
@@ -94,6 +96,32 @@ async def end_abandoned(conn: Connection, *, now: int) -> list[OutboxItem]:
         {"reason": OUTCOME_UNKNOWN, "now": now},
     )
     return _items(rows)
+
+
+async def take_orphans(
+    conn: Connection, *, now: int, owner: str | None
+) -> tuple[int, list[OutboxItem]]:
+    """Take back at once, instead of when their leases end, the claims of an instance
+    known to be gone: `owner`, or every instance (None) when the one instance a SQLite
+    database allows is starting. Its claimed rows are pending again: nothing of them
+    reached Telegram. Its 'sending' rows end 'failed' as outcome unknown, as
+    `end_abandoned` ends them after their lease: they may have been delivered, so they
+    are never resent. Returns how many went back to pending, and the rows ended."""
+    whose = "lease_owner = :owner" if owner is not None else "lease_owner IS NOT NULL"
+    params: dict[str, Any] = {"owner": owner} if owner is not None else {}
+    released = await conn.execute(
+        f"UPDATE outbox SET status = '{OutboxStatus.PENDING}', lease_owner = NULL,"
+        f" lease_until = NULL WHERE status = '{OutboxStatus.CLAIMED}' AND {whose}",
+        params,
+    )
+    rows = await conn.fetch_all(
+        f"UPDATE outbox SET status = '{OutboxStatus.FAILED}', last_error = :reason,"
+        " finished_at = :now, lease_owner = NULL, lease_until = NULL"
+        f" WHERE status = '{OutboxStatus.SENDING}' AND {whose}"
+        " RETURNING *",
+        {**params, "reason": OUTCOME_UNKNOWN, "now": now},
+    )
+    return released, _items(rows)
 
 
 async def start_sending(

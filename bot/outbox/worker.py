@@ -32,7 +32,7 @@ from bot.outbox.contracts import (
     Transient,
     Unreachable,
 )
-from storage import chats, outbox
+from storage import chats, leases, outbox
 from storage.db import Connection, Database
 from storage.models import OutboxItem, OutboxStatus
 
@@ -183,7 +183,13 @@ class DeliveryWorker:
 
     At most `sending_bound` rows (one claim batch) are 'sending' at any moment, from
     their UPDATE until their outcome is written: all that a crash can leave as outcome
-    unknown. A window waits for room rather than go over it."""
+    unknown. A window waits for room rather than go over it.
+
+    Claims of an instance known to be gone are taken back at once rather than when
+    their leases end (`recover`, `_sweep`): at start, those left under this instance's
+    own INSTANCE_ID (its previous life), and with `sole` (SQLite, where only one
+    instance can run) everyone's; while running, those of an instance whose heartbeat
+    (a lease it renews every `heartbeat_seconds`) has ended."""
 
     def __init__(
         self,
@@ -205,6 +211,9 @@ class DeliveryWorker:
         flush_rows: int = 200,
         rng: random.Random | None = None,
         on_chat_moved: Callable[[int, int], object] | None = None,
+        sole: bool = False,
+        heartbeat_seconds: float = 5.0,
+        heartbeat_lease_seconds: float = 20.0,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -242,6 +251,15 @@ class DeliveryWorker:
         # Rows marked 'sending' whose outcome is not written yet: never more than a batch.
         self._sending: set[int] = set()
         self._room = asyncio.Event()
+        self._sole = sole
+        self._heartbeat_seconds = heartbeat_seconds
+        self._heartbeat_ms = int(heartbeat_lease_seconds * 1000)
+        self._heartbeat_every_ms = int(heartbeat_seconds * 1000)
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._beat_at = 0
+        # Other instances' heartbeats: (until_at, when we first saw that value).
+        self._watched: dict[str, tuple[int, float]] = {}
+        self._recovered = False
 
     @property
     def sending_bound(self) -> int:
@@ -257,6 +275,12 @@ class DeliveryWorker:
         """Deliver until stop(); survives any single failure."""
         self._loop_done = asyncio.Event()
         try:
+            try:
+                await self.recover()
+            except Exception:
+                logger.exception("delivery: orphaned claims not taken back; their leases will end")
+            if not self._sole:
+                self._heartbeat = asyncio.create_task(self._keep_alive())
             while not self._stopping:
                 try:
                     handled = await self.run_once()
@@ -274,12 +298,16 @@ class DeliveryWorker:
         self._stopping = True
         self._wakeup.set()
         self._room.set()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
         if self._loop_done is not None:
             await self._loop_done.wait()
         await self.drain()
         try:
             async with self._db.transaction() as conn:
                 released = await outbox.release(conn, owner=self._owner, unsent=list(self._unsent))
+                await leases.release(conn, leases.heartbeat_name(self._owner), self._owner)
         except Exception:
             logger.exception("delivery: claimed rows not released; their leases will end")
             return
@@ -312,17 +340,114 @@ class DeliveryWorker:
     def _now(self) -> int:
         return to_ms(self._clock.now())
 
+    # --- orphaned claims: a restart, an instance gone ---------------------------------
+
+    async def recover(self) -> None:
+        """At start (run() calls it; once): take back at once the claims of instances
+        known to be gone. With `sole`, every instance's; else those under this
+        INSTANCE_ID, a previous life's, since this one holds none yet. Claimed rows are
+        sent now; 'sending' ones end as outcome unknown. With `sole`, the leases others
+        held (maintenance) are free at once too."""
+        if self._recovered:
+            return
+        self._recovered = True
+        now = self._now()
+        async with self._db.transaction() as conn:
+            if self._sole:
+                gone = await leases.bury_all_but(conn, self._owner)
+                released, ended = await outbox.take_orphans(conn, now=now, owner=None)
+            else:
+                gone = []
+                await self._beat(conn, now)
+                await self._watch(conn, now)
+                released, ended = await outbox.take_orphans(conn, now=now, owner=self._owner)
+            await self._ended_unknown(conn, ended)
+        self._log_orphans(gone, released, ended)
+
+    async def _keep_alive(self) -> None:
+        """Renew the heartbeat, and take the claims of instances whose heartbeat ended."""
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            try:
+                await self._sweep()
+            except Exception:
+                logger.exception("delivery: heartbeat failed; retrying")
+
+    async def _sweep(self) -> None:
+        now = self._now()
+        released, ended = 0, list[OutboxItem]()
+        async with self._db.transaction() as conn:
+            await self._beat(conn, now)
+            gone = [
+                owner
+                for owner, until in await self._watch(conn, now)
+                if await leases.bury(conn, owner, until=until)
+            ]
+            for owner in gone:
+                count, items = await outbox.take_orphans(conn, now=now, owner=owner)
+                released += count
+                ended += items
+            await self._ended_unknown(conn, ended)
+        self._log_orphans(gone, released, ended)
+        if released:
+            self.kick()
+
+    async def _beat(self, conn: Connection, now: int) -> None:
+        name = leases.heartbeat_name(self._owner)
+        until = now + self._heartbeat_ms
+        await leases.acquire(conn, name, self._owner, now=now, until=until)
+        self._beat_at = now
+
+    async def _watch(self, conn: Connection, now: int) -> list[tuple[str, int]]:
+        """The other instances' heartbeats; returns those gone: ended by the clock, and
+        not renewed for two of our heartbeat intervals by our own monotonic time. The
+        second test keeps a live instance alive when every heartbeat seems to have
+        ended at once: the clock jumped, or the database was away for a while."""
+        seen_at = asyncio.get_running_loop().time()
+        beats = await leases.heartbeats(conn, but=self._owner)
+        watched = {}
+        gone = []
+        for owner, until in beats.items():
+            before = self._watched.get(owner)
+            since = before[1] if before is not None and before[0] == until else seen_at
+            watched[owner] = (until, since)
+            if until < now and seen_at - since >= 2 * self._heartbeat_seconds:
+                gone.append((owner, until))
+        self._watched = watched
+        return gone
+
+    async def _ended_unknown(self, conn: Connection, items: list[OutboxItem]) -> None:
+        """Rows ended as outcome unknown: their renderers close what they carried."""
+        for item in items:
+            renderer = self._renderers.get(item.kind)
+            if renderer is not None:
+                await renderer.on_failed(conn, item, SendError(outbox.OUTCOME_UNKNOWN))
+
+    @staticmethod
+    def _log_orphans(gone: list[str], released: int, ended: list[OutboxItem]) -> None:
+        if gone:
+            logger.warning("delivery: instances known to be gone: %s", ", ".join(gone))
+        if released or ended:
+            logger.warning(
+                "delivery: took back at once %d rows an instance gone had claimed; "
+                "%d it was sending end as outcome unknown",
+                released,
+                len(ended),
+            )
+        for item in ended:
+            logger.warning("delivery: row %s (%s): %s", item.id, item.kind, outbox.OUTCOME_UNKNOWN)
+
     # --- claiming and pacing ---------------------------------------------------------
 
     async def run_once(self) -> int:
         """Claim one batch and start its sends; returns how many rows it took."""
         now = self._now()
         async with self._db.transaction() as conn:
+            if self._heartbeat is not None and now - self._beat_at >= self._heartbeat_every_ms:
+                # Also here, so that it follows the clock when time jumps (tests).
+                await self._beat(conn, now)
             abandoned = await outbox.end_abandoned(conn, now=now)
-            for item in abandoned:
-                renderer = self._renderers.get(item.kind)
-                if renderer is not None:
-                    await renderer.on_failed(conn, item, SendError(outbox.OUTCOME_UNKNOWN))
+            await self._ended_unknown(conn, abandoned)
             items = await outbox.claim_due(
                 conn, now=now, owner=self._owner, lease_ms=self._lease_ms, limit=self._batch
             )

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.core.clock import FakeClock, to_ms
-from storage import outbox
+from storage import leases, outbox
 from storage.db import Database
 from storage.models import OutboxItem
 from tests.support.harness import running_bot
@@ -225,6 +225,137 @@ async def test_an_outcome_for_a_row_ended_elsewhere_is_not_held(
         ended = await outbox.end_abandoned(conn, now=now + 300_001)
         assert [item.id for item in ended] == [row.id]
         assert await outbox.held(conn, [row.id], owner="stalled", status="sending") == set()
+
+
+# --- orphaned claims: a restart, an instance gone -----------------------------------------
+
+
+async def claim_as(
+    db: Database, clock: FakeClock, owner: str, *, sending: int = 0
+) -> tuple[list[OutboxItem], list[OutboxItem]]:
+    """`owner` claims every due row (60 s lease) and marks the first `sending` of them
+    'sending', then dies: returns (still claimed, sending)."""
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        claimed = await outbox.claim_due(conn, now=now, owner=owner, lease_ms=60_000, limit=100)
+        started = claimed[:sending]
+        ids = [row.id for row in started]
+        assert await outbox.start_sending(conn, ids, owner=owner, until=now + 300_000) == set(ids)
+    return claimed[sending:], started
+
+
+async def beat(db: Database, clock: FakeClock, owner: str, seconds: float = 20.0) -> None:
+    """`owner`'s heartbeat, as its worker renews it."""
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        name = leases.heartbeat_name(owner)
+        assert await leases.acquire(conn, name, owner, now=now, until=now + int(seconds * 1000))
+
+
+async def lease_owners(db: Database) -> dict[str, str]:
+    async with db.read() as conn:
+        found = await conn.fetch_all("SELECT name, owner FROM leases ORDER BY name")
+    return {str(row["name"]): str(row["owner"]) for row in found}
+
+
+async def test_a_restarted_instance_takes_back_its_own_claims_at_once(
+    db: Database, clock: FakeClock
+) -> None:
+    """Same INSTANCE_ID after a crash: what it left claimed is sent at once, without
+    waiting out the 60 s lease; what it left 'sending' ends outcome unknown, unsent."""
+    await enqueue_notes(db, clock, 5)
+    claimed, sending = await claim_as(db, clock, "bot-1", sending=2)
+    async with fake_telegram(5) as fake, worker(db, clock, fake, "bot-1") as (again, notes):
+        await again.recover()
+        assert await again.run_once() == len(claimed)  # the clock has not moved
+        await again.drain()
+        assert deliveries(fake) == Counter(row.chat_id for row in claimed)
+    found = {row.id: row for row in await rows(db)}
+    assert {found[row.id].status for row in claimed} == {"sent"}
+    for row in sending:
+        assert (found[row.id].status, found[row.id].last_error) == (
+            "failed",
+            outbox.OUTCOME_UNKNOWN,
+        )
+    assert sorted(notes.failed) == [(row.id, outbox.OUTCOME_UNKNOWN) for row in sending]
+
+
+async def test_claims_of_an_instance_whose_heartbeat_ended_are_taken_before_their_lease(
+    db: Database, clock: FakeClock
+) -> None:
+    """Another instance keeps its claims while its heartbeat is renewed, whatever the
+    time; once it stops renewing (it died), a live instance takes its claimed rows
+    and its maintenance lease 20 s later, not after the claims' 60 s lease."""
+    await enqueue_notes(db, clock, 4)
+    await beat(db, clock, "bot-2")
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        assert await leases.acquire(conn, "maintenance", "bot-2", now=now, until=now + 90_000)
+    claimed, sending = await claim_as(db, clock, "bot-2", sending=1)
+    async with (
+        fake_telegram(4) as fake,
+        worker(db, clock, fake, "bot-1", heartbeat_seconds=0.01) as (alive, notes),
+    ):
+        task = asyncio.create_task(alive.run())
+        for _ in range(3):  # 45 s in all, each step shorter than the heartbeat's 20 s
+            clock.advance(timedelta(seconds=15))
+            await beat(db, clock, "bot-2")
+            await asyncio.sleep(0.1)  # several sweeps of bot-1
+            assert Counter(row.status for row in await rows(db)) == {"claimed": 3, "sending": 1}
+        assert fake.sent == []
+        clock.advance(timedelta(seconds=21))  # bot-2's claims still hold for 15 s more
+        found = await until_all_final(db)
+        assert deliveries(fake) == Counter(row.chat_id for row in claimed)
+        assert await lease_owners(db) == {leases.heartbeat_name("bot-1"): "bot-1"}
+        await alive.stop()
+        await task
+    assert {row.id: row.status for row in found} == {
+        **{row.id: "sent" for row in claimed},
+        **{row.id: "failed" for row in sending},
+    }
+    assert notes.failed == [(sending[0].id, outbox.OUTCOME_UNKNOWN)]
+    assert await lease_owners(db) == {}  # a graceful stop ends the heartbeat too
+
+
+async def test_the_one_instance_of_a_sqlite_database_takes_every_claim_at_start(
+    db: Database, clock: FakeClock
+) -> None:
+    """`sole` (SQLite: one instance at a time): whoever left claims is gone, even with
+    a heartbeat and a maintenance lease still running; all is taken back at start."""
+    await enqueue_notes(db, clock, 3)
+    await beat(db, clock, "host-41-a1b2c3")
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        await leases.acquire(conn, "maintenance", "host-41-a1b2c3", now=now, until=now + 90_000)
+    claimed, sending = await claim_as(db, clock, "host-41-a1b2c3", sending=1)
+    async with (
+        fake_telegram(3) as fake,
+        worker(db, clock, fake, "host-57-d4e5f6", sole=True) as (restarted, _),
+    ):
+        await restarted.recover()
+        assert await lease_owners(db) == {}
+        assert await restarted.run_once() == len(claimed)
+        await restarted.drain()
+        assert deliveries(fake) == Counter(row.chat_id for row in claimed)
+    assert {row.id: row.status for row in await rows(db)} == {
+        **{row.id: "sent" for row in claimed},
+        **{row.id: "failed" for row in sending},
+    }
+
+
+async def test_a_live_instance_keeps_its_claims_when_another_starts(
+    db: Database, other_db: Database, clock: FakeClock
+) -> None:
+    """Without `sole`, a starting instance leaves a running one's claims alone."""
+    await enqueue_notes(db, clock, 2)
+    await beat(db, clock, "bot-2")
+    claimed, _ = await claim_as(db, clock, "bot-2")
+    async with fake_telegram(2) as fake, worker(other_db, clock, fake, "bot-1") as (fresh, _):
+        await fresh.recover()
+        assert await fresh.run_once() == 0
+        assert fake.sent == []
+    assert {row.lease_owner for row in await rows(db)} == {"bot-2"}
+    assert len(claimed) == 2
 
 
 async def test_at_most_one_claim_batch_is_sending_at_once(db: Database, clock: FakeClock) -> None:
