@@ -238,6 +238,25 @@ class Cluster:
     clock: FakeClock
     members: list[Member]
     _owners: _TaskOwners
+    _http: aiohttp.ClientSession
+
+    async def start(self, settings: Settings) -> Member:
+        """Start an instance with `settings`, in a context of its own, so that every
+        task it starts is known as its own and kill() can find them."""
+        session = CountingSession(self.fake.api_server)
+        app = Otklik(settings, clock=self.clock, session=session, delivery_poll_seconds=0.05)
+        member = Member(BotHarness(self.fake, app, self.clock, settings, self._http), session)
+        self.members.append(member)
+        context = contextvars.copy_context()
+        context.run(_INSTANCE.set, member.name)
+        await asyncio.create_task(app.start(), context=context)
+        return member
+
+    async def restart(self, member: Member, **overrides: Any) -> Member:
+        """Start a killed instance again, as its supervisor would: a new process on the
+        same database with the same settings (INSTANCE_ID too, unless overridden)."""
+        assert member.killed, "restart() follows kill()"
+        return await self.start(member.harness.settings.model_copy(update=overrides))
 
     async def kill(self, member: Member) -> None:
         """End an instance as a crash would: no graceful stop, so its claims on outbox
@@ -287,6 +306,7 @@ async def running_instances(
     members: list[Member] = []
     try:
         async with aiohttp.ClientSession() as http:
+            cluster = Cluster(fake, clock, members, owners, http)
             for number in range(1, count + 1):
                 port = free_port()
                 settings = make_settings(
@@ -299,14 +319,8 @@ async def running_instances(
                     webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
                     **overrides,
                 )
-                session = CountingSession(fake.api_server)
-                app = Otklik(settings, clock=clock, session=session, delivery_poll_seconds=0.05)
-                member = Member(BotHarness(fake, app, clock, settings, http), session)
-                members.append(member)
-                context = contextvars.copy_context()
-                context.run(_INSTANCE.set, member.name)
-                await asyncio.create_task(app.start(), context=context)
-            yield Cluster(fake, clock, members, owners)
+                await cluster.start(settings)
+            yield cluster
     finally:
         for member in members:
             if not member.killed:
