@@ -8,11 +8,11 @@ and returns `Decimal` for SUM/AVG of BIGINT where SQLite returns int.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -21,6 +21,8 @@ from storage.db.protocols import Connection, DatabaseUnavailable, Params, Row, r
 # Quoted strings, quoted identifiers and comments are copied as they are, so a ':x'
 # inside them is no parameter; '::' is a cast. Only the last group is a name.
 _TOKENS = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(::)|:([A-Za-z_]\w*)""")
+
+T = TypeVar("T")
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 POOL_MIN_SIZE = 1
@@ -164,6 +166,11 @@ class PostgresDatabase:
     async def read(self) -> AsyncIterator[Connection]:
         async with self._require_pool().acquire() as conn:
             yield _PostgresConnection(conn)
+
+    async def run_in_transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
+        """`body` in a transaction: each of its statements is a round trip here."""
+        async with self.transaction() as conn:
+            return await body(conn)
 
 
 def _connect_error(url: str, error: Exception) -> str:

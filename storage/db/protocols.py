@@ -9,13 +9,14 @@ SQL must be valid on both backends; `conn.dialect` tells the few places that dif
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
+T = TypeVar("T")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -66,3 +67,12 @@ class Database(Protocol):
 
     def read(self) -> AbstractAsyncContextManager[Connection]:
         """`async with db.read() as conn`: a connection for reads only."""
+
+    async def run_in_transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
+        """`await body(conn)` in one transaction, committed before this returns (rolled
+        back if it raises), and its result. On SQLite the whole body, BEGIN and COMMIT
+        included, runs on the database's thread in one trip, so `body` must await
+        nothing but its connection's methods (anything else raises RuntimeError) and
+        must not touch the event loop (no asyncio.Event.set(), no tasks): do that after
+        this returns. For the hottest transactions, where each trip is a large share
+        of the cost."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from storage.db.protocols import Connection, Params, Row
+
+T = TypeVar("T")
 
 
 class _SqliteConnection:
@@ -66,9 +69,73 @@ def _run(
         raw.execute(begin)
     result: Any = 0
     for sql, params in statements:
-        cursor = raw.execute(sql, params)
-        result = [dict(row) for row in cursor.fetchall()] if fetch else cursor.rowcount
+        result = _statement(raw, sql, params, fetch)
+    return result
+
+
+def _statement(raw: sqlite3.Connection, sql: str, params: dict[str, Any], fetch: bool) -> Any:
+    cursor = raw.execute(sql, params)
+    try:
+        return [dict(row) for row in cursor.fetchall()] if fetch else cursor.rowcount
+    finally:
         cursor.close()
+
+
+class _OnThreadConnection:
+    """The Connection a `run_in_transaction` body gets on SQLite: it runs on aiosqlite's
+    thread already, so each method runs its statement at once and never suspends."""
+
+    dialect = "sqlite"
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        count: int = _statement(self._raw, sql, dict(params or {}), False)
+        return count
+
+    async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        self._raw.executemany(sql, [dict(row) for row in rows])
+
+    async def execute_each(self, statements: Sequence[tuple[str, Params]]) -> None:
+        for sql, params in statements:
+            _statement(self._raw, sql, dict(params), False)
+
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
+        rows: list[Row] = _statement(self._raw, sql, dict(params or {}), True)
+        return rows
+
+
+def _drive(body: Callable[[Connection], Awaitable[T]], conn: _OnThreadConnection) -> T:
+    """Run the body's coroutine to its end in one step: its connection never suspends,
+    so a body that awaits anything else is a programming error."""
+    coroutine = body(conn)
+    try:
+        coroutine.send(None)  # type: ignore[attr-defined]
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    coroutine.close()  # type: ignore[attr-defined]
+    raise RuntimeError("a run_in_transaction body awaited something other than its connection")
+
+
+def _run_body(
+    conn: aiosqlite.Connection, begin: str, body: Callable[[Connection], Awaitable[T]]
+) -> T:
+    """Runs on aiosqlite's thread: BEGIN, the whole body, COMMIT (ROLLBACK if it raises)."""
+    raw = conn._conn
+    raw.execute(begin)
+    try:
+        result = _drive(body, _OnThreadConnection(raw))
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
     return result
 
 
@@ -124,3 +191,13 @@ class SqliteDatabase:
     async def read(self) -> AsyncIterator[Connection]:
         assert self._reader is not None, "Database.connect() was not awaited"
         yield _SqliteConnection(self._reader)
+
+    async def run_in_transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
+        """One trip to aiosqlite's thread for the whole transaction (see the protocol).
+        The trip cannot be cancelled half-way: a cancelled caller's body still runs to
+        its COMMIT or ROLLBACK, before any later transaction (the thread is a queue)."""
+        assert self._writer is not None, "Database.connect() was not awaited"
+        writer = self._writer
+        on_thread: Callable[..., Awaitable[T]] = writer._execute
+        async with self._write_lock:
+            return await on_thread(_run_body, writer, "BEGIN IMMEDIATE", body)
