@@ -44,7 +44,8 @@ class FoldEntry(_FromRow):
 
 async def waiting_alerts(conn: Connection, chat_id: int, exclude_id: int) -> int:
     """Alerts for the chat that are waiting, not just queued: held ones, and pending ones
-    already pushed back (by the group limit, a 429 or a retry)."""
+    already pushed back (by the group limit, a 429 or a retry). The WHERE terms are
+    the partial index outbox_waiting_alerts' (migration 0012): keep them identical."""
     row = await conn.fetch_one(
         "SELECT COUNT(*) AS n FROM outbox"
         " WHERE kind = 'alert' AND chat_id = :chat_id AND id <> :exclude_id"
@@ -56,7 +57,8 @@ async def waiting_alerts(conn: Connection, chat_id: int, exclude_id: int) -> int
 
 
 async def open_fold(conn: Connection, chat_id: int) -> OutboxItem | None:
-    """The chat's fold row that has not ended yet (at most one is created at a time)."""
+    """The chat's fold row that has not ended yet (at most one is created at a time);
+    read through the partial index outbox_open_folds (migration 0012)."""
     row = await conn.fetch_one(
         "SELECT * FROM outbox WHERE kind = 'alert_fold' AND chat_id = :chat_id"
         " AND finished_at IS NULL ORDER BY id LIMIT 1",
