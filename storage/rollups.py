@@ -9,10 +9,11 @@ every tier from scratch.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from storage.db import Connection
+from storage.db import Connection, Params
 
 CES_EASY_MIN = 5
 
@@ -38,74 +39,140 @@ def nps_bucket(score: int) -> str:
 
 # The kinds a report groups by; "total" has the one key ''. storage.reports reads these.
 SEGMENT_KINDS = ("location", "staff", "touchpoint", "total")
+# The counter columns of every rollup table.
+ROLLUP_COUNTERS = (
+    "sent",
+    "answered",
+    "promoters",
+    "passives",
+    "detractors",
+    "ces_sum",
+    "ces_count",
+    "ces_easy",
+)
+
+
+# Each table's key and counter columns. A write names every counter column (zero for
+# those not counted), so a table has few statement texts whatever was counted.
+_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "daily_rollups": (("day", "location", "staff", "touchpoint"), ROLLUP_COUNTERS),
+    "daily_segment_rollups": (("kind", "day", "segment_key"), ROLLUP_COUNTERS),
+    "monthly_segment_rollups": (("kind", "month", "segment_key"), ROLLUP_COUNTERS),
+    "funnel_daily": (("day", "location", "event"), ("count",)),
+    "funnel_monthly": (("month", "location", "event"), ("count",)),
+}
+# Rows are written in this table order and in key order within a table, so that
+# concurrent transactions (PostgreSQL, several instances) lock shared rows alike.
+_TABLES = tuple(_COLUMNS)
+# Rows per statement: a batch is split into chunks of these sizes (largest first), so
+# each table has at most this many statement texts to prepare and cache.
+_CHUNKS = (64, 32, 16, 8, 4, 2, 1)
 
 
 @lru_cache(maxsize=64)
-def _upsert_sql(
-    table: str, key_columns: tuple[str, ...], names: tuple[str, ...], rows: int
-) -> str:
-    """INSERT .. ON CONFLICT DO UPDATE adding `names` to `rows` rows of `table`, whose
-    row i takes key parameters `<key column><i>` and the shared counter parameters."""
-    values = ", ".join(f":{name}" for name in names)
+def _upsert_sql(table: str, rows: int) -> str:
+    """INSERT .. ON CONFLICT DO UPDATE adding to `rows` rows of `table`; row i takes the
+    parameters `<column><i>` for its key and counter columns."""
+    keys, counters = _COLUMNS[table]
     tuples = ", ".join(
-        "(" + ", ".join(f":{column}{index}" for column in key_columns) + f", {values})"
+        "(" + ", ".join(f":{column}{index}" for column in keys + counters) + ")"
         for index in range(rows)
     )
-    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in names)
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in counters)
     return (
-        f"INSERT INTO {table} ({', '.join(key_columns)}, {', '.join(names)}) VALUES {tuples}"
-        f" ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {updates}"
+        f"INSERT INTO {table} ({', '.join(keys + counters)}) VALUES {tuples}"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
 
 
-async def _bump(conn: Connection, segment: Segment, columns: dict[str, int]) -> None:
-    """Add to the day's full-key row and to the day's and month's row of every segment
-    kind: three statements, sent together."""
-    names = tuple(columns)
-    statements: list[tuple[str, dict[str, object]]] = [
-        (
-            _upsert_sql("daily_rollups", ("day", "location", "staff", "touchpoint"), names, 1),
-            {
-                "day0": segment.day,
-                "location0": segment.location,
-                "staff0": segment.staff,
-                "touchpoint0": segment.touchpoint,
-                **columns,
-            },
+class Tally:
+    """Counts to add to the rollup and funnel rows, summed per row and written by
+    `write` with a few statements per table, in the caller's transaction. The answers
+    of a batch share one: a counter row touched by all of them (the total, a busy
+    location) is written once per batch, not once per answer."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[tuple[str, ...], Counter[str]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
+    def _add(self, table: str, key: tuple[str, ...], counts: dict[str, int]) -> None:
+        self._rows.setdefault(table, {}).setdefault(key, Counter()).update(counts)
+
+    def _bump(self, segment: Segment, counts: dict[str, int]) -> None:
+        """The day's full-key row, and the day's and month's row of every segment kind."""
+        day, month = segment.day, segment.day[:7]
+        self._add(
+            "daily_rollups", (day, segment.location, segment.staff, segment.touchpoint), counts
         )
-    ]
-    keys = (segment.location, segment.staff, segment.touchpoint, "")
-    for table, period_column, period in (
-        ("daily_segment_rollups", "day", segment.day),
-        ("monthly_segment_rollups", "month", segment.day[:7]),
-    ):
-        params: dict[str, object] = dict(columns)
-        for index, (kind, key) in enumerate(zip(SEGMENT_KINDS, keys, strict=True)):
-            params[f"kind{index}"] = kind
-            params[f"{period_column}{index}"] = period
-            params[f"segment_key{index}"] = key
-        sql = _upsert_sql(table, ("kind", period_column, "segment_key"), names, len(SEGMENT_KINDS))
-        statements.append((sql, params))
-    await conn.execute_each(statements)
+        keys = (segment.location, segment.staff, segment.touchpoint, "")
+        for kind, key in zip(SEGMENT_KINDS, keys, strict=True):
+            self._add("daily_segment_rollups", (kind, day, key), counts)
+            self._add("monthly_segment_rollups", (kind, month, key), counts)
+
+    def add_sent(self, segment: Segment, count: int = 1) -> None:
+        """Surveys reached the customer (Telegram accepted them)."""
+        self._bump(segment, {"sent": count})
+
+    def add_nps(self, segment: Segment, score: int) -> None:
+        """An NPS answer: counts the survey as answered and in its bucket."""
+        self._bump(segment, {"answered": 1, nps_bucket(score): 1})
+
+    def add_ces(self, segment: Segment, score: int) -> None:
+        """A CES answer (1..7); 5..7 counts as easy."""
+        self._bump(
+            segment, {"ces_sum": score, "ces_count": 1, "ces_easy": int(score >= CES_EASY_MIN)}
+        )
+
+    def add_funnel(self, day: str, location: str, event: str, count: int = 1) -> None:
+        """A delivery-funnel event (reported, scheduled, skipped:<reason>, sent, answered,
+        failed, blocked, expired) in its day's and its month's row."""
+        self._add("funnel_daily", (day, location, event), {"count": count})
+        self._add("funnel_monthly", (day[:7], location, event), {"count": count})
+
+    async def write(self, conn: Connection) -> None:
+        """Add everything counted so far, in one execute_each; the tally is then empty."""
+        statements: list[tuple[str, Params]] = []
+        for table in _TABLES:
+            rows = sorted(self._rows.get(table, {}).items())
+            keys, counters = _COLUMNS[table]
+            while rows:
+                size = next(size for size in _CHUNKS if size <= len(rows))
+                chunk, rows = rows[:size], rows[size:]
+                params: dict[str, object] = {}
+                for index, (key, counts) in enumerate(chunk):
+                    for column, value in zip(keys, key, strict=True):
+                        params[f"{column}{index}"] = value
+                    for name in counters:
+                        params[f"{name}{index}"] = counts.get(name, 0)
+                statements.append((_upsert_sql(table, size), params))
+        self._rows.clear()
+        if statements:
+            await conn.execute_each(statements)
 
 
 async def add_sent(conn: Connection, segment: Segment, count: int = 1) -> None:
     """Surveys reached the customer (Telegram accepted them)."""
-    await _bump(conn, segment, {"sent": count})
+    tally = Tally()
+    tally.add_sent(segment, count)
+    await tally.write(conn)
 
 
 async def add_nps(conn: Connection, segment: Segment, score: int) -> None:
     """An NPS answer: counts the survey as answered and in its bucket."""
-    await _bump(conn, segment, {"answered": 1, nps_bucket(score): 1})
+    tally = Tally()
+    tally.add_nps(segment, score)
+    await tally.write(conn)
 
 
 async def add_ces(conn: Connection, segment: Segment, score: int) -> None:
     """A CES answer (1..7); 5..7 counts as easy."""
-    await _bump(
-        conn,
-        segment,
-        {"ces_sum": score, "ces_count": 1, "ces_easy": int(score >= CES_EASY_MIN)},
-    )
+    tally = Tally()
+    tally.add_ces(segment, score)
+    await tally.write(conn)
 
 
 async def add_funnel(
@@ -113,20 +180,6 @@ async def add_funnel(
 ) -> None:
     """Count a delivery-funnel event (reported, scheduled, skipped:<reason>, sent,
     answered, failed, blocked, expired) in its day's and its month's row."""
-    await conn.execute_each(
-        [
-            (
-                _upsert_sql(table, (period_column, "location", "event"), ("count",), 1),
-                {
-                    f"{period_column}0": period,
-                    "location0": location,
-                    "event0": event,
-                    "count": count,
-                },
-            )
-            for table, period_column, period in (
-                ("funnel_daily", "day", day),
-                ("funnel_monthly", "month", day[:7]),
-            )
-        ]
-    )
+    tally = Tally()
+    tally.add_funnel(day, location, event, count)
+    await tally.write(conn)
