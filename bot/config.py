@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     # Delivery
     send_rate_per_second: float = Field(default=25, gt=0, le=1000)
     paid_broadcast: bool = False
+    # Send outcomes are written in batches, at most this long after the first waits.
+    outcome_flush_seconds: float = Field(default=0.05, gt=0, le=10)
 
     # Cases
     detractor_ces_max: int = Field(default=2, ge=0, le=7)

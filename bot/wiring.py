@@ -131,7 +131,7 @@ def create_dispatcher(
     `once` (outer) skips updates already handled; `storage` holds the FSM state."""
     dispatcher = Dispatcher(storage=storage)
     if once is not None:
-        dispatcher.update.outer_middleware(once)
+        once.install(dispatcher)
     dispatcher.update.middleware(LocaleMiddleware(translator, manager_language))
     dispatcher.workflow_data.update(deps)
     dispatcher.include_routers(*get_routers())
@@ -225,6 +225,7 @@ def build_services(
         # Only one instance can run on SQLite: at start, every claim left is orphaned.
         sole=db.dialect == "sqlite",
         idle_poll=delivery_poll_seconds,
+        flush_seconds=settings.outcome_flush_seconds,
         on_chat_moved=chats.learn,
     )
     cases = CaseService.from_settings(db, clock, settings)

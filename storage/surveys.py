@@ -15,6 +15,11 @@ from storage.models import Customer, Survey, SurveyStatus, SurveyStep
 OPEN_STATUSES = (SurveyStatus.SENT,)
 
 
+def outbox_key(survey_id: int) -> str:
+    """The dedupe key of the survey's own outbox row (the message that asks it)."""
+    return f"survey:{survey_id}"
+
+
 async def get(conn: Connection, survey_id: int) -> Survey | None:
     row = await conn.fetch_one("SELECT * FROM surveys WHERE id = :id", {"id": survey_id})
     return Survey.from_row(row) if row else None
@@ -60,7 +65,7 @@ async def mark_sent(
     survey_id: int,
     *,
     chat_id: int,
-    message_id: int,
+    message_id: int | None,
     language: str,
     sent_at: int,
     expires_at: int,
@@ -109,43 +114,96 @@ async def recover_delivered(
     return count == 1
 
 
-async def close(conn: Connection, survey_id: int, status: str, reason: str, now: int) -> bool:
-    """End a survey that is not finished (scheduled or sent) as expired/failed/skipped."""
+async def close(
+    conn: Connection,
+    survey_id: int,
+    status: str,
+    reason: str,
+    now: int,
+    *,
+    unsent_only: bool = False,
+) -> bool:
+    """End a survey that is not finished (scheduled or sent) as expired/failed/skipped;
+    `unsent_only`: only while still scheduled (a send that failed cannot end a survey
+    whose customer has pressed its button already)."""
+    statuses = (
+        f"('{SurveyStatus.SCHEDULED}')"
+        if unsent_only
+        else f"('{SurveyStatus.SCHEDULED}', '{SurveyStatus.SENT}')"
+    )
     count = await conn.execute(
         "UPDATE surveys SET status = :status, closed_reason = :reason, completed_at = :now"
-        f" WHERE id = :id AND status IN ('{SurveyStatus.SCHEDULED}', '{SurveyStatus.SENT}')",
+        f" WHERE id = :id AND status IN {statuses}",
         {"status": status, "reason": reason[:200], "now": now, "id": survey_id},
     )
     return count == 1
 
 
-async def answer_nps(conn: Connection, survey_id: int, score: int, now: int) -> bool:
-    count = await conn.execute(
+@dataclass(slots=True, frozen=True)
+class Pressed:
+    """What deciding about a press on a survey's button needs, read in one query: the
+    survey, its customer's Telegram id and language (known since it was queued, unlike
+    the chat_id that the send's outcome writes), and the status of its outbox row."""
+
+    survey: Survey
+    owner_telegram_id: int | None
+    owner_language: str | None
+    send_status: str | None
+
+
+async def pressed(conn: Connection, survey_id: int) -> Pressed | None:
+    row = await conn.fetch_one(
+        "SELECT s.*, c.telegram_id AS pressed_owner, c.language AS pressed_language,"
+        " (SELECT o.status FROM outbox o WHERE o.dedupe_key = :key) AS pressed_send_status"
+        " FROM surveys s JOIN customers c ON c.id = s.customer_id WHERE s.id = :id",
+        {"id": survey_id, "key": outbox_key(survey_id)},
+    )
+    if row is None:
+        return None
+    return Pressed(
+        Survey.from_row(row),
+        row["pressed_owner"],
+        row["pressed_language"],
+        row["pressed_send_status"],
+    )
+
+
+# Each answer names the step it expects and returns the survey as it now is (None when
+# no row changed: a double press, a press on an old message, a closed survey).
+
+
+async def answer_nps(conn: Connection, survey_id: int, score: int, now: int) -> Survey | None:
+    row = await conn.fetch_one(
         f"UPDATE surveys SET nps = :score, nps_at = :now, step = '{SurveyStep.CES}'"
-        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.NPS}'",
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.NPS}'"
+        " RETURNING *",
         {"score": score, "now": now, "id": survey_id},
     )
-    return count == 1
+    return Survey.from_row(row) if row else None
 
 
-async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> bool:
-    count = await conn.execute(
+async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> Survey | None:
+    row = await conn.fetch_one(
         f"UPDATE surveys SET ces = :score, ces_at = :now, step = '{SurveyStep.REASON}'"
-        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.CES}'",
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.CES}'"
+        " RETURNING *",
         {"score": score, "now": now, "id": survey_id},
     )
-    return count == 1
+    return Survey.from_row(row) if row else None
 
 
-async def answer_reason(conn: Connection, survey_id: int, reason: str | None, now: int) -> bool:
+async def answer_reason(
+    conn: Connection, survey_id: int, reason: str | None, now: int
+) -> Survey | None:
     """Store the reason (None = skipped) and complete the survey."""
-    count = await conn.execute(
+    row = await conn.fetch_one(
         f"UPDATE surveys SET reason = :reason, reason_at = :now, step = '{SurveyStep.DONE}',"
         f" status = '{SurveyStatus.COMPLETED}', completed_at = :now"
-        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.REASON}'",
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.REASON}'"
+        " RETURNING *",
         {"reason": reason, "now": now, "id": survey_id},
     )
-    return count == 1
+    return Survey.from_row(row) if row else None
 
 
 async def awaiting_reason(conn: Connection, chat_id: int) -> Survey | None:

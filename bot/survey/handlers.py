@@ -14,6 +14,7 @@ from bot.survey.callbacks import SurveyCallback, SurveyStep
 from bot.survey.keyboards import ces_keyboard, skip_reason_keyboard
 from bot.survey.service import AnswerResult, Refusal, SurveyService
 from bot.survey.texts import Wording, ces_text, reason_text, thanks_text
+from bot.telegram.once import IN_TRANSACTION, UpdateClaim
 from storage.models import Survey
 from storage.models import SurveyStep as AnsweredStep
 
@@ -25,13 +26,15 @@ _REFUSAL_KEYS = {
     Refusal.NOT_YOURS: "survey-not-yours",
     Refusal.ALREADY_ANSWERED: "survey-already-answered",
     Refusal.OUT_OF_RANGE: "survey-closed",
+    Refusal.DUPLICATE: "survey-already-answered",  # never shown: a duplicate does nothing
 }
 
 
 def get_buttons_router() -> Router:
     """Score buttons: the busiest updates, so the dispatcher tries this router first."""
     router = Router(name="survey-buttons")
-    router.callback_query.register(survey_button, SurveyCallback.filter())
+    # The update's once-record is written in the answer's own transaction.
+    router.callback_query.register(survey_button, SurveyCallback.filter(), flags=IN_TRANSACTION)
     # Unknown or outdated button data (an older bot version) is answered, not ignored.
     router.callback_query.register(stale_button, F.data.startswith("sv"))
     return router
@@ -50,18 +53,25 @@ async def survey_button(
     texts: Texts,
     surveys: SurveyService,
     wording: Wording,
+    update_claim: UpdateClaim | None = None,
 ) -> None:
     """Store the tapped score and move the message to the next question."""
     user_id = query.from_user.id
+    survey_id, value = callback_data.survey_id, callback_data.value
+    update_id = update_claim.update_id if update_claim else None
     if callback_data.step is SurveyStep.NPS:
         message_id = query.message.message_id if query.message else None
         result = await surveys.answer_nps(
-            callback_data.survey_id, user_id, callback_data.value, message_id
+            survey_id, user_id, value, message_id, update_id=update_id
         )
     elif callback_data.step is SurveyStep.CES:
-        result = await surveys.answer_ces(callback_data.survey_id, user_id, callback_data.value)
+        result = await surveys.answer_ces(survey_id, user_id, value, update_id=update_id)
     else:
-        result = await surveys.answer_reason(callback_data.survey_id, user_id, None)
+        result = await surveys.answer_reason(survey_id, user_id, None, update_id=update_id)
+    if result.refusal is Refusal.DUPLICATE:
+        return  # handled already, by this instance or another
+    if update_claim is not None and update_id is not None:
+        update_claim.recorded = True  # a failure from here on releases it
     if not result.ok:
         await _refuse(query, texts, result)
         return

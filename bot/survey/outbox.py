@@ -154,8 +154,10 @@ class SurveyRenderer:
         blocked = isinstance(error, Unreachable)
         if blocked:
             await customers.mark_unreachable(conn, item.chat_id, error.reason, now)
+        # Only a survey still scheduled: one already recorded as sent was pressed by its
+        # customer before this outcome was written, which proves it arrived.
         if survey is not None and await surveys.close(
-            conn, survey.id, SurveyStatus.FAILED, error.reason, now
+            conn, survey.id, SurveyStatus.FAILED, error.reason, now, unsent_only=True
         ):
             event = "blocked" if blocked else "failed"
             await rollups.add_funnel(conn, survey.day, survey.location, event)

@@ -1,11 +1,17 @@
 """Answering a survey, reminding, expiring, and a customer's opt-out: the survey's rules.
 
 Each answer is stored the moment it is given, in one transaction with its rollup,
-its funnel count and, for a detractor, the alert to the managers.
+its funnel count and, for a detractor, the alert to the managers (and, for a button
+press, the update's once-record), committed before the caller gets its result.
+Answers that arrive while others are being written go together in the next
+transaction (AnswerBatches): on SQLite one trip to the database's thread, and the
+counters they all touch written once for the lot.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,12 +21,17 @@ from typing import Protocol
 from bot.core.clock import Clock, to_ms
 from bot.core.policy import SurveyPolicy, is_detractor
 from bot.core.quiet import CustomerQuietHours
+from bot.i18n import normalize_language
 from bot.outbox.contracts import Priority
-from storage import customers, outbox, rollups, surveys
+from storage import customers, outbox, rollups, surveys, updates
 from storage.db import Connection, Database
-from storage.models import Survey, SurveyStatus
+from storage.models import OutboxStatus, Survey, SurveyStatus
 
 MAX_REASON_LENGTH = 2000
+# Answers written together at most: bounds how long one transaction holds the writer.
+ANSWER_BATCH_MAX = 100
+
+logger = logging.getLogger(__name__)
 
 
 class Refusal(StrEnum):
@@ -29,6 +40,8 @@ class Refusal(StrEnum):
     CLOSED = "closed"
     ALREADY_ANSWERED = "already_answered"
     OUT_OF_RANGE = "out_of_range"
+    # The update was handled already (Telegram redelivered it): do nothing at all.
+    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,78 @@ def segment_of(survey: Survey) -> rollups.Segment:
     return rollups.Segment(survey.day, survey.location, survey.staff, survey.touchpoint)
 
 
+# One answer's work inside a batch's transaction: its statements, and its counts added
+# to the batch's tally (written once, at the end of the transaction). It may await
+# nothing but the connection (Database.run_in_transaction).
+AnswerWork = Callable[[Connection, rollups.Tally], Awaitable["AnswerResult"]]
+
+
+def _together(
+    works: list[AnswerWork],
+) -> Callable[[Connection], Awaitable[list[AnswerResult]]]:
+    async def body(conn: Connection) -> list[AnswerResult]:
+        tally = rollups.Tally()
+        results = [await work(conn, tally) for work in works]
+        await tally.write(conn)
+        return results
+
+    return body
+
+
+class AnswerBatches:
+    """Group commit for answers. Answers submitted while a batch is being written go
+    together in the next one: one transaction, the counters written once. Each caller
+    returns once its answer is committed, with its own result. If a batch fails, each
+    of its answers is written again in a transaction of its own, so one answer's error
+    cannot cost the others theirs. A cancelled caller's answer is still written."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._queued: list[tuple[AnswerWork, asyncio.Future[AnswerResult]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, work: AnswerWork) -> AnswerResult:
+        future: asyncio.Future[AnswerResult] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        return await future
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            batch = self._queued[:ANSWER_BATCH_MAX]
+            del self._queued[:ANSWER_BATCH_MAX]
+            try:
+                results = await self._db.run_in_transaction(_together([w for w, _ in batch]))
+            except Exception:
+                if len(batch) > 1:
+                    logger.exception("%d answers not written together; one by one", len(batch))
+                await self._one_by_one(batch)
+                continue
+            except BaseException:
+                # Cancelled (the loop is closing): nobody is left to take a result.
+                for _, future in batch + self._queued:
+                    future.cancel()
+                self._queued.clear()
+                raise
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _one_by_one(
+        self, batch: list[tuple[AnswerWork, asyncio.Future[AnswerResult]]]
+    ) -> None:
+        for work, future in batch:
+            try:
+                [result] = await self._db.run_in_transaction(_together([work]))
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+
 class SurveyService:
     def __init__(
         self,
@@ -71,89 +156,160 @@ class SurveyService:
         self._quiet = CustomerQuietHours(policy.quiet_hours, policy.zone)
         self._on_detractor = on_detractor
         self._on_enqueued = on_enqueued
+        self._batches = AnswerBatches(db)
 
     def _now(self) -> int:
         return to_ms(self._clock.now())
 
     async def _guarded(
-        self, conn: Connection, survey_id: int, telegram_id: int, message_id: int | None
+        self,
+        conn: Connection,
+        tally: rollups.Tally,
+        survey_id: int,
+        telegram_id: int,
+        message_id: int | None,
+        now: int,
     ) -> AnswerResult:
-        """Refuse a press on a survey that is missing, someone else's or finished."""
-        survey = await surveys.get(conn, survey_id)
-        if survey is None:
+        """Refuse a press on a survey that is missing, someone else's or finished.
+
+        The survey is its customer's from the moment it is queued: ownership is the
+        customer's Telegram id, not the chat_id that recording the send writes, so a
+        press that overtakes that record (outcomes are written in batches) is the
+        customer's like any other, and it proves the survey arrived."""
+        found = await surveys.pressed(conn, survey_id)
+        if found is None:
             return AnswerResult(None, Refusal.NOT_FOUND)
-        if survey.status == SurveyStatus.FAILED and await self._recover_delivered(
-            conn, survey, telegram_id, message_id
-        ):
-            survey = await surveys.get(conn, survey_id)
-            assert survey is not None
-        if survey.chat_id != telegram_id:
+        survey = found.survey
+        if found.owner_telegram_id is None or found.owner_telegram_id != telegram_id:
             return AnswerResult(None, Refusal.NOT_YOURS)
-        if survey.status != SurveyStatus.SENT:
+        if survey.status == SurveyStatus.SCHEDULED and found.send_status in (
+            OutboxStatus.SENDING,
+            OutboxStatus.SENT,
+        ):
+            await self._record_delivered(conn, tally, found, message_id, now)
+        elif survey.status != SurveyStatus.SENT and not (
+            survey.status == SurveyStatus.FAILED
+            and await self._recover_delivered(conn, tally, survey, telegram_id, message_id, now)
+        ):
             return AnswerResult(survey, Refusal.CLOSED)
+        # What the press changes is a conditional UPDATE of a sent survey at the
+        # expected step: a survey still not sent (or closed meanwhile) changes no row.
         return AnswerResult(survey)
 
+    def _expires_at(self, now: int) -> int:
+        return now + int(self._policy.expires_after.total_seconds() * 1000)
+
+    async def _record_delivered(
+        self,
+        conn: Connection,
+        tally: rollups.Tally,
+        found: surveys.Pressed,
+        message_id: int | None,
+        now: int,
+    ) -> None:
+        """The press arrived before the send's outcome was written: record the survey
+        as sent now, as the outcome will (which then changes nothing: both are
+        conditional on the survey still being scheduled, so whichever is second is a
+        no-op, also between instances)."""
+        survey = found.survey
+        assert found.owner_telegram_id is not None
+        if await surveys.mark_sent(
+            conn,
+            survey.id,
+            chat_id=found.owner_telegram_id,
+            message_id=message_id,
+            language=normalize_language(found.owner_language),
+            sent_at=now,
+            expires_at=self._expires_at(now),
+        ):
+            tally.add_sent(segment_of(survey))
+            tally.add_funnel(survey.day, survey.location, "sent")
+
     async def _recover_delivered(
-        self, conn: Connection, survey: Survey, telegram_id: int, message_id: int | None
+        self,
+        conn: Connection,
+        tally: rollups.Tally,
+        survey: Survey,
+        telegram_id: int,
+        message_id: int | None,
+        now: int,
     ) -> bool:
         """A survey whose send ended "outcome unknown" (its instance died mid-request) did
         reach the customer if they press its button: record it as sent, so that what
-        they say is kept, not refused."""
+        they say is kept, not refused. Any other failed survey stays closed."""
         if not (survey.closed_reason or "").startswith(outbox.OUTCOME_UNKNOWN_PREFIX):
             return False
-        customer = await customers.get(conn, survey.customer_id)
-        if customer is None or customer.telegram_id != telegram_id:
-            return False
-        now = self._now()
-        expires_at = now + int(self._policy.expires_after.total_seconds() * 1000)
         if not await surveys.recover_delivered(
             conn,
             survey.id,
             chat_id=telegram_id,
             message_id=message_id,
             sent_at=now,
-            expires_at=expires_at,
+            expires_at=self._expires_at(now),
             unknown_prefix=outbox.OUTCOME_UNKNOWN_PREFIX,
         ):
             return False
-        await rollups.add_sent(conn, segment_of(survey))
-        await rollups.add_funnel(conn, survey.day, survey.location, "sent")
-        await rollups.add_funnel(conn, survey.day, survey.location, "failed", -1)
+        tally.add_sent(segment_of(survey))
+        tally.add_funnel(survey.day, survey.location, "sent")
+        tally.add_funnel(survey.day, survey.location, "failed", -1)
         return True
 
     async def _answer(
         self,
         survey_id: int,
         telegram_id: int,
-        store: Callable[[Connection, int], Awaitable[bool]],
-        consequences: Callable[[Connection, Survey, int], Awaitable[None]],
-        message_id: int | None = None,
+        store: Callable[[Connection, int], Awaitable[Survey | None]],
+        consequences: Callable[[Connection, rollups.Tally, Survey, int], Awaitable[None]],
+        message_id: int | None,
+        update_id: int | None,
+        *,
+        in_range: bool = True,
     ) -> AnswerResult:
-        """One answer: guard, guarded update, then its consequences, in one transaction."""
+        """One answer in one transaction (with the others of its batch): the update's
+        once-record (`update_id`, when the caller folds it in here), the guard, the
+        guarded update, its consequences. Nothing in it may await anything but the
+        connection (Database.run_in_transaction)."""
         now = self._now()
-        async with self._db.transaction() as conn:
-            guard = await self._guarded(conn, survey_id, telegram_id, message_id)
+
+        async def work(conn: Connection, tally: rollups.Tally) -> AnswerResult:
+            if update_id is not None and not await updates.claim(conn, update_id, now=now):
+                return AnswerResult(None, Refusal.DUPLICATE)
+            if not in_range:
+                return AnswerResult(None, Refusal.OUT_OF_RANGE)
+            guard = await self._guarded(conn, tally, survey_id, telegram_id, message_id, now)
             if not guard.ok:
                 return guard
-            if not await store(conn, now):
-                return AnswerResult(guard.survey, Refusal.ALREADY_ANSWERED)
-            survey = await surveys.get(conn, survey_id)
-            assert survey is not None
-            await consequences(conn, survey, now)
-        self._wake()
-        return AnswerResult(survey)
+            survey = await store(conn, now)
+            if survey is None:
+                return AnswerResult(await surveys.get(conn, survey_id), Refusal.ALREADY_ANSWERED)
+            await consequences(conn, tally, survey, now)
+            return AnswerResult(survey)
+
+        result = await self._batches.submit(work)
+        if result.ok:
+            self._wake()
+        return result
 
     async def answer_nps(
-        self, survey_id: int, telegram_id: int, score: int, message_id: int | None = None
+        self,
+        survey_id: int,
+        telegram_id: int,
+        score: int,
+        message_id: int | None = None,
+        *,
+        update_id: int | None = None,
     ) -> AnswerResult:
         """`message_id` is the survey message pressed: it lets a survey whose delivery
-        was never confirmed be recovered with its message (expiry removes its buttons)."""
-        if not 0 <= score <= 10:
-            return AnswerResult(None, Refusal.OUT_OF_RANGE)
+        was not recorded yet (or never confirmed) be recorded with its message (expiry
+        removes its buttons). `update_id`: write the update's once-record in the
+        answer's transaction (bot/telegram/once.py); a duplicate is refused DUPLICATE.
+        Every answer writes that record, whatever it is refused for, unless it raises."""
 
-        async def consequences(conn: Connection, survey: Survey, now: int) -> None:
-            await rollups.add_nps(conn, segment_of(survey), score)
-            await rollups.add_funnel(conn, survey.day, survey.location, "answered")
+        async def consequences(
+            conn: Connection, tally: rollups.Tally, survey: Survey, now: int
+        ) -> None:
+            tally.add_nps(segment_of(survey), score)
+            tally.add_funnel(survey.day, survey.location, "answered")
             if is_detractor(score, None, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, first=True)
 
@@ -163,14 +319,17 @@ class SurveyService:
             lambda conn, now: surveys.answer_nps(conn, survey_id, score, now),
             consequences,
             message_id,
+            update_id,
+            in_range=0 <= score <= 10,
         )
 
-    async def answer_ces(self, survey_id: int, telegram_id: int, score: int) -> AnswerResult:
-        if not 1 <= score <= 7:
-            return AnswerResult(None, Refusal.OUT_OF_RANGE)
-
-        async def consequences(conn: Connection, survey: Survey, now: int) -> None:
-            await rollups.add_ces(conn, segment_of(survey), score)
+    async def answer_ces(
+        self, survey_id: int, telegram_id: int, score: int, *, update_id: int | None = None
+    ) -> AnswerResult:
+        async def consequences(
+            conn: Connection, tally: rollups.Tally, survey: Survey, now: int
+        ) -> None:
+            tally.add_ces(segment_of(survey), score)
             ces_max = self._policy.detractor_ces_max
             if is_detractor(survey.nps, score, ces_max):
                 first = not is_detractor(survey.nps, None, ces_max)
@@ -181,15 +340,25 @@ class SurveyService:
             telegram_id,
             lambda conn, now: surveys.answer_ces(conn, survey_id, score, now),
             consequences,
+            None,
+            update_id,
+            in_range=1 <= score <= 7,
         )
 
     async def answer_reason(
-        self, survey_id: int, telegram_id: int, reason: str | None
+        self,
+        survey_id: int,
+        telegram_id: int,
+        reason: str | None,
+        *,
+        update_id: int | None = None,
     ) -> AnswerResult:
         """Store the free-text reason (None when skipped) and finish the survey."""
         text = (reason.strip()[:MAX_REASON_LENGTH] if reason else None) or None
 
-        async def consequences(conn: Connection, survey: Survey, now: int) -> None:
+        async def consequences(
+            conn: Connection, tally: rollups.Tally, survey: Survey, now: int
+        ) -> None:
             if text and is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, first=False)
 
@@ -198,6 +367,8 @@ class SurveyService:
             telegram_id,
             lambda conn, now: surveys.answer_reason(conn, survey_id, text, now),
             consequences,
+            None,
+            update_id,
         )
 
     async def awaiting_reason(self, telegram_id: int) -> Survey | None:

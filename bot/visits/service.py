@@ -148,7 +148,7 @@ class VisitService:
             deadline_at=to_ms(max(visited_at + SURVEY_DEADLINE, due_at)),
             now=now_ms,
             ref_id=survey_id,
-            dedupe_key=f"survey:{survey_id}",
+            dedupe_key=surveys.outbox_key(survey_id),
         )
         await customers.set_last_surveyed(conn, customer.id, to_ms(visited_at))
         await rollups.add_funnel(conn, day, request.location, "scheduled")

@@ -213,6 +213,38 @@ async def test_failed_update_is_released_and_telegram_redelivery_handles_it(
         await h.fake.wait_for(lambda m: m.chat_id == ANN and m.reply_markup is not None)
 
 
+async def test_a_failed_survey_press_is_released_and_its_redelivery_answered_once(
+    tmp_path: Path,
+) -> None:
+    """The press's once-record rides in the answer's transaction: when the handler
+    fails after the answer was stored, the record is dropped all the same, and
+    Telegram's redelivery is handled afresh (as a press already answered)."""
+    async with running_bot(tmp_path, webhook=True) as h:
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-w3")
+        survey_message = await h.survey_for(ANN)
+        h.fake.fail_next(
+            "answerCallbackQuery", error_code=500, description="Internal Server Error"
+        )
+        press = await h.fake.press(
+            ANN, survey_message.message_id, survey_message.button("4")["callback_data"]
+        )
+        failed = await h.fake.wait_for_webhook_delivery(press["update_id"])
+        assert failed.status == 500
+        retried = await h.fake.wait_for_webhook_delivery(press["update_id"], count=2)
+        assert retried.status == 200
+        assert await processed(h, press["update_id"])
+        already = "You have already answered this question."
+        assert h.fake.callback_answers[-1].get("text") == already
+        async with h.app.db.read() as conn:
+            stored = await surveys.get(conn, outcome["survey_id"])
+            total = await conn.fetch_one(
+                "SELECT answered FROM monthly_segment_rollups WHERE kind = 'total'"
+            )
+        assert stored is not None and stored.nps == 4
+        assert total == {"answered": 1}
+
+
 async def test_duplicate_update_is_skipped_in_polling_mode_too(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         await h.start_customer(ANN)
