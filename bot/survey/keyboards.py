@@ -6,7 +6,6 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Texts
 from bot.survey.callbacks import SurveyCallback, SurveyStep
@@ -38,9 +37,8 @@ def _score_keyboard(survey_id: int, step: SurveyStep, rows: list[range]) -> Inli
 
 
 def skip_reason_keyboard(survey_id: int, texts: Texts) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts("survey-skip"),
-        callback_data=SurveyCallback(survey_id=survey_id, step=SurveyStep.SKIP_REASON),
-    )
-    return builder.as_markup()
+    # Built directly, as the score keyboards are: the builder deep-copies its buttons,
+    # a large share of answering a CES press.
+    data = SurveyCallback(survey_id=survey_id, step=SurveyStep.SKIP_REASON).pack()
+    button = InlineKeyboardButton(text=texts("survey-skip"), callback_data=data)
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])

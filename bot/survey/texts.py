@@ -41,7 +41,7 @@ def nps_text(texts: Texts, wording: Wording, location: str) -> str:
 def ces_text(texts: Texts, wording: Wording, nps: int) -> str:
     question = wording.ces_question or texts("survey-ces-question", company=wording.company)
     return (
-        f"{texts('survey-your-score', score=nps)}\n\n<b>{escape(question)}</b>\n"
+        f"{texts('survey-your-score', score=str(nps))}\n\n<b>{escape(question)}</b>\n"
         f"<i>{texts('survey-ces-scale')}</i>"
     )
 
