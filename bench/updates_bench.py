@@ -1,9 +1,12 @@
 """Update-handling benchmark: survey answers (button presses) through Otklik's real
-dispatcher, middlewares, handlers and SQLite storage, beside the same presses through
-a bare aiogram Dispatcher whose one handler stores nothing and answers the callback.
+dispatcher, middlewares, handlers and storage (SQLite, and PostgreSQL when a server
+is named), beside the same presses through a bare aiogram Dispatcher whose one
+handler stores nothing and answers the callback.
 
     python -m bench.updates_bench            # 10,000 presses (5,000 surveys: NPS then CES)
     python -m bench.updates_bench --quick    # 1,000 presses
+    python -m bench.updates_bench --dsn postgresql://...   # also on PostgreSQL
+                                             # (default: TEST_POSTGRES_DSN, if set)
 
 Both bots use a session that answers every Bot API call locally (no HTTP), so the
 figures compare the bot's own work per update, not a network. Updates are fed with
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -30,6 +34,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Update
 from pydantic import SecretStr
 
+from bench.instances_bench import fresh_schema
 from bot.app import Otklik
 from bot.config import Settings
 from bot.core.clock import to_ms
@@ -76,13 +81,13 @@ class LocalSession(BaseSession):
         yield b""
 
 
-def settings_for(database: Path) -> Settings:
+def settings_for(database_url: str) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         bot_token=SecretStr(TOKEN),
         api_token=SecretStr("bench-api-token-0123456789"),
         manager_chat_id=-1001,
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         api_port=0,
         survey_delay_seconds=0,
         survey_cooldown_days=0,
@@ -162,12 +167,12 @@ async def feed(dispatcher: Dispatcher, bot: Bot, updates: list[Update]) -> float
     return time.perf_counter() - started
 
 
-async def otklik_rate(presses: int) -> tuple[float, float, int]:
+async def otklik_rate(presses: int, database_url: str) -> tuple[float, float, int]:
     """Answers per second through the real bot; CPU ms per answer; answers stored."""
-    with tempfile.TemporaryDirectory() as folder:
-        session = LocalSession()
-        app = Otklik(settings_for(Path(folder) / "bench.sqlite3"), session=session, polling=False)
-        await app.db.connect()
+    session = LocalSession()
+    app = Otklik(settings_for(database_url), session=session, polling=False)
+    await app.db.connect()
+    try:
         await migrate(app.db)
         pairs = await seed_sent_surveys(app, presses // 2)
         updates = answer_updates(app.bot, pairs)
@@ -178,9 +183,20 @@ async def otklik_rate(presses: int) -> tuple[float, float, int]:
             row = await conn.fetch_one(
                 "SELECT COUNT(nps) + COUNT(ces) AS n FROM surveys WHERE status <> 'scheduled'"
             )
+    finally:
         await app.db.close()
     stored = int(row["n"]) if row else 0
     return len(updates) / elapsed, cpu / len(updates) * 1000, stored
+
+
+async def sqlite_rate(presses: int) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory() as folder:
+        return await otklik_rate(presses, f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+
+
+async def postgres_rate(presses: int, dsn: str) -> tuple[float, float, int]:
+    async with fresh_schema(dsn) as database_url:
+        return await otklik_rate(presses, database_url)
 
 
 async def bare_rate(presses: int) -> tuple[float, float]:
@@ -205,10 +221,15 @@ async def bare_rate(presses: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 presses instead of 10,000")
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("TEST_POSTGRES_DSN"),
+        help="also measure on this PostgreSQL server (a schema of its own, dropped after)",
+    )
     args = parser.parse_args()
     presses = 1_000 if args.quick else 10_000
     bare, bare_cpu = asyncio.run(bare_rate(presses))
-    real, real_cpu, stored = asyncio.run(otklik_rate(presses))
+    real, real_cpu, stored = asyncio.run(sqlite_rate(presses))
     print(f"updates_presses: {presses} callback queries")
     print(f"updates_stored_answers: {stored} answers")
     print(f"updates_otklik_rate: {real:.0f} answers per second")
@@ -216,6 +237,14 @@ def main() -> None:
     print(f"updates_bare_aiogram_rate: {bare:.0f} answers per second")
     print(f"updates_bare_aiogram_cpu_per_answer: {bare_cpu:.3f} ms")
     print(f"updates_ratio: {real / bare:.3f} x bare aiogram")
+    if not args.dsn:
+        print("updates_postgres: skipped (no --dsn and TEST_POSTGRES_DSN is not set)")
+        return
+    pg, pg_cpu, pg_stored = asyncio.run(postgres_rate(presses, args.dsn))
+    print(f"updates_postgres_stored_answers: {pg_stored} answers")
+    print(f"updates_postgres_rate: {pg:.0f} answers per second")
+    print(f"updates_postgres_cpu_per_answer: {pg_cpu:.3f} ms")
+    print(f"updates_postgres_ratio: {pg / bare:.3f} x bare aiogram")
 
 
 if __name__ == "__main__":
