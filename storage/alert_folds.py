@@ -42,18 +42,24 @@ class FoldEntry(_FromRow):
     customer_name: str | None
 
 
-async def waiting_alerts(conn: Connection, chat_id: int, exclude_id: int) -> int:
-    """Alerts for the chat that are waiting, not just queued: held ones, and pending ones
-    already pushed back (by the group limit, a 429 or a retry). The WHERE terms are
-    the partial index outbox_waiting_alerts' (migration 0012): keep them identical."""
+async def busy(conn: Connection, chat_id: int, exclude_id: int) -> tuple[int | None, int]:
+    """What every detractor's answer asks about its managers' group, in one query: the
+    id of its open fold (None when none is), and how many alerts for it are waiting,
+    not just queued: held ones, and pending ones already pushed back (by the group
+    limit, a 429 or a retry). Both subqueries repeat the WHERE terms of the partial
+    indexes outbox_open_folds and outbox_waiting_alerts (migration 0012) exactly."""
     row = await conn.fetch_one(
-        "SELECT COUNT(*) AS n FROM outbox"
+        "SELECT (SELECT id FROM outbox WHERE kind = 'alert_fold' AND chat_id = :chat_id"
+        " AND finished_at IS NULL ORDER BY id LIMIT 1) AS fold_id,"
+        " (SELECT COUNT(*) FROM outbox"
         " WHERE kind = 'alert' AND chat_id = :chat_id AND id <> :exclude_id"
         f" AND (status = '{OutboxStatus.HELD}'"
-        f" OR (status = '{OutboxStatus.PENDING}' AND due_at > created_at))",
+        f" OR (status = '{OutboxStatus.PENDING}' AND due_at > created_at))) AS waiting",
         {"chat_id": chat_id, "exclude_id": exclude_id},
     )
-    return int(row["n"]) if row else 0
+    assert row is not None
+    fold_id = row["fold_id"]
+    return (int(fold_id) if fold_id is not None else None), int(row["waiting"])
 
 
 async def open_fold(conn: Connection, chat_id: int) -> OutboxItem | None:

@@ -15,6 +15,7 @@ read top to bottom.
 from __future__ import annotations
 
 from html import escape
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -38,23 +39,34 @@ ALERT_EDIT_KIND = "alert_edit"
 CARD_KIND = "case_card"
 
 
+class AlertRow(NamedTuple):
+    """What hold_if_busy needs of a survey's alert row."""
+
+    id: int
+    status: str
+    chat_id: int
+
+
 async def on_detractor(
     conn: Connection, cases: CaseService, survey: Survey, now: int, *, first: bool, chat_id: int
 ) -> None:
     """Open the case in the answer's transaction and send (or update) the alert that
     carries it; fold it instead when the managers' group is busy."""
-    await cases.open_for_survey(conn, survey.id, survey.customer_id, from_ms(now))
-    await enqueue_alert(conn, survey, now, first, chat_id=chat_id)
-    await hold_if_busy(conn, survey.id, now, cases.fold)
+    await cases.open_case(conn, survey.id, survey.customer_id, from_ms(now))
+    alert = await enqueue_alert(conn, survey, now, first, chat_id=chat_id)
+    await hold_if_busy(conn, survey.id, now, cases.fold, alert=alert)
 
 
 async def enqueue_alert(
     conn: Connection, survey: Survey, now: int, first: bool, chat_id: int
-) -> None:
-    """The managers' alert: sent once; later answers edit it in place."""
-    existing = await outbox.by_dedupe_key(conn, f"alert:{survey.id}")
-    if existing is None:
-        await outbox.enqueue(
+) -> AlertRow | None:
+    """The managers' alert: sent once; later answers edit it in place. Returns the
+    survey's alert row as it now is. A first detractor answer tries the insert first
+    (its alert rarely exists yet); later ones look the alert up first."""
+    key = f"alert:{survey.id}"
+
+    async def insert() -> AlertRow | None:
+        new_id = await outbox.enqueue(
             conn,
             kind=ALERT_KIND,
             chat_id=chat_id,
@@ -62,9 +74,16 @@ async def enqueue_alert(
             due_at=now,
             now=now,
             ref_id=survey.id,
-            dedupe_key=f"alert:{survey.id}",
+            dedupe_key=key,
         )
-    elif existing.status in (OutboxStatus.SENT, OutboxStatus.SENDING):
+        return AlertRow(new_id, OutboxStatus.PENDING, chat_id) if new_id is not None else None
+
+    if first and (inserted := await insert()) is not None:
+        return inserted
+    existing = await outbox.by_dedupe_key(conn, key)
+    if existing is None:
+        return await insert()
+    if existing.status in (OutboxStatus.SENT, OutboxStatus.SENDING):
         # Still pending alerts render the latest answers when they go out.
         await outbox.enqueue(
             conn,
@@ -76,24 +95,35 @@ async def enqueue_alert(
             ref_id=survey.id,
             payload={"alert_id": existing.id},
         )
+    return AlertRow(existing.id, existing.status, existing.chat_id)
 
 
-async def hold_if_busy(conn: Connection, survey_id: int, now: int, policy: FoldPolicy) -> bool:
+async def hold_if_busy(
+    conn: Connection,
+    survey_id: int,
+    now: int,
+    policy: FoldPolicy,
+    *,
+    alert: AlertRow | None = None,
+) -> bool:
     """Fold rather than queue one more card behind a full group: once `threshold`
     other alerts of the chat wait, or while a fold is open (no card may overtake it),
-    the survey's new alert and every pending one of its chat are held for a fold."""
-    alert = await outbox.by_dedupe_key(conn, f"alert:{survey_id}")
+    the survey's new alert and every pending one of its chat are held for a fold.
+    `alert`: the survey's alert row when the caller has it (else it is read)."""
+    if alert is None:
+        found = await outbox.by_dedupe_key(conn, f"alert:{survey_id}")
+        alert = AlertRow(found.id, found.status, found.chat_id) if found else None
     if alert is None or alert.status != OutboxStatus.PENDING:
         return False
     chat_id = alert.chat_id
-    fold = await folds.open_fold(conn, chat_id)
-    if fold is None and await folds.waiting_alerts(conn, chat_id, alert.id) < policy.threshold:
+    fold_id, waiting = await folds.busy(conn, chat_id, alert.id)
+    if fold_id is None and waiting < policy.threshold:
         return False
     await folds.hold_pending(conn, chat_id)
-    if fold is None:
+    if fold_id is None:
         await start_fold(conn, chat_id, now, policy)
     elif await folds.unassigned_held(conn, chat_id) >= policy.max_cases:
-        await folds.hurry(conn, fold.id, now)
+        await folds.hurry(conn, fold_id, now)
     return True
 
 

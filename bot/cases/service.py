@@ -335,6 +335,16 @@ class CaseService:
     ) -> CaseResult:
         """Open the survey's case inside the caller's (answer) transaction. Idempotent:
         a second call returns the existing case with changed=False."""
+        case_id = await self.open_case(conn, survey_id, customer_id, now)
+        if case_id is None:
+            return _done(await repo.get_by_survey(conn, survey_id), changed=False)
+        return _done(await repo.get(conn, case_id))
+
+    async def open_case(
+        self, conn: Connection, survey_id: int, customer_id: int, now: datetime
+    ) -> int | None:
+        """open_for_survey without reading the case back (the detractor hook needs no
+        more): the new case's id, or None when the survey has its case already."""
         now_ms = to_ms(now)
         case_id = await repo.insert(
             conn,
@@ -343,10 +353,9 @@ class CaseService:
             now=now_ms,
             take_due_at=to_ms(now + self.take_sla),
         )
-        if case_id is None:
-            return _done(await repo.get_by_survey(conn, survey_id), changed=False)
-        await repo.add_event(conn, case_id, at=now_ms, kind=EventKind.OPENED)
-        return _done(await repo.get(conn, case_id))
+        if case_id is not None:
+            await repo.add_event(conn, case_id, at=now_ms, kind=EventKind.OPENED)
+        return case_id
 
     async def take(
         self,
