@@ -3,7 +3,6 @@ is due, and what its success or failure means for the survey and the customer.""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -116,12 +115,12 @@ class SurveyRenderer:
     async def on_sent_many(
         self, conn: Connection, sent: Sequence[tuple[OutboxItem, SendResult]]
     ) -> None:
-        """on_sent() of a batch: one read of the surveys, and the rollups counted once
-        per segment instead of once per survey (each statement is a round trip)."""
+        """on_sent() of a batch: one read of the surveys, and the rollups summed in one
+        Tally, written once for the batch (each statement is a round trip)."""
         found = await surveys.contexts(conn, [item.ref_id or 0 for item, _ in sent])
         now = to_ms(self._ctx.clock.now())
         expires_at = now + int(self._ctx.policy.expires_after.total_seconds() * 1000)
-        segments: Counter[rollups.Segment] = Counter()
+        tally = rollups.Tally()
         for item, result in sent:
             context = found.get(item.ref_id or 0)
             if context is None or result.message_id is None:
@@ -137,16 +136,11 @@ class SurveyRenderer:
                 sent_at=now,
                 expires_at=expires_at,
             ):
-                segment = rollups.Segment(
-                    survey.day, survey.location, survey.staff, survey.touchpoint
+                tally.add_sent(
+                    rollups.Segment(survey.day, survey.location, survey.staff, survey.touchpoint)
                 )
-                segments[segment] += 1
-        places: Counter[tuple[str, str]] = Counter()
-        for segment, count in segments.items():
-            await rollups.add_sent(conn, segment, count)
-            places[(segment.day, segment.location)] += count
-        for (day, location), count in places.items():
-            await rollups.add_funnel(conn, day, location, "sent", count)
+                tally.add_funnel(survey.day, survey.location, "sent")
+        await tally.write(conn)
 
     async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
         survey = await surveys.get(conn, item.ref_id or 0)
