@@ -18,7 +18,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.admin import handlers as admin_handlers
 from bot.anniversaries import handlers as anniversary_handlers
@@ -85,6 +84,9 @@ def create_fsm_storage(redis_url: str | None) -> BaseStorage:
     """Conversation state in Redis when several instances share it, else in memory."""
     if redis_url is None:
         return MemoryStorage()
+    # The redis client is loaded only when REDIS_URL is set.
+    from aiogram.fsm.storage.redis import RedisStorage
+
     # The bot id in the key lets one Redis serve several bots (staging beside production).
     return RedisStorage.from_url(
         redis_url, key_builder=DefaultKeyBuilder(prefix="otklik", with_bot_id=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from html import escape
 
-import segno
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
@@ -82,6 +81,9 @@ async def survey_preview_button(query: CallbackQuery) -> None:
 
 
 def qr_png(link: str) -> bytes:
+    # Loaded by the first /qr, not at start-up.
+    import segno
+
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="png", scale=10, border=4)
     return buffer.getvalue()

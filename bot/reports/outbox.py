@@ -20,7 +20,6 @@ from bot.i18n import Translator
 from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendResult
 from bot.reports import service as rules
 from bot.reports import texts as report_texts
-from bot.reports.charts import render_report_chart
 from bot.reports.export import export_csv
 from storage import outbox
 from storage import reports as queries
@@ -67,7 +66,20 @@ async def chart_png(
     async with db.read() as conn:
         weeks = await queries.weekly_totals(conn, report.period.start, report.period.end)
     points = rules.weekly_points(weeks, report.min_sample)
-    return await asyncio.to_thread(render_report_chart, report, points, translator, language)
+    return await asyncio.to_thread(_render_chart, report, points, translator, language)
+
+
+def _render_chart(
+    report: rules.Report,
+    points: list[rules.WeekPoint],
+    translator: Translator,
+    language: str | None,
+) -> bytes:
+    # matplotlib (about 40 MB with numpy and Pillow) is loaded by the first chart, in
+    # this worker thread, not at start-up: most processes never draw one.
+    from bot.reports.charts import render_report_chart
+
+    return render_report_chart(report, points, translator, language)
 
 
 async def csv_bytes(db: Database, period: rules.Period, zone: ZoneInfo) -> bytes:
