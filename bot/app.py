@@ -31,6 +31,12 @@ from storage.db import DatabaseUnavailable, migrate
 
 logger = logging.getLogger(__name__)
 
+# Updates handled at once in long polling; the next getUpdates waits for a slot, so a
+# rush of customers waits at Telegram instead of in memory (each update in flight
+# holds its models, handler frames and request: ~45 KB). A webhook is bounded by
+# Telegram's max_connections (40) instead.
+POLLING_CONCURRENCY = 100
+
 
 class StartupError(Exception):
     """The bot cannot start; the message says why, in one line, without secrets."""
@@ -144,6 +150,7 @@ class Otklik:
             handle_signals=False,
             close_bot_session=False,
             allowed_updates=self.dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=POLLING_CONCURRENCY,
         )
 
     async def _emit(self, event: str) -> None:
