@@ -11,11 +11,7 @@ import time
 from typing import Any
 
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramRetryAfter,
-    TelegramUnauthorizedError,
-)
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiohttp import web
 
 from bot.api import create_api_app
@@ -24,6 +20,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.maintenance import Maintenance, create_scheduler
 from bot.outbox.worker import Monotonic
 from bot.telegram.once import UpdateOnceMiddleware
+from bot.telegram.startup import Sleep, TokenRefused, reach_bot_api
 from bot.telegram.webhook import WebhookHandler
 from bot.wiring import build_services, create_dispatcher, create_fsm_storage
 from storage import outbox
@@ -39,7 +36,12 @@ POLLING_CONCURRENCY = 100
 
 
 class StartupError(Exception):
-    """The bot cannot start; the message says why, in one line, without secrets."""
+    """The bot cannot start; the message says why, in one line, without secrets.
+    `exit_code` is 2 for a setting that is wrong (as for any configuration error)."""
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class Otklik:
@@ -55,8 +57,10 @@ class Otklik:
         delivery_poll_seconds: float = 1.0,
         maintenance_seconds: float = 30.0,
         polling: bool = True,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.settings = settings
+        self._sleep = sleep  # between attempts to reach the Bot API at start-up
         self.clock: Clock = clock or SystemClock()
         self.services = build_services(
             settings,
@@ -110,15 +114,26 @@ class Otklik:
         if self.settings.migrate_on_start:
             await migrate(self.db)
         await self.chats.refresh()
+        # Visits are stored (durably) while Telegram is still being reached.
+        await self._start_api()
+        logger.info(
+            "HTTP API on %s:%d; reaching the Bot API at TELEGRAM_API_URL %s",
+            self.settings.api_host,
+            self.api_port,
+            self.settings.telegram_api_url,
+        )
         try:
-            me = await self.bot.me()
-        except TelegramUnauthorizedError:
+            me = await reach_bot_api(self.bot, self.settings.telegram_api_url, sleep=self._sleep)
+        except TokenRefused as error:
+            await self._close_resources()
+            raise StartupError(str(error), exit_code=2) from None
+        except TelegramAPIError as error:
             await self._close_resources()
             raise StartupError(
-                "BOT_TOKEN was rejected by the Bot API server (401 Unauthorized)"
+                f"TELEGRAM_API_URL {self.settings.telegram_api_url}: getMe was refused: "
+                f"{error.message}"
             ) from None
         self.bot_username = me.username
-        await self._start_api()
         # Claims a crashed run left are taken back now, before maintenance and delivery.
         await self.worker.recover()
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
