@@ -60,12 +60,26 @@ asyncio.run(main())
 
 
 def rss_mb() -> float:
+    """Peak RSS of this program. VmHWM, not getrusage's ru_maxrss: Linux carries
+    ru_maxrss over fork and exec, so a child started by a process that had imported
+    the bot would report the parent's size as its own peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+FLOOR = """
+import aiogram
+status = open("/proc/self/status").read().splitlines()
+print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")))
+"""
+
+
 def aiogram_floor_mb() -> float:
-    code = "import aiogram, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    """Peak RSS of a fresh process that only imports aiogram."""
+    out = subprocess.run([sys.executable, "-c", FLOOR], capture_output=True, text=True, check=True)
     return int(out.stdout) / 1024
 
 

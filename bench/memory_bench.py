@@ -1,15 +1,16 @@
 """Memory benchmark: the running bot's RSS beside a process that only imports aiogram,
 measured in the same run, each part in a fresh process of its own.
 
-    python -m bench.memory_bench                 # every part, full sizes (~20 minutes)
+    python -m bench.memory_bench                 # every part, full sizes (~25 minutes)
     python -m bench.memory_bench --quick         # every part, short sizes (~2 minutes)
     python -m bench.memory_bench --part storm    # one part (repeat --part for more)
     python -m bench.memory_bench --part storm --trace   # and what Python allocated
 
 Parts:
-- imports: RSS after importing aiogram, then each library the bot may load, in order,
-  then bot.app (what `otklik run` imports before it starts); the delta of each line
-  is what that import added.
+- imports: RSS after importing aiogram, the libraries the bot always uses, bot.app
+  (what `otklik run` imports before it starts), then those loaded only when a
+  feature needs them (charts, /qr, Redis, PostgreSQL), each on top of the ones
+  before; the delta of each line is what that import added.
 - storm: 1,000 customers press Start within one second (long polling, Telegram-like
   limits on the fake server): peak RSS until every one is registered and the bot's
   replies have stopped.
@@ -17,6 +18,8 @@ Parts:
   one is sent (the delivery benchmark's burst, for its memory).
 - idle and pending: RSS of the running bot with 0 and with 100,000 surveys due later.
 
+The burst's and pending's customers and visits are registered in another process
+first: that is the API's work, and its memory is not the running bot's.
 --quick: 300 in the storm, 500 in the burst, 5,000 pending. --trace starts tracemalloc
 after start-up and prints the Python allocations alive at the peak that grew the most
 (by file and line), beside the total; it slows the bot down, so its RSS is not the
@@ -31,7 +34,6 @@ import argparse
 import asyncio
 import importlib
 import logging
-import resource
 import subprocess
 import sys
 import tempfile
@@ -103,16 +105,32 @@ IMPORTS = [
 ]
 
 
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status (Linux only)")
+
+
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS since this program started. VmHWM, not getrusage's ru_maxrss, which
+    Linux carries over fork and exec: a part would report its parent's size."""
+    return _status_mb("VmHWM")
 
 
 def current_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return peak_rss_mb()
+    return _status_mb("VmRSS")
+
+
+def aiogram_floor_mb() -> float:
+    """Peak RSS of a fresh process that only imports aiogram (the delivery benchmark's
+    floor; importing it loads the bot here, which VmHWM in the child ignores)."""
+    from bench.delivery_bench import FLOOR
+
+    command = [sys.executable, "-c", FLOOR]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return int(out) / 1024
 
 
 def imports() -> None:
@@ -255,30 +273,49 @@ async def wait_for_quiet(server: FakeServerProcess, tracer: Tracer) -> tuple[int
     return sent, floods
 
 
-async def burst(surveys: int, trace: bool) -> None:
-    """`surveys` surveys due at the same moment at 25 per second: peak RSS."""
-    from bench.delivery_bench import (
-        FAKE_SERVER,
-        register,
-        seed_customers,
-        settings_for,
-        wait_until_done,
+async def seed_in_child(database: Path, surveys: int, delay: int) -> None:
+    """Customers and their visits, registered in a process of their own: that work is
+    the API's, and its memory must not count in the running bot's peak."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.memory_bench",
+        "--seed",
+        str(database),
+        str(surveys),
+        str(delay),
     )
+    if await process.wait() != 0:
+        raise RuntimeError("seeding failed")
+
+
+async def seed(database: Path, surveys: int, delay: int) -> None:
+    from bench.delivery_bench import register, seed_customers, settings_for
     from bot.app import Otklik
     from storage.db import migrate
+
+    # Never started: the Bot API address is not called.
+    app = Otklik(settings_for("http://127.0.0.1:9", database, 25, False, delay), polling=False)
+    await app.db.connect()
+    await migrate(app.db)
+    await seed_customers(app, surveys)
+    await register(app, FIRST_USER, surveys, "bench")
+    await app.db.close()
+    await app.bot.session.close()
+
+
+async def burst(surveys: int, trace: bool) -> None:
+    """`surveys` surveys due at the same moment at 25 per second: peak RSS."""
+    from bench.delivery_bench import FAKE_SERVER, settings_for, wait_until_done
+    from bot.app import Otklik
 
     server = FakeServerProcess(FAKE_SERVER, str(surveys), "telegram", TOKEN)
     tracer = Tracer(trace)
     with tempfile.TemporaryDirectory() as folder:
-        app = Otklik(
-            settings_for(server.url, Path(folder) / "bench.sqlite3", 25, False, 0),
-            polling=False,
-        )
-        await app.db.connect()
-        await migrate(app.db)
-        await seed_customers(app, surveys)
-        await register(app, FIRST_USER, surveys, "burst")
-        await app.db.close()
+        database = Path(folder) / "bench.sqlite3"
+        # Registered before the worker runs, so every survey is due at once.
+        await seed_in_child(database, surveys, 0)
+        app = Otklik(settings_for(server.url, database, 25, False, 0), polling=False)
         await app.start()
         started_rss = current_rss_mb()
         tracer.begin()
@@ -289,8 +326,6 @@ async def burst(surveys: int, trace: bool) -> None:
         peak = peak_rss_mb()
         await app.stop()
     server.stop()
-    # Registering 20,000 visits before start-up is the API's work, not the sending
-    # bot's, but it runs in this process: its share of the peak is in started_rss.
     print(f"burst_surveys: {surveys} messages")
     print(f"burst_started_rss: {started_rss:.1f} MB")
     print(f"burst_peak_rss: {peak:.1f} MB")
@@ -305,30 +340,25 @@ async def sample_every(tracer: Tracer, seconds: float) -> None:
 async def pending(count: int) -> None:
     """RSS of the running bot with `count` surveys due in 20 minutes: pending work
     stays in the database, so 0 and 100,000 should cost the same memory."""
-    from bench.delivery_bench import FAKE_SERVER, register, seed_customers, settings_for
+    from bench.delivery_bench import FAKE_SERVER, settings_for
     from bot.app import Otklik
-    from storage.db import migrate
 
     server = FakeServerProcess(FAKE_SERVER, str(max(count, 1)), "telegram", TOKEN)
     with tempfile.TemporaryDirectory() as folder:
-        app = Otklik(
-            settings_for(server.url, Path(folder) / "bench.sqlite3", 25, False, 1200),
-            polling=False,
-        )
-        await app.db.connect()
-        await migrate(app.db)
-        await seed_customers(app, count)
-        await register(app, FIRST_USER, count, "pending")
-        await app.db.close()
-        before = current_rss_mb()
+        database = Path(folder) / "bench.sqlite3"
+        await seed_in_child(database, count, 1200)
+        app = Otklik(settings_for(server.url, database, 25, False, 1200), polling=False)
         await app.start()
+        # The worker, the scheduler and the time-driven rules run a few rounds.
         await asyncio.sleep(5)
         await app.maintenance()
         running = current_rss_mb()
+        peak = peak_rss_mb()
         await app.stop()
     server.stop()
-    print(f"pending_{count}_rss: {running:.1f} MB (before start-up {before:.1f})")
-    print(f"pending_{count}_peak_rss: {peak_rss_mb():.1f} MB")
+    print(f"pending_{count}_surveys: {count} surveys due in 20 minutes")
+    print(f"pending_{count}_running_rss: {running:.1f} MB")
+    print(f"pending_{count}_peak_rss: {peak:.1f} MB")
 
 
 PARTS = ["imports", "storm", "burst", "idle", "pending"]
@@ -357,13 +387,16 @@ def main() -> None:
         "--trace", action="store_true", help="tracemalloc: what Python holds at the peak"
     )
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seed:
+        database, surveys, delay = args.seed
+        asyncio.run(seed(Path(database), int(surveys), int(delay)))
+        return
     parts = args.parts or PARTS
     if args.in_process:
         run_part(parts[0], args.quick, args.trace)
         return
-    from bench.delivery_bench import aiogram_floor_mb
-
     floor = aiogram_floor_mb()
     print(f"aiogram_import_floor_rss: {floor:.1f} MB", flush=True)
     # Each part in its own process, so that its RSS belongs to that part alone.
@@ -375,7 +408,7 @@ def main() -> None:
         print(out, end="", flush=True)
         for line in out.splitlines():
             name, _, value = line.partition(": ")
-            if name.endswith("peak_rss") or name.endswith("0_rss"):
+            if name.endswith(("_peak_rss", "_running_rss")):
                 mb = float(value.split()[0])
                 print(f"{name}_over_floor: {mb - floor:+.1f} MB", flush=True)
     print(f"aiogram_import_floor_rss_after: {aiogram_floor_mb():.1f} MB (machine drift check)")
