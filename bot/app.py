@@ -18,7 +18,7 @@ from bot.api import create_api_app
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.maintenance import Maintenance, create_scheduler
-from bot.outbox.worker import Monotonic
+from bot.outbox.limiter import Monotonic
 from bot.telegram.once import UpdateOnceMiddleware
 from bot.telegram.startup import Sleep, TokenRefused, reach_bot_api
 from bot.telegram.webhook import WebhookHandler

@@ -34,9 +34,10 @@ from bot.core.quiet import CustomerQuietHours
 from bot.customers import handlers as customer_handlers
 from bot.customers.service import CustomerService
 from bot.i18n import Translator, load_translator
+from bot.outbox.limiter import Monotonic, RateLimiter
 from bot.outbox.registry import RendererRegistry
 from bot.outbox.sender import AiogramSender
-from bot.outbox.worker import DeliveryWorker, Monotonic, RateLimiter
+from bot.outbox.worker import DeliveryWorker
 from bot.reports import handlers as report_handlers
 from bot.reports.outbox import ReportsContext, report_renderers
 from bot.survey import handlers as survey_handlers

@@ -17,7 +17,7 @@ from bot.cases.service import FoldEntry
 from bot.cases.texts import format_fold
 from bot.core.clock import to_ms
 from bot.i18n import Texts, load_translator
-from bot.outbox.worker import RateLimiter
+from bot.outbox.limiter import RateLimiter
 from storage import alert_folds, customers
 from storage.customers import TelegramProfile
 from tests.support.fake_telegram import SentMessage

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 
 from bot.core.clock import FakeClock, to_ms
 from bot.outbox.contracts import Outgoing, Priority, SendError, SendResult
+from bot.outbox.limiter import RateLimiter
 from bot.outbox.sender import AiogramSender
-from bot.outbox.worker import DeliveryWorker, RateLimiter
+from bot.outbox.worker import DeliveryWorker
 from storage import outbox
 from storage.db import Connection, Database
 from storage.models import OutboxItem

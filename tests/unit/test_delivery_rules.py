@@ -9,7 +9,8 @@ from bot.config import QuietHours
 from bot.core.clock import FakeClock, to_ms
 from bot.core.policy import SurveyPolicy
 from bot.outbox.contracts import Priority
-from bot.outbox.worker import RateLimiter, RetryPolicy
+from bot.outbox.limiter import RateLimiter
+from bot.outbox.worker import RetryPolicy
 from storage import outbox
 from storage.db import SqliteDatabase
 
