@@ -1,11 +1,27 @@
 """Telegram's limits for one bot: about 30 messages per second overall, about one per
-second into one private chat and 20 per minute into one group; 429 above that."""
+second into one private chat and 20 per minute into one group; 429 above that.
+
+One RateLimiter paces everything an instance sends. The delivery worker books its
+global slots a moment ahead (`reserve_global`, about half a second of sends per
+claimed batch). Replies, what the bot sends in answer to a customer's or a manager's
+own action (bot/outbox/replies.py), wait in `reply_slot` instead: a gate hands them the
+global slots as they come due, in arrival order, each once its chat is free, and while
+one is ready the worker books nothing (`replies_ready`, `replies_quiet`). So a reply
+waits for a free slot, at most behind the sends the worker has already booked, never
+behind the queue; slots are handed out from the moment the last one really went, so a
+busy event loop sends later rather than in a burst.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import contextlib
+import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 Monotonic = Callable[[], float]
 
@@ -33,6 +49,13 @@ class RateLimiter:
         self._group_hits: dict[int, deque[float]] = {}
         self._last_flood: tuple[int, float] | None = None
         self.floods = 0  # 429s seen: the benchmark's "never the cause of a 429" figure
+        # Replies waiting for a slot, in the order they are served (retries in front).
+        self._replies: deque[_Waiting] = deque()
+        self._gate: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
+        self._ready = False
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     def now(self) -> float:
         return self._monotonic()
@@ -97,3 +120,115 @@ class RateLimiter:
         # Keep memory flat under a broadcast to many chats: drop chats that are free again.
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+    # --- replies: answered ahead of the worker's queue -------------------------------
+
+    async def reply_slot(self, chat_id: int | None, *, again: bool = False) -> float:
+        """Wait until a reply may go: its chat is free (when it has one) and a global slot
+        is due. Replies are served in arrival order, `again` (a retry) in front, and
+        before anything the worker has not booked yet. The chat is counted from the
+        moment the slot is handed over, which is returned for `reply_answered`."""
+        waiting = _Waiting(chat_id, asyncio.get_running_loop().create_future())
+        if again:
+            self._replies.appendleft(waiting)
+        else:
+            self._replies.append(waiting)
+        if chat_id is None or self.chat_wait(chat_id) <= 0:
+            self._set_ready(True)
+        self._arrived.set()
+        if self._gate is None or self._gate.done():
+            self._gate = asyncio.create_task(self._serve_replies(), name="reply-gate")
+        # A cancelled wait cancels the future too; the gate then skips it.
+        return await waiting.granted
+
+    def reply_answered(self, chat_id: int | None, granted_at: float) -> None:
+        """Telegram answered the reply granted at `granted_at`: count it in its chat from
+        now on, the latest moment Telegram can have counted it, so that the chat's next
+        message cannot reach Telegram early by a request's varying latency."""
+        if chat_id is None:
+            return
+        now = self._monotonic()
+        if chat_id >= 0:
+            self._chat_next[chat_id] = max(
+                self._chat_next.get(chat_id, 0.0), now + self.chat_interval
+            )
+            return
+        hits = self._group_hits.get(chat_id)
+        if hits is not None and granted_at in hits:
+            hits.remove(granted_at)
+            bisect.insort(hits, now)
+
+    def replies_ready(self) -> bool:
+        """Whether a reply could use the next global slot: the worker then books none."""
+        return self._ready
+
+    async def replies_quiet(self) -> None:
+        """Wait until no reply is ready to use a global slot."""
+        await self._quiet.wait()
+
+    @property
+    def replies_waiting(self) -> int:
+        return sum(1 for waiting in self._replies if not waiting.granted.done())
+
+    async def _serve_replies(self) -> None:
+        try:
+            while True:
+                self._arrived.clear()
+                now = self._monotonic()
+                waiting, chat_delay = self._first_free_reply()
+                if waiting is None and not self._replies:
+                    return
+                self._set_ready(waiting is not None)
+                if waiting is None:
+                    # Every waiting reply's chat is busy: nap until the first frees,
+                    # or until another reply arrives.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._arrived.wait(), chat_delay)
+                    continue
+                start = max(self._next_global, self._paused_until)
+                if start > now:
+                    await asyncio.sleep(start - now)
+                    continue
+                self._replies.remove(waiting)
+                # From the moment this one really goes: a late loop sends later, not faster.
+                self._next_global = now + self.interval
+                if waiting.chat_id is not None:
+                    self.book_chat(waiting.chat_id)
+                waiting.granted.set_result(now)
+        finally:
+            self._set_ready(False)
+            for waiting in self._replies:
+                # Only if the gate itself failed: the waiting replies hear why.
+                if not waiting.granted.done():
+                    waiting.granted.set_exception(RuntimeError("the reply gate stopped"))
+            self._replies.clear()
+
+    def _first_free_reply(self) -> tuple[_Waiting | None, float]:
+        """The first waiting reply whose chat is free, else None and the seconds until
+        the first chat frees. Replies whose wait was cancelled are dropped."""
+        while self._replies and self._replies[0].granted.done():
+            self._replies.popleft()
+        soonest = math.inf
+        for waiting in self._replies:
+            if waiting.granted.done():
+                continue
+            wait = 0.0 if waiting.chat_id is None else self.chat_wait(waiting.chat_id)
+            if wait <= 0:
+                return waiting, 0.0
+            soonest = min(soonest, wait)
+        if soonest == math.inf:
+            self._replies.clear()  # only cancelled ones were left
+        return None, soonest
+
+    def _set_ready(self, ready: bool) -> None:
+        self._ready = ready
+        if ready:
+            self._quiet.clear()
+        else:
+            self._quiet.set()
+
+
+@dataclass(slots=True, eq=False)  # compared by identity: each is one reply's wait
+class _Waiting:
+    chat_id: int | None
+    granted: asyncio.Future[float]

@@ -2,8 +2,10 @@
 
 Telegram allows a bot about 30 messages per second overall, about one per second
 into one private chat and 20 per minute into one group, and answers 429 above that.
-The limiter paces sends below those limits so that 429 is the exception; when one
-comes anyway, the scope it names (one chat, or everything) pauses for retry_after.
+The limiter (bot/outbox/limiter.py) paces sends below those limits so that 429 is the
+exception; when one comes anyway, the scope it names (one chat, or everything) pauses
+for retry_after. Replies to what a customer or manager just did share the limiter and
+go first (bot/outbox/replies.py): while one is ready, the worker books no slot.
 """
 
 from __future__ import annotations
@@ -349,6 +351,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim one batch and start its sends; returns how many rows it took."""
+        await self._yield_to_replies()
         now = self._now()
         async with self._db.transaction() as conn:
             if self._heartbeat is not None and now - self._beat_at >= self._heartbeat_every_ms:
@@ -392,10 +395,18 @@ class DeliveryWorker:
         # Wait for the chat without holding up other chats, then take a global slot
         # like everyone else.
         await asyncio.sleep(chat_wait)
+        await self._yield_to_replies()
         at = self.limiter.now() + self.limiter.reserve_global()
         await self._sleep_until(at)
         if not self._stopping:
             await self._send_window([(item, at)])
+
+    async def _yield_to_replies(self) -> None:
+        """Replies to what a customer or manager just did go first (bot/outbox/replies.py):
+        while one is ready for the next global slot, book none."""
+        while self.limiter.replies_ready() and not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.limiter.replies_quiet(), self._window)
 
     async def _postpone(self, deferred: list[Slotted]) -> None:
         now = self._now()
