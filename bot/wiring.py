@@ -16,6 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 
@@ -36,6 +37,7 @@ from bot.customers.service import CustomerService
 from bot.i18n import Translator, load_translator
 from bot.outbox.limiter import Monotonic, RateLimiter
 from bot.outbox.registry import RendererRegistry
+from bot.outbox.replies import ReplyNotSent, ReplyPacer, reply_not_sent
 from bot.outbox.sender import AiogramSender
 from bot.outbox.worker import DeliveryWorker
 from bot.reports import handlers as report_handlers
@@ -131,8 +133,10 @@ def create_dispatcher(
 ) -> Dispatcher:
     """A Dispatcher whose handlers receive `deps` (services, settings, clock) by name.
 
-    `once` (outer) skips updates already handled; `storage` holds the FSM state."""
+    `once` (outer) skips updates already handled; `storage` holds the FSM state. A
+    reply the pacer gave up on ends its update quietly (logged once, no traceback)."""
     dispatcher = Dispatcher(storage=storage)
+    dispatcher.errors.register(reply_not_sent, ExceptionTypeFilter(ReplyNotSent))
     if once is not None:
         once.install(dispatcher)
     dispatcher.update.middleware(LocaleMiddleware(translator, manager_language))
@@ -178,6 +182,7 @@ class Services:
     policy: SurveyPolicy
     wording: Wording
     limiter: RateLimiter
+    replies: ReplyPacer
     accounts: CustomerService
     chats: ChatDirectory
     worker: DeliveryWorker
@@ -217,6 +222,9 @@ def build_services(
     translator = load_translator()
     policy = SurveyPolicy.from_settings(settings)
     limiter = create_rate_limiter(settings, monotonic)
+    # Handlers' replies share the limiter with the worker, ahead of its queue.
+    replies = ReplyPacer(limiter)
+    bot.session.middleware(replies)
     chats = ChatDirectory(db, clock, settings.manager_chat_id, settings.alert_escalation_chat_id)
     worker = DeliveryWorker(
         db,
@@ -252,6 +260,7 @@ def build_services(
         policy=policy,
         wording=Wording.from_settings(settings),
         limiter=limiter,
+        replies=replies,
         accounts=CustomerService(db, clock),
         chats=chats,
         worker=worker,

@@ -1,5 +1,6 @@
 """The aiogram side of delivery: turns an Outgoing into one Bot API call and
-classifies Telegram's answer into what the delivery worker should do next."""
+classifies Telegram's answer into what the delivery worker should do next. The
+worker has paced the call already, so the reply pacer on the session lets it by."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from bot.outbox.contracts import (
     Transient,
     Unreachable,
 )
+from bot.outbox.replies import ReplyPacer, already_paced
 
 _UNREACHABLE_TEXTS = ("chat not found", "user not found", "bot was kicked", "not enough rights")
 
@@ -45,7 +47,8 @@ class AiogramSender:
         try:
             if self._plain_defaults is not None and _is_plain_text(message):
                 return await self._send_text(message, self._plain_defaults)
-            sent = await self._call(message)
+            with already_paced():
+                sent = await self._call(message)
         except TelegramRetryAfter as error:
             raise RetryAfter("flood control", float(error.retry_after)) from None
         except TelegramForbiddenError as error:
@@ -151,7 +154,11 @@ class AiogramSender:
 def _plain_defaults(bot: Bot) -> dict[str, Any] | None:
     """The bot's defaults as sendMessage fields, or None when they are more than the
     lean path writes itself (then every call goes through aiogram)."""
-    if not isinstance(bot.session, AiohttpSession) or len(bot.session.middleware):
+    if not isinstance(bot.session, AiohttpSession):
+        return None
+    # The reply pacer lets the worker's calls through untouched; any other middleware
+    # may change a request, so then every call goes through aiogram.
+    if any(not isinstance(m, ReplyPacer) for m in bot.session.middleware):
         return None
     default = bot.default
     others = (

@@ -41,6 +41,7 @@ def _follow_the_fake_clock(h: BotHarness) -> None:
 
     limiter = RateLimiter(h.settings.send_rate_per_second, monotonic=monotonic)
     h.app.worker.limiter = limiter
+    h.app.services.replies.limiter = limiter
     h.app.limiter = limiter
 
 

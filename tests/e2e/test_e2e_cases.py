@@ -243,7 +243,7 @@ async def test_the_customer_hears_once_per_turn_that_their_reply_reached_the_tea
             for text in texts:
                 await h.fake.send_text(ANN, text)
                 await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains=text)
-            await h.app.worker.drain()
+            await h.settled()
             return sum("передано команді" in m.text for m in h.fake.messages_to(ANN))
 
         assert await ann_says("Черга", "була", "сорок хвилин") == 1

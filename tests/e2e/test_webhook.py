@@ -201,8 +201,10 @@ async def test_failed_update_is_released_and_telegram_redelivery_handles_it(
 ) -> None:
     async with running_bot(tmp_path, webhook=True) as h:
         h.fake.user(ANN, "Ann", "en")
+        # A refusal no retry can help (a 5xx on a reply is retried in place instead,
+        # see the next test) fails the handler and so the update.
         h.fake.fail_next(
-            "sendMessage", error_code=500, description="Internal Server Error", chat_id=ANN
+            "sendMessage", error_code=400, description="Bad Request: try again", chat_id=ANN
         )
         update = await h.fake.send_text(ANN, "/start")
         failed = await h.fake.wait_for_webhook_delivery(update["update_id"])
@@ -243,6 +245,24 @@ async def test_a_failed_survey_press_is_released_and_its_redelivery_answered_onc
             )
         assert stored is not None and stored.nps == 4
         assert total == {"answered": 1}
+
+
+async def test_a_reply_meeting_a_server_error_is_sent_again_within_the_same_update(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, webhook=True) as h:
+        h.fake.user(ANN, "Ann", "en")
+        h.fake.fail_next(
+            "sendMessage", error_code=502, description="Bad Gateway", chat_id=ANN, times=2
+        )
+        update = await h.fake.send_text(ANN, "/start")
+        delivery = await h.fake.wait_for_webhook_delivery(update["update_id"])
+        assert delivery.status == 200
+        assert await processed(h, update["update_id"])
+        welcomes = [m for m in h.fake.messages_to(ANN) if "Hello, Ann" in m.text]
+        assert len(welcomes) == 1
+        failed = [r for r in h.fake.calls("sendMessage") if r.error_code == 502]
+        assert len(failed) == 2
 
 
 async def test_duplicate_update_is_skipped_in_polling_mode_too(tmp_path: Path) -> None:

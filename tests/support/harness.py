@@ -27,7 +27,8 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.app import Otklik
 from bot.config import Settings
-from bot.core.clock import FakeClock
+from bot.core.clock import FakeClock, to_ms
+from storage.models import OutboxStatus
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 from tests.support.settings import API_TOKEN, MANAGER_CHAT_ID, make_settings
 
@@ -87,12 +88,39 @@ class BotHarness:
         await self.app.worker.drain()
         return message
 
+    async def settled(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the outbox holds nothing due or in flight and every outcome is
+        written. (worker.drain() alone misses rows of a window still waiting for their
+        send slot.)"""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.app.worker.drain()
+            async with self.app.db.read() as conn:
+                row = await conn.fetch_one(
+                    "SELECT COUNT(*) AS n FROM outbox WHERE status IN (:claimed, :sending)"
+                    " OR (status = :pending AND due_at <= :now)",
+                    {
+                        "claimed": OutboxStatus.CLAIMED,
+                        "sending": OutboxStatus.SENDING,
+                        "pending": OutboxStatus.PENDING,
+                        "now": to_ms(self.clock.now()),
+                    },
+                )
+            if row is not None and int(row["n"]) == 0:
+                return
+            if loop.time() > deadline:
+                raise AssertionError(f"the outbox did not settle within {timeout}s")
+            await asyncio.sleep(0.02)
+
     async def press(self, user_id: int, message: SentMessage, label: str) -> None:
         button = next(b for b in message.buttons if b.get("text") == label)
         await self.fake.press(user_id, message.message_id, button["callback_data"])
 
 
 WEBHOOK_PATH = "/telegram/webhook"
+# A group's messages a minute when the fake enforces no limits: never reached by a test.
+NO_GROUP_LIMIT = 1_000_000
 
 # Each fake starts its update ids where the last one stopped, as Telegram's go on when
 # a bot restarts: the database remembers which ids were handled.
@@ -113,13 +141,23 @@ async def running_bot(
     *,
     users: tuple[int, ...] = (),
     webhook: bool = False,
+    flood_limits: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[BotHarness]:
     """`users` exist in Telegram before the bot starts (a restart delivers at once).
 
     With `webhook` the bot registers WEBHOOK_URL on its own API port and the fake
-    pushes every update there instead of answering getUpdates."""
+    pushes every update there instead of answering getUpdates.
+
+    With `flood_limits` the fake enforces Telegram's limits (30 messages a second, one
+    a second per private chat, 20 a minute per group: 429 above them) and the bot paces
+    itself as in production. Without (the default) the fake enforces none, and the bot
+    is told so: it keeps its global rate but not the per-chat ones, so that a test
+    walking one customer or one group through many steps does not wait out Telegram's
+    second per message (or minute per 20) at each."""
     fake = FakeTelegram(first_update_id=next(_FIRST_UPDATE_IDS))
+    if flood_limits:
+        fake.set_rate_limits()
     await fake.start()
     fake.group(MANAGER_CHAT_ID)
     for user_id in users:
@@ -135,6 +173,9 @@ async def running_bot(
         session=fake.make_bot().session,
         delivery_poll_seconds=0.05,
     )
+    if not flood_limits:
+        app.limiter.chat_interval = 0.0
+        app.limiter.group_per_minute = NO_GROUP_LIMIT
     try:
         await app.start()
         async with aiohttp.ClientSession() as http:
