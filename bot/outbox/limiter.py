@@ -129,6 +129,8 @@ class RateLimiter:
         before anything the worker has not booked yet. The chat is counted from the
         moment the slot is handed over, which is returned for `reply_answered`."""
         waiting = _Waiting(chat_id, asyncio.get_running_loop().create_future())
+        # A wait given up (its handler cancelled) wakes the gate, which forgets it.
+        waiting.granted.add_done_callback(self._on_reply_done)
         if again:
             self._replies.appendleft(waiting)
         else:
@@ -180,14 +182,12 @@ class RateLimiter:
                     return
                 self._set_ready(waiting is not None)
                 if waiting is None:
-                    # Every waiting reply's chat is busy: nap until the first frees,
-                    # or until another reply arrives.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._arrived.wait(), chat_delay)
+                    # Every waiting reply's chat is busy: until the first frees.
+                    await self._nap(chat_delay)
                     continue
                 start = max(self._next_global, self._paused_until)
                 if start > now:
-                    await asyncio.sleep(start - now)
+                    await self._nap(start - now)
                     continue
                 self._replies.remove(waiting)
                 # From the moment this one really goes: a late loop sends later, not faster.
@@ -202,6 +202,15 @@ class RateLimiter:
                 if not waiting.granted.done():
                     waiting.granted.set_exception(RuntimeError("the reply gate stopped"))
             self._replies.clear()
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, or less when a reply arrives or gives up its wait (look again then)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), seconds)
+
+    def _on_reply_done(self, granted: asyncio.Future[float]) -> None:
+        if granted.cancelled():
+            self._arrived.set()
 
     def _first_free_reply(self) -> tuple[_Waiting | None, float]:
         """The first waiting reply whose chat is free, else None and the seconds until

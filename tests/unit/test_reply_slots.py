@@ -135,3 +135,15 @@ async def test_an_answered_reply_to_a_private_chat_is_spaced_from_the_answer() -
     limiter.book_chat(5)  # granted at 10.0: free again at 11.0
     limiter.reply_answered(5, 10.0)  # answered at 10.4: free again at 11.4
     assert limiter.chat_wait(5) == 1.0
+
+
+async def test_a_reply_whose_wait_is_given_up_frees_the_worker_at_once() -> None:
+    limiter = RateLimiter(200)
+    limiter.pause(30)  # the gate would sleep half a minute for this reply
+    reply = asyncio.create_task(limiter.reply_slot(3))
+    await asyncio.sleep(0.01)
+    assert limiter.replies_ready()
+    reply.cancel()  # its handler was cancelled, say by a stop
+    await asyncio.gather(reply, return_exceptions=True)
+    await asyncio.wait_for(limiter.replies_quiet(), 1.0)
+    assert limiter.replies_waiting == 0
