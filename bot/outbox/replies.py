@@ -119,7 +119,7 @@ class ReplyPacer(BaseRequestMiddleware):
                 # Pauses the chat (or everything), which the next slot then waits out.
                 scope = self._pause(chat_id, float(error.retry_after))
                 if floods > self._max_floods:
-                    raise self._give_up(name, chat_id, attempts + floods, error) from None
+                    raise self._give_up(bot, name, chat_id, attempts + floods, error) from None
                 logger.info(
                     "reply %s to chat %s: 429, again in %s s (%s paused)",
                     name,
@@ -130,13 +130,13 @@ class ReplyPacer(BaseRequestMiddleware):
             except (TelegramServerError, TelegramNetworkError) as error:
                 attempts += 1
                 if attempts >= self.retry.max_attempts:
-                    raise self._give_up(name, chat_id, attempts + floods, error) from None
+                    raise self._give_up(bot, name, chat_id, attempts + floods, error) from None
                 delay = self.retry.backoff(attempts, self._rng)
                 logger.info(
                     "reply %s to chat %s: %s, again in %.1f s",
                     name,
                     chat_id,
-                    _describe(error),
+                    _describe(bot, error),
                     delay,
                 )
                 await self._sleep(delay)
@@ -149,10 +149,10 @@ class ReplyPacer(BaseRequestMiddleware):
         return "global"
 
     def _give_up(
-        self, name: str, chat_id: int | None, tries: int, error: TelegramAPIError
+        self, bot: Bot, name: str, chat_id: int | None, tries: int, error: TelegramAPIError
     ) -> ReplyNotSent:
         self.given_up += 1
-        reason = f"{name} to chat {chat_id} given up after {tries} tries: {_describe(error)}"
+        reason = f"{name} to chat {chat_id} given up after {tries} tries: {_describe(bot, error)}"
         logger.warning("reply not sent: %s", reason)
         return ReplyNotSent(reason)
 
@@ -163,6 +163,7 @@ async def reply_not_sent(event: ErrorEvent) -> bool:
     return True
 
 
-def _describe(error: TelegramAPIError) -> str:
-    # aiogram's str() of an error includes the method's URL, which embeds the token.
-    return f"{type(error).__name__}: {error.message}"
+def _describe(bot: Bot, error: TelegramAPIError) -> str:
+    # aiogram's str() of an error includes the method's URL, which embeds the token;
+    # a network error's own text may quote it too.
+    return f"{type(error).__name__}: {error.message}".replace(bot.token, "<token>")
