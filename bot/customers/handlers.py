@@ -53,17 +53,24 @@ async def start_command(
     accounts: CustomerService,
     visits: VisitService,
 ) -> None:
-    """Register the customer; a CRM link or a counter's QR code says more."""
+    """Register the customer; a CRM link or a counter's QR code says more.
+
+    One message answers it all (the greeting, the QR visit, the offer to share the
+    phone with its button): in a rush every customer is answered by one send, and the
+    handler is done once it is out (bot/outbox/replies.py paces it)."""
     payload = command.args or ""
     token = payload.removeprefix(CUSTOMER_LINK_PREFIX) if payload.startswith("c_") else None
     result = await accounts.start(profile_of(message), token)
     name = result.customer.name or ""
     location = decode_location(payload)
-    await message.answer(_greeting(texts, settings, result, name))
+    parts = [_greeting(texts, settings, result, name)]
     if location is not None:
-        await _register_qr_visit(message, texts, clock, visits, location)
+        parts.append(await _register_qr_visit(message, texts, clock, visits, location))
+    keyboard = None
     if result.customer.phone is None:
-        await message.answer(texts("start-share-phone"), reply_markup=share_phone_keyboard(texts))
+        parts.append(texts("start-share-phone"))
+        keyboard = share_phone_keyboard(texts)
+    await message.answer("\n\n".join(parts), reply_markup=keyboard)
 
 
 def _greeting(texts: Texts, settings: Settings, result: StartResult, name: str) -> str:
@@ -79,7 +86,8 @@ def _greeting(texts: Texts, settings: Settings, result: StartResult, name: str) 
 
 async def _register_qr_visit(
     message: Message, texts: Texts, clock: Clock, visits: VisitService, location: str
-) -> None:
+) -> str:
+    """Register the visit the QR code names; returns what to tell the customer."""
     assert message.from_user is not None
     # One QR visit per customer, location and hour: a second scan is the same visit.
     hour = clock.now().strftime("%Y%m%d%H")
@@ -94,7 +102,7 @@ async def _register_qr_visit(
         )
     )
     key = "start-visit-registered" if outcome.status == "scheduled" else "start-visit-skipped"
-    await message.answer(texts(key, location=location))
+    return texts(key, location=location)
 
 
 async def shared_contact(message: Message, texts: Texts, accounts: CustomerService) -> None:
