@@ -78,6 +78,7 @@ class Otklik:
         self.wording = s.wording
         self.limiter = s.limiter
         self.accounts = s.accounts
+        self.locations = s.locations
         self.chats = s.chats
         self.worker = s.worker
         self.visits = s.visits

@@ -9,7 +9,7 @@ import re
 import secrets
 import socket
 from datetime import time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8080, ge=0, le=65535)
     api_token: SecretStr
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # The chain: a visit naming a location not in the catalogue is accepted (and
+    # catalogued with no chat of its own) or refused with 400.
+    unknown_locations: Literal["accept", "refuse"] = "accept"
 
     # Business and wording
     company_name: str = "Otklik"

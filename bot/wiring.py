@@ -35,6 +35,8 @@ from bot.core.quiet import CustomerQuietHours
 from bot.customers import handlers as customer_handlers
 from bot.customers.service import CustomerService
 from bot.i18n import Translator, load_translator
+from bot.locations import handlers as location_handlers
+from bot.locations.service import LocationService
 from bot.outbox.limiter import Monotonic, RateLimiter
 from bot.outbox.registry import RendererRegistry
 from bot.outbox.replies import ReplyNotSent, ReplyPacer, reply_not_sent
@@ -78,6 +80,7 @@ def get_routers() -> list[Router]:
         report_handlers.get_router(),
         case_handlers.get_router(),
         anniversary_handlers.get_router(),
+        location_handlers.get_router(),
         admin_handlers.get_router(),
         survey_handlers.get_reason_router(),
     ]
@@ -115,6 +118,7 @@ class Dependencies(TypedDict):
     translator: Translator
     wording: Wording
     accounts: CustomerService
+    locations: LocationService
     visits: VisitService
     surveys: SurveyService
     kick_delivery: Callable[[], None]
@@ -184,6 +188,7 @@ class Services:
     limiter: RateLimiter
     replies: ReplyPacer
     accounts: CustomerService
+    locations: LocationService
     chats: ChatDirectory
     worker: DeliveryWorker
     visits: VisitService
@@ -199,6 +204,7 @@ class Services:
             translator=self.translator,
             wording=self.wording,
             accounts=self.accounts,
+            locations=self.locations,
             visits=self.visits,
             surveys=self.surveys,
             kick_delivery=self.worker.kick,
@@ -262,9 +268,16 @@ def build_services(
         limiter=limiter,
         replies=replies,
         accounts=CustomerService(db, clock),
+        locations=LocationService(db, clock),
         chats=chats,
         worker=worker,
-        visits=VisitService(db, clock, policy, worker.kick),
+        visits=VisitService(
+            db,
+            clock,
+            policy,
+            worker.kick,
+            refuse_unknown_locations=settings.unknown_locations == "refuse",
+        ),
         cases=cases,
         case_outbox=case_outbox,
         surveys=SurveyService(

@@ -1,10 +1,11 @@
-"""The HTTP API served beside the bot: visits, customers, health."""
+"""The HTTP API served beside the bot: visits, customers, reports, the catalogue, health."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY, ApiServices
+from bot.api.locations import add_location_routes
 from bot.api.reports import add_report_routes
 from bot.api.routes import add_routes, auth_middleware
 
@@ -16,6 +17,7 @@ def create_api_app(services: ApiServices, api_token: str, max_body_bytes: int) -
     app[SERVICES_KEY] = services
     add_routes(app)
     add_report_routes(app)
+    add_location_routes(app)
     return app
 
 

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.customers.service import CustomerService
+from bot.locations.service import LocationService
 from bot.visits.service import VisitService
 
 
@@ -15,6 +16,7 @@ class ApiServices(Protocol):
 
     visits: VisitService
     accounts: CustomerService
+    locations: LocationService
     bot_username: str | None
 
     async def health(self) -> dict[str, Any]: ...

@@ -76,7 +76,7 @@ class CustomerBody(_Strict):
         return normalized
 
 
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
+def error_response(status: int, message: str, field: str | None = None) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error": message}
     if field:
         body["field"] = field
@@ -91,18 +91,18 @@ def _validation_error(error: ValidationError) -> web.Response:
         message = "unknown field"
     elif first["type"] == "missing":
         message = "is required"
-    return _error(400, f"{field}: {message}" if field else message, field)
+    return error_response(400, f"{field}: {message}" if field else message, field)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+async def json_body(request: web.Request) -> dict[str, Any] | web.Response:
     if request.content_type != "application/json":
-        return _error(415, "expected Content-Type: application/json")
+        return error_response(415, "expected Content-Type: application/json")
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return _error(413, "body too large")
+        return error_response(413, "body too large")
     body = decode_json_object(raw)
-    return _error(400, body) if isinstance(body, str) else body
+    return error_response(400, body) if isinstance(body, str) else body
 
 
 def decode_json_object(raw: bytes) -> dict[str, Any] | str:
@@ -126,17 +126,17 @@ async def auth_middleware(request: web.Request, handler: Any) -> web.StreamRespo
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode(), expected.encode()
         ):
-            return _error(401, "missing or wrong API token")
+            return error_response(401, "missing or wrong API token")
     try:
         response: web.StreamResponse = await handler(request)
     except web.HTTPRequestEntityTooLarge:
-        return _error(413, "body too large")
+        return error_response(413, "body too large")
     return response
 
 
 async def post_visit(request: web.Request) -> web.Response:
     """Report a visit; the answer says whether a survey was scheduled, when, or why not."""
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     try:
@@ -159,14 +159,14 @@ async def post_visit(request: web.Request) -> web.Response:
             )
         )
     except VisitError as error:
-        return _error(400, str(error), error.field)
+        return error_response(400, str(error), error.field)
     status = 200 if outcome.duplicate else 201
     return web.json_response({"ok": True, **outcome.as_dict()}, status=status)
 
 
 async def post_customer(request: web.Request) -> web.Response:
     """Create or update a CRM customer; the answer carries their personal deep link."""
-    body = await _json_body(request)
+    body = await json_body(request)
     if isinstance(body, web.Response):
         return body
     try:

@@ -1,5 +1,5 @@
 """`otklik` on the command line: the parser and the dispatch to one module per command
-group (run, imports, reports, db, anniversaries)."""
+group (run, imports, locations, reports, db, anniversaries)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
         "language, customer_since)",
     )
     customers_import.add_argument("file", type=Path)
+    locations = commands.add_parser("locations", help="the chain's catalogue of locations")
+    locations_commands = locations.add_subparsers(dest="locations_command", required=True)
+    locations_import = locations_commands.add_parser(
+        "import",
+        help="create or update locations (and their regions) from a CSV file (columns: code, "
+        "name, time_zone, manager_chat_id, region, mon..sun, region_name, "
+        "region_manager_chat_id); one bad row imports nothing",
+    )
+    locations_import.add_argument("file", type=Path)
     export = commands.add_parser("export", help="write the responses of a period as CSV")
     export.add_argument("--period", default="", help="7d, 30d, 2026-10, 2026-10-01..2026-10-31")
     export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
@@ -116,6 +125,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await db.close()
         print(f"applied migrations: {applied or 'none (up to date)'}")
         return 0
+    if args.command == "locations":
+        from bot.cli.locations import import_locations
+
+        return await import_locations(settings, args.file)
     if args.command == "visits":
         from bot.cli.imports import import_visits
 

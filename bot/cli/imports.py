@@ -64,7 +64,12 @@ async def import_visits(settings: Settings, path: Path) -> int:
     db = create_database(settings.database_url)
     await db.connect()
     await migrate(db)
-    service = VisitService(db, SystemClock(), SurveyPolicy.from_settings(settings))
+    service = VisitService(
+        db,
+        SystemClock(),
+        SurveyPolicy.from_settings(settings),
+        refuse_unknown_locations=settings.unknown_locations == "refuse",
+    )
     summary: Counter[str] = Counter()
     try:
         for number, row in enumerate(_rows(path), start=2):

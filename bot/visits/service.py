@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from bot.core.clock import Clock, from_ms, local_day, to_ms
 from bot.core.policy import CLOCK_SKEW, SURVEY_DEADLINE, SurveyPolicy
 from bot.outbox.contracts import Priority
-from storage import customers, outbox, rollups, surveys, visits
+from storage import customers, locations, outbox, rollups, surveys, visits
 from storage.db import Connection, Database
+from storage.locations import LocationSource
 from storage.models import Customer, Visit
 
 
@@ -62,11 +63,14 @@ class VisitService:
         clock: Clock,
         policy: SurveyPolicy,
         on_scheduled: Callable[[], None] | None = None,
+        *,
+        refuse_unknown_locations: bool = False,
     ) -> None:
         self._db = db
         self._clock = clock
         self._policy = policy
         self._on_scheduled = on_scheduled
+        self._refuse_unknown = refuse_unknown_locations
 
     async def register(self, request: VisitRequest) -> VisitOutcome:
         """Record the visit once (visit_key is the idempotency key) and schedule its survey."""
@@ -88,6 +92,10 @@ class VisitService:
         existing = await visits.by_key(conn, request.visit_key)
         if existing is not None:
             return await _outcome_of(conn, existing, duplicate=True)
+        if request.location and await locations.get(conn, request.location) is None:
+            if self._refuse_unknown:
+                raise VisitError("location", f"{request.location!r} is not in the catalogue")
+            await locations.ensure(conn, request.location, LocationSource.VISIT, to_ms(now))
         customer = await _find_customer(conn, request)
         if customer is not None:  # locked: two visits at once must see one cooldown
             customer = await customers.lock(conn, customer.id)

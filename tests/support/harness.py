@@ -54,11 +54,28 @@ class BotHarness:
         raw: bytes | None = None,
         content_type: str = "application/json",
     ) -> tuple[int, dict[str, Any]]:
+        return await self.call("POST", path, body, token=token, raw=raw, content_type=content_type)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = API_TOKEN,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, dict[str, Any]]:
+        """Any API request; the answer's status and JSON body."""
         headers = {"Content-Type": content_type}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        data = raw if raw is not None else json.dumps(body).encode()
-        async with self.http.post(self.api_url + path, data=data, headers=headers) as response:
+        data = (
+            raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        )
+        async with self.http.request(
+            method, self.api_url + path, data=data, headers=headers
+        ) as response:
             return response.status, await response.json()
 
     async def post_visit(self, telegram_id: int, visit_id: str, **fields: Any) -> dict[str, Any]:

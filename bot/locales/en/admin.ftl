@@ -79,5 +79,6 @@ admin-help =
     /customer phone|id — a customer's card
     /forget phone|id — erase a customer's personal data
     /forget me — erase your own data as a customer
+    /locations — the chain's locations, regions and their chats
     /qr location — a QR code for a counter
     /broadcast_test — send yourself the survey as a customer sees it

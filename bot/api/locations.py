@@ -1,0 +1,108 @@
+"""The chain's catalogue over HTTP: PUT/GET/DELETE /api/v1/locations and /api/v1/regions."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.api.keys import SERVICES_KEY
+from bot.api.routes import error_response, json_body
+from bot.locations.service import (
+    CatalogueError,
+    Deletion,
+    LocationService,
+    check_code,
+    location_to_dict,
+    parse_location,
+    parse_region,
+    region_to_dict,
+)
+
+
+def _service(request: web.Request) -> LocationService:
+    return request.app[SERVICES_KEY].locations
+
+
+def _code(request: web.Request) -> str:
+    return check_code(request.match_info["code"])
+
+
+async def put_location(request: web.Request) -> web.Response:
+    """Create (201) or replace (200) a location; only `name` is required."""
+    body = await json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        created = await _service(request).put(_code(request), parse_location(body))
+    except CatalogueError as error:
+        return error_response(400, str(error), error.field)
+    location = await _service(request).get(_code(request))
+    assert location is not None
+    return web.json_response(
+        {"ok": True, "created": created, "location": location_to_dict(location)},
+        status=201 if created else 200,
+    )
+
+
+async def get_locations(request: web.Request) -> web.Response:
+    """The whole catalogue: locations and regions."""
+    locations, regions = await _service(request).all()
+    return web.json_response(
+        {
+            "ok": True,
+            "locations": [location_to_dict(location) for location in locations],
+            "regions": [region_to_dict(region) for region in regions],
+        }
+    )
+
+
+async def delete_location(request: web.Request) -> web.Response:
+    """Remove a location; refused (409) while it has open cases."""
+    try:
+        outcome = await _service(request).delete(_code(request))
+    except CatalogueError as error:
+        return error_response(400, str(error), error.field)
+    if outcome is Deletion.NOT_FOUND:
+        return error_response(404, "no such location")
+    if outcome is Deletion.IN_USE:
+        return error_response(409, "the location has open cases: close or resolve them first")
+    return web.json_response({"ok": True, "deleted": True})
+
+
+async def put_region(request: web.Request) -> web.Response:
+    """Create (201) or replace (200) a region."""
+    body = await json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        code = _code(request)
+        created = await _service(request).put_region(code, parse_region(body))
+    except CatalogueError as error:
+        return error_response(400, str(error), error.field)
+    return web.json_response({"ok": True, "created": created}, status=201 if created else 200)
+
+
+async def get_regions(request: web.Request) -> web.Response:
+    _, regions = await _service(request).all()
+    return web.json_response({"ok": True, "regions": [region_to_dict(r) for r in regions]})
+
+
+async def delete_region(request: web.Request) -> web.Response:
+    """Remove a region; refused (409) while a location names it."""
+    try:
+        outcome = await _service(request).delete_region(_code(request))
+    except CatalogueError as error:
+        return error_response(400, str(error), error.field)
+    if outcome is Deletion.NOT_FOUND:
+        return error_response(404, "no such region")
+    if outcome is Deletion.IN_USE:
+        return error_response(409, "locations name this region: move them first")
+    return web.json_response({"ok": True, "deleted": True})
+
+
+def add_location_routes(app: web.Application) -> None:
+    app.router.add_put("/api/v1/locations/{code}", put_location)
+    app.router.add_get("/api/v1/locations", get_locations)
+    app.router.add_delete("/api/v1/locations/{code}", delete_location)
+    app.router.add_put("/api/v1/regions/{code}", put_region)
+    app.router.add_get("/api/v1/regions", get_regions)
+    app.router.add_delete("/api/v1/regions/{code}", delete_region)
