@@ -185,6 +185,13 @@ class CrmCustomer:
     customer_since: str | None  # YYYY-MM-DD
 
 
+class PhoneTaken(ValueError):
+    """A CRM record's phone is already another CRM customer's; nothing was changed."""
+
+    def __init__(self, phone: str) -> None:
+        super().__init__(f"phone {phone} belongs to another customer (another external_id)")
+
+
 async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[Customer, bool]:
     """Create or update a CRM customer by external_id; returns (customer, created).
 
@@ -213,12 +220,18 @@ async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[C
             " since_md, since_source, link_token, created_at, updated_at)"
             " VALUES (:ext, :phone, :name, :language, :since, :since_md, :since_source,"
             " :token, :now, :now)"
-            " ON CONFLICT (external_id) DO NOTHING RETURNING *",
+            # No conflict target: on PostgreSQL a concurrent insert of the same customer
+            # may meet the phone's unique index before external_id's, and only a target-less
+            # DO NOTHING waits for it there instead of failing.
+            " ON CONFLICT DO NOTHING RETURNING *",
             params,
         )
-        if row is None:  # the same external_id was inserted concurrently: update it
-            return (await upsert_crm(conn, record, now))[0], False
-        return Customer.from_row(row), True
+        if row is not None:
+            return Customer.from_row(row), True
+        if await by_external_id(conn, record.external_id) is None:
+            raise PhoneTaken(record.phone or "")
+        # The same external_id was inserted concurrently: update it.
+        return (await upsert_crm(conn, record, now))[0], False
     params["id"] = existing.id
     params["token"] = existing.link_token or secrets.token_urlsafe(12)
     row = await conn.fetch_one(

@@ -23,7 +23,7 @@ from pydantic import (
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY
 from bot.customers.service import CustomerService
 from bot.visits.service import VisitError, VisitRequest, VisitService
-from storage.customers import CrmCustomer, normalize_phone
+from storage.customers import CrmCustomer, PhoneTaken, normalize_phone
 
 logger = logging.getLogger(__name__)
 
@@ -174,17 +174,20 @@ async def post_customer(request: web.Request) -> web.Response:
     except ValidationError as error:
         return _validation_error(error)
     accounts: CustomerService = request.app[SERVICES_KEY].accounts
-    stored, created = await accounts.upsert_crm(
-        CrmCustomer(
-            external_id=customer.external_id,
-            phone=customer.phone,
-            name=customer.name,
-            language=customer.language,
-            customer_since=customer.customer_since.isoformat()
-            if customer.customer_since
-            else None,
+    try:
+        stored, created = await accounts.upsert_crm(
+            CrmCustomer(
+                external_id=customer.external_id,
+                phone=customer.phone,
+                name=customer.name,
+                language=customer.language,
+                customer_since=customer.customer_since.isoformat()
+                if customer.customer_since
+                else None,
+            )
         )
-    )
+    except PhoneTaken as error:
+        return error_response(409, str(error), "phone")
     username = request.app[SERVICES_KEY].bot_username
     link = f"https://t.me/{username}?start=c_{stored.link_token}" if username else None
     return web.json_response(

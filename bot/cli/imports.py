@@ -14,7 +14,7 @@ from bot.core.clock import SystemClock
 from bot.core.policy import SurveyPolicy
 from bot.customers.service import CustomerService
 from bot.visits.service import VisitError, VisitRequest, VisitService
-from storage.customers import CrmCustomer, normalize_phone
+from storage.customers import CrmCustomer, PhoneTaken, normalize_phone
 from storage.db import create_database, migrate
 
 
@@ -101,7 +101,12 @@ async def import_customers(settings: Settings, path: Path) -> int:
                 print(f"line {number}: error: {error}", file=sys.stderr)
                 summary["error"] += 1
                 continue
-            _, created = await service.upsert_crm(record)
+            try:
+                _, created = await service.upsert_crm(record)
+            except PhoneTaken as error:
+                print(f"line {number}: error: {error}", file=sys.stderr)
+                summary["error"] += 1
+                continue
             summary["created" if created else "updated"] += 1
     finally:
         await db.close()

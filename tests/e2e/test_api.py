@@ -146,3 +146,13 @@ async def test_healthz_needs_no_token(h: BotHarness) -> None:
     async with h.http.get(h.api_url + "/healthz") as response:
         body = await response.json()
     assert response.status == 200 and body["ok"] is True
+
+
+async def test_a_crm_phone_that_is_another_customers_is_409(h: BotHarness) -> None:
+    first = {"external_id": "crm-1", "phone": "+79161234567", "name": "Vera"}
+    code, _ = await h.post("/api/v1/customers", first)
+    assert code == 201
+    code, answer = await h.post("/api/v1/customers", {**first, "external_id": "crm-2"})
+    assert (code, answer["field"]) == (409, "phone")
+    code, again = await h.post("/api/v1/customers", first)
+    assert (code, again["created"]) == (200, False)

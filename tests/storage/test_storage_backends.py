@@ -21,7 +21,7 @@ from bot.customers.service import CustomerService
 from bot.visits.service import VisitRequest, VisitService
 from storage import customers, privacy, surveys
 from storage.copy import columns, table_names
-from storage.customers import CrmCustomer, TelegramProfile
+from storage.customers import CrmCustomer, PhoneTaken, TelegramProfile
 from storage.db import (
     Database,
     DatabaseUnavailable,
@@ -445,3 +445,16 @@ async def test_core_loop_on_postgresql(tmp_path: Path, postgres_url: str) -> Non
         await h.app.worker.run_once()
         await h.app.worker.drain()
         assert h.fake.messages_to(ANN) == []
+
+
+async def test_a_crm_phone_of_another_customer_is_refused_and_changes_nothing(
+    db: Database, clock: FakeClock
+) -> None:
+    service = CustomerService(db, clock)
+    first, _ = await service.upsert_crm(CrmCustomer("crm-1", "+380501234567", "Olena", "uk", None))
+    with pytest.raises(PhoneTaken, match=r"\+380501234567 belongs to another customer"):
+        await service.upsert_crm(CrmCustomer("crm-2", "+380501234567", "Petro", "uk", None))
+    async with db.read() as conn:
+        assert await customers.by_external_id(conn, "crm-2") is None
+        owner = await customers.by_phone(conn, "+380501234567")
+    assert owner is not None and owner.id == first.id
