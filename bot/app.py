@@ -79,6 +79,7 @@ class Otklik:
         self.limiter = s.limiter
         self.accounts = s.accounts
         self.locations = s.locations
+        self.routing = s.routing
         self.chats = s.chats
         self.worker = s.worker
         self.visits = s.visits

@@ -36,6 +36,7 @@ from bot.customers import handlers as customer_handlers
 from bot.customers.service import CustomerService
 from bot.i18n import Translator, load_translator
 from bot.locations import handlers as location_handlers
+from bot.locations.routing import Routing
 from bot.locations.service import LocationService
 from bot.outbox.limiter import Monotonic, RateLimiter
 from bot.outbox.registry import RendererRegistry
@@ -125,6 +126,7 @@ class Dependencies(TypedDict):
     cases: CaseService
     case_outbox: CaseOutbox
     chats: ChatDirectory
+    routing: Routing
 
 
 def create_dispatcher(
@@ -194,6 +196,7 @@ class Services:
     visits: VisitService
     cases: CaseService
     case_outbox: CaseOutbox
+    routing: Routing
     surveys: SurveyService
 
     def dependencies(self) -> Dependencies:
@@ -211,6 +214,7 @@ class Services:
             cases=self.cases,
             case_outbox=self.case_outbox,
             chats=self.chats,
+            routing=self.routing,
         )
 
 
@@ -246,13 +250,14 @@ def build_services(
         on_chat_moved=chats.learn,
     )
     cases = CaseService.from_settings(db, clock, settings)
+    routing = Routing(db, chats)
     case_outbox = CaseOutbox(
         cases,
         db,
         clock,
         translator,
         settings.default_language,
-        chats=chats,
+        routing=routing,
         admin_ids=list(settings.admin_ids),
         kick=worker.kick,
         quiet=CustomerQuietHours.from_settings(settings),
@@ -268,7 +273,7 @@ def build_services(
         limiter=limiter,
         replies=replies,
         accounts=CustomerService(db, clock),
-        locations=LocationService(db, clock),
+        locations=LocationService(db, clock, on_change=chats.refresh),
         chats=chats,
         worker=worker,
         visits=VisitService(
@@ -280,6 +285,7 @@ def build_services(
         ),
         cases=cases,
         case_outbox=case_outbox,
+        routing=routing,
         surveys=SurveyService(
             db, clock, policy, on_detractor=case_outbox.on_detractor, on_enqueued=worker.kick
         ),

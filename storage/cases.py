@@ -7,9 +7,10 @@ win: the caller reads the rowcount, never a value it read earlier.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Connection
+from storage.db import Connection, id_in
 from storage.models import CaseStatus, _FromRow
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.TAKEN)
@@ -557,16 +558,32 @@ async def events(conn: Connection, case_id: int) -> list[CaseEvent]:
     return [CaseEvent.from_row(row) for row in rows]
 
 
-async def open_cases(conn: Connection, now: int, limit: int) -> list[CaseListItem]:
-    """New and taken cases, oldest first."""
+async def open_cases(
+    conn: Connection, now: int, limit: int, locations: Sequence[str] | None = None
+) -> list[CaseListItem]:
+    """New and taken cases, oldest first; only at `locations` when given."""
+    params: dict[str, object] = {"now": now, "limit": limit}
+    where = ""
+    if locations is not None:
+        where, params["ids"] = id_in(conn, "s.location", list(locations))
+        where = " AND " + where
     rows = await conn.fetch_all(
         "SELECT c.id, c.status, c.owner_name, c.opened_at, c.taken_at,"
         " cu.name AS customer_name, s.nps, s.ces, s.location, :now - c.opened_at AS age_ms"
         " FROM cases c"
         " JOIN surveys s ON s.id = c.survey_id"
         " JOIN customers cu ON cu.id = c.customer_id"
-        " WHERE c.status IN ('new', 'taken')"
+        f" WHERE c.status IN ('new', 'taken'){where}"
         " ORDER BY c.opened_at, c.id LIMIT :limit",
-        {"now": now, "limit": limit},
+        params,
     )
     return [CaseListItem.from_row(row) for row in rows]
+
+
+async def location_of(conn: Connection, case_id: int) -> str | None:
+    """The location of the visit a case is about; None for no such case."""
+    row = await conn.fetch_one(
+        "SELECT s.location FROM cases c JOIN surveys s ON s.id = c.survey_id WHERE c.id = :id",
+        {"id": case_id},
+    )
+    return None if row is None else str(row["location"])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Connection
+from storage.db import Connection, id_in
 from storage.models import CaseStatus, _FromRow
 
 
@@ -194,3 +195,46 @@ async def region_in_use(conn: Connection, code: str) -> bool:
         "SELECT 1 AS found FROM locations WHERE region = :code LIMIT 1", {"code": code}
     )
     return row is not None
+
+
+# --- routing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The chats configured for a location: its own and its region's (None = not set)."""
+
+    location_chat: int | None
+    region_chat: int | None
+
+
+async def route(conn: Connection, code: str) -> Route:
+    row = await conn.fetch_one(
+        "SELECT l.manager_chat_id AS location_chat, r.manager_chat_id AS region_chat"
+        " FROM locations l LEFT JOIN regions r ON r.code = l.region WHERE l.code = :code",
+        {"code": code},
+    )
+    if row is None:
+        return Route(None, None)
+    return Route(row["location_chat"], row["region_chat"])
+
+
+async def codes_for_chats(conn: Connection, chat_ids: Sequence[int]) -> set[str]:
+    """The locations whose own chat, or whose region's chat, is one of `chat_ids`."""
+    where, ids = id_in(conn, "l.manager_chat_id", chat_ids)
+    region_where, _ = id_in(conn, "r.manager_chat_id", chat_ids)
+    rows = await conn.fetch_all(
+        "SELECT l.code FROM locations l LEFT JOIN regions r ON r.code = l.region"
+        f" WHERE {where} OR {region_where}",
+        {"ids": ids},
+    )
+    return {str(row["code"]) for row in rows}
+
+
+async def team_chats(conn: Connection) -> set[int]:
+    """Every managers' chat the catalogue names, of locations and of regions."""
+    rows = await conn.fetch_all(
+        "SELECT manager_chat_id AS chat FROM locations WHERE manager_chat_id IS NOT NULL"
+        " UNION SELECT manager_chat_id AS chat FROM regions WHERE manager_chat_id IS NOT NULL"
+    )
+    return {int(row["chat"]) for row in rows}

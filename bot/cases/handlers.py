@@ -39,11 +39,11 @@ from bot.cases.texts import (
     refusal_text,
     template_text,
 )
-from bot.chats.access import IsManagerChat, is_manager
-from bot.chats.service import ChatDirectory
+from bot.chats.access import IsManagerChat, is_member
 from bot.config import Settings
 from bot.core.clock import Clock, to_ms
 from bot.i18n import Texts
+from bot.locations.routing import Routing
 from bot.survey.service import SurveyService
 from bot.survey.texts import Wording
 from storage import cases as case_repo
@@ -90,15 +90,33 @@ def get_router() -> Router:
     return router
 
 
+async def _in_scope(routing: Routing, cases: CaseService, chat_id: int, case_id: int) -> bool:
+    """Whether the case's location is one this managers' chat may see. A case that does
+    not exist passes: the service answers "not found" for it."""
+    async with routing.reader() as conn:
+        location = await cases.location_of(case_id, conn=conn)
+        return location is None or (await routing.scope_in(conn, chat_id)).allows(location)
+
+
 async def _answer(query: CallbackQuery, text: str) -> None:
     await query.answer(text, show_alert=False)
 
 
 async def foreign_case_button(
-    query: CallbackQuery, bot: Bot, settings: Settings, chats: ChatDirectory, manager_texts: Texts
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    bot: Bot,
+    settings: Settings,
+    routing: Routing,
+    cases: CaseService,
+    db: Database,
+    manager_texts: Texts,
 ) -> None:
-    """A case button pressed outside the managers' chat: refused, never acted on."""
-    allowed = await is_manager(bot, settings, chats, query.from_user.id)
+    """A case button pressed outside a managers' chat: refused, never acted on."""
+    async with db.read() as conn:
+        location = await cases.location_of(callback_data.case_id, conn=conn) or ""
+        chat_id = await routing.team_chat(conn, location)
+    allowed = await is_member(bot, settings, chat_id, query.from_user.id)
     key = "case-refused-wrong-chat" if allowed else "case-refused-not-a-manager"
     await _answer(query, manager_texts(key))
 
@@ -111,7 +129,7 @@ async def case_button(
     manager_texts: Texts,
     cases: CaseService,
     case_outbox: CaseOutbox,
-    chats: ChatDirectory,
+    routing: Routing,
     db: Database,
     clock: Clock,
     wording: Wording,
@@ -119,11 +137,16 @@ async def case_button(
     """Take, write, resolve or close a case from the buttons under its alert (or,
     under a folded alert, take it or open its card)."""
     user = query.from_user
-    if not await is_manager(bot, settings, chats, user.id):
+    assert isinstance(query.message, Message)  # IsManagerChat let only those through
+    chat_id = query.message.chat.id
+    if not await is_member(bot, settings, chat_id, user.id):
         # Its own answer: "only the owner" would tell a stranger the case has an owner.
         await _answer(query, manager_texts("case-refused-not-a-manager"))
         return
     case_id, action = callback_data.case_id, callback_data.action
+    if not await _in_scope(routing, cases, chat_id, case_id):
+        await _answer(query, manager_texts("case-refused-other-branch"))
+        return
     is_admin = user.id in settings.admin_ids
     if action is CaseButton.TAKE:
         async with db.transaction() as conn:
@@ -300,8 +323,10 @@ async def manager_text(
     db: Database,
     clock: Clock,
     wording: Wording,
+    routing: Routing,
 ) -> None:
-    """A manager's text: a reply to a case card, or the text their last button asked for."""
+    """A manager's text: a reply to a case card, or the text their last button asked for,
+    when the case is one of this chat's locations."""
     user, text = message.from_user, message.text or ""
     if user is None:
         return
@@ -324,6 +349,12 @@ async def manager_text(
                 conn=conn,
             )
         else:
+            pending = await cases.pending_for(user.id, conn=conn)
+            if pending is None:
+                return  # an ordinary chat message, not about a case
+            location = await cases.location_of(pending.case.id, conn=conn) or ""
+            if not (await routing.scope_in(conn, message.chat.id)).allows(location):
+                return  # asked for in another branch's chat: not this chat's case
             outcome = await cases.submit_pending(
                 user.id, user.full_name, text, is_admin=is_admin, conn=conn
             )
@@ -387,12 +418,12 @@ async def customer_text(
     manager_texts: Texts,
     cases: CaseService,
     case_outbox: CaseOutbox,
-    chats: ChatDirectory,
+    routing: Routing,
     db: Database,
     clock: Clock,
 ) -> None:
-    """The customer's reply goes into the case thread in the managers' chat, and the
-    customer hears it arrived (once per turn, see needs_acknowledgement)."""
+    """The customer's reply goes into the case thread in its location's managers' chat,
+    and the customer hears it arrived (once per turn, see needs_acknowledgement)."""
     assert message.from_user is not None and message.text is not None
     user, text = message.from_user, message.text
     now = to_ms(clock.now())
@@ -404,7 +435,8 @@ async def customer_text(
             post = manager_texts(
                 "case-thread-in", id=case.id, customer=escape(user.full_name), text=escape(text)
             )
-            chat = chats.resolve(case.alert_chat_id or chats.managers)
+            location = await cases.location_of(case.id, conn=conn) or ""
+            chat = await routing.team_chat(conn, location)
             await enqueue_text(conn, "case_thread", chat, case.id, post, now)
         if result.acknowledge:
             card = await case_repo.card(conn, case.id)
@@ -440,9 +472,12 @@ async def followup_button(
             await query.message.edit_text(texts(key), reply_markup=None)
 
 
-async def list_cases(message: Message, manager_texts: Texts, cases: CaseService) -> None:
-    """/cases: open cases, oldest first, with their ages."""
-    items = await cases.open_cases()
+async def list_cases(
+    message: Message, manager_texts: Texts, cases: CaseService, routing: Routing
+) -> None:
+    """/cases: open cases of this chat's locations, oldest first, with their ages."""
+    scope = await routing.scope_of(message.chat.id)
+    items = await cases.open_cases(locations=None if scope.everything else sorted(scope.locations))
     for chunk in format_open_cases(
         manager_texts.translator, manager_texts.language, items, escape
     ):
@@ -454,11 +489,14 @@ async def show_case(
     command: CommandObject,
     manager_texts: Texts,
     cases: CaseService,
+    routing: Routing,
     settings: Settings,
 ) -> None:
-    """/case <id>: every step of one case."""
+    """/case <id>: every step of one case of this chat's locations."""
     arg = (command.args or "").strip().lstrip("#")
     case = await cases.get(int(arg)) if arg.isdigit() else None
+    if case is not None and not await _in_scope(routing, cases, message.chat.id, case.id):
+        case = None  # another branch's case reads as unknown here
     if case is None:
         key = "case-refused-not-found" if arg.isdigit() else "case-usage"
         await message.answer(manager_texts(key, owner=""))

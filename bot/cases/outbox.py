@@ -16,10 +16,10 @@ from bot.cases.alerts import ALERT_EDIT_KIND, ALERT_KIND, CARD_KIND, AlertRender
 from bot.cases.keyboards import followup_keyboard
 from bot.cases.service import CaseService, EscalationStage, Prompt
 from bot.cases.texts import format_escalation
-from bot.chats.service import ChatDirectory
 from bot.core.clock import Clock, to_ms
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import Texts, Translator
+from bot.locations.routing import Routing
 from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendResult, Unreachable
 from bot.survey.outbox import RenderContext
 from storage import alert_folds as folds
@@ -178,7 +178,7 @@ class CaseOutbox:
         translator: Translator,
         manager_language: str,
         *,
-        chats: ChatDirectory,
+        routing: Routing,
         admin_ids: list[int],
         kick: Callable[[], None],
         quiet: CustomerQuietHours,
@@ -188,7 +188,7 @@ class CaseOutbox:
         self._clock = clock
         self._translator = translator
         self._language = manager_language
-        self._chats = chats
+        self._routing = routing
         self._admin_ids = admin_ids
         self.kick = kick
         self._quiet = quiet
@@ -198,9 +198,8 @@ class CaseOutbox:
     ) -> None:
         """The survey's detractor hook (cases/alerts.py): the case and its alert, in the
         answer's transaction."""
-        await alerts.on_detractor(
-            conn, self.cases, survey, now, first=first, chat_id=self._chats.managers
-        )
+        chat_id = await self._routing.team_chat(conn, survey.location)
+        await alerts.on_detractor(conn, self.cases, survey, now, first=first, chat_id=chat_id)
 
     def _mention(self, case: Case, stage: EscalationStage) -> str:
         if stage == EscalationStage.RESOLVE and case.owner_id:
@@ -208,7 +207,8 @@ class CaseOutbox:
         return " ".join(f'<a href="tg://user?id={uid}">admin</a>' for uid in self._admin_ids)
 
     async def escalate_due(self) -> int:
-        """Post each case past an SLA once to the escalation chat, with a mention."""
+        """Post each case past an SLA once, one level up from its location (its region's
+        chat, else the head office), with a mention."""
         now = self._clock.now()
         posted = 0
         for due in await self.cases.due_escalations(now):
@@ -225,14 +225,9 @@ class CaseOutbox:
                     self._mention(result.case, due.stage),
                     escape,
                 )
-                await enqueue_text(
-                    conn,
-                    "case_escalation",
-                    self._chats.escalation,
-                    due.case.id,
-                    text,
-                    to_ms(now),
-                )
+                location = await self.cases.location_of(due.case.id, conn=conn) or ""
+                chat_id = await self._routing.escalation_chat(conn, location)
+                await enqueue_text(conn, "case_escalation", chat_id, due.case.id, text, to_ms(now))
                 posted += 1
         return posted
 

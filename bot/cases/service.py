@@ -13,7 +13,7 @@ the state change; without it the method opens and commits its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -820,10 +820,18 @@ class CaseService:
         async with self._reader(conn) as reader:
             return await repo.events(reader, case_id)
 
-    async def open_cases(self, *, limit: int = 100) -> list[CaseListItem]:
-        """New and taken cases, oldest first; `age_ms` is measured at the clock's now."""
+    async def open_cases(
+        self, *, limit: int = 100, locations: Sequence[str] | None = None
+    ) -> list[CaseListItem]:
+        """New and taken cases, oldest first (only at `locations` when given); `age_ms` is
+        measured at the clock's now."""
         async with self._db.read() as reader:
-            return await repo.open_cases(reader, self._now(), limit)
+            return await repo.open_cases(reader, self._now(), limit, locations)
+
+    async def location_of(self, case_id: int, *, conn: Connection | None = None) -> str | None:
+        """The location the case's visit was at; None for no such case."""
+        async with self._reader(conn) as reader:
+            return await repo.location_of(reader, case_id)
 
     async def find_by_alert(
         self, chat_id: int, message_id: int, *, conn: Connection | None = None

@@ -26,8 +26,9 @@ class IsAdmin(BaseFilter):
 
 
 class IsManagerChat(BaseFilter):
-    """The managers' group (MANAGER_CHAT_ID) or the escalation chat, under the id it
-    has now if Telegram moved it (bot.services.chats)."""
+    """A managers' chat: the head office (MANAGER_CHAT_ID), the escalation chat, or a
+    branch's or region's chat from the catalogue, under the id it has now if Telegram
+    moved it (bot/chats/service.py). What each may see is bot/locations/routing.py's."""
 
     async def __call__(self, event: TelegramObject, chats: ChatDirectory) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
@@ -36,13 +37,18 @@ class IsManagerChat(BaseFilter):
         return chats.is_team_chat(message.chat.id)
 
 
-async def is_manager(bot: Bot, settings: Settings, chats: ChatDirectory, user_id: int) -> bool:
-    """A member of the managers' chat, or an admin: who may act on a case. Asked of
-    Telegram at each press, so someone removed from the group loses access at once."""
+async def is_member(bot: Bot, settings: Settings, chat_id: int, user_id: int) -> bool:
+    """A member of a managers' chat, or an admin: who may act there. Asked of Telegram at
+    each press, so someone removed from the group loses access at once."""
     if user_id in settings.admin_ids:
         return True
     try:
-        member = await bot.get_chat_member(chats.managers, user_id)
+        member = await bot.get_chat_member(chat_id, user_id)
     except TelegramBadRequest:
         return False
     return member.status in _MEMBER_STATUSES
+
+
+async def is_manager(bot: Bot, settings: Settings, chats: ChatDirectory, user_id: int) -> bool:
+    """A member of the head office's chat (MANAGER_CHAT_ID), or an admin."""
+    return await is_member(bot, settings, chats.managers, user_id)

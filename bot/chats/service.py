@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.clock import Clock, to_ms
-from storage import chats
+from storage import chats, locations
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ class ChatDirectory:
         if escalation_chat_id != manager_chat_id:
             self._configured["ESCALATION_CHAT_ID"] = escalation_chat_id
         self._moves: dict[int, int] = {}
+        # The branches' and regions' chats from the catalogue (bot/locations), refreshed
+        # with the moves: every tick, and at once after a change on this instance.
+        self._catalogue_chats: set[int] = set()
 
     def resolve(self, chat_id: int) -> int:
         """The id `chat_id` lives under now."""
@@ -52,11 +55,22 @@ class ChatDirectory:
     def escalation(self) -> int:
         return self.resolve(self._configured.get("ESCALATION_CHAT_ID", self.managers))
 
+    @property
+    def escalation_override(self) -> int | None:
+        """ESCALATION_CHAT_ID when set apart from MANAGER_CHAT_ID: every escalation goes there."""
+        configured = self._configured.get("ESCALATION_CHAT_ID")
+        return None if configured is None else self.resolve(configured)
+
+    def aliases(self, chat_id: int) -> list[int]:
+        """`chat_id` and every earlier id of the same chat (a group before its upgrade)."""
+        current = self.resolve(chat_id)
+        return [current, *(old for old in self._moves if self.resolve(old) == current)]
+
     def is_team_chat(self, chat_id: int) -> bool:
-        """The managers' or escalation chat, under its current id or an earlier one
-        (the service message announcing a move still comes from the old chat)."""
-        targets = {self.resolve(configured) for configured in self._configured.values()}
-        return self.resolve(chat_id) in targets
+        """The managers', escalation, a branch's or a region's chat, under its current id
+        or an earlier one (the service message announcing a move comes from the old chat)."""
+        configured = [*self._configured.values(), *self._catalogue_chats]
+        return self.resolve(chat_id) in {self.resolve(chat) for chat in configured}
 
     def learn(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Follow a move from now on, in memory; True when it was news."""
@@ -86,5 +100,6 @@ class ChatDirectory:
         """Pick up moves that other instances (or earlier runs) recorded."""
         async with self._db.read() as conn:
             known = await chats.migrations(conn)
+            self._catalogue_chats = await locations.team_chats(conn)
         for old_chat_id, new_chat_id in known.items():
             self.learn(old_chat_id, new_chat_id)

@@ -7,7 +7,7 @@ A bad field is a `CatalogueError` naming it, and nothing changes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -189,9 +189,22 @@ def region_to_dict(region: Region) -> dict[str, Any]:
 class LocationService:
     """Reads and changes the catalogue; every change is one transaction."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        on_change: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        # Told after every change, so this instance routes by it at once (the team
+        # chats it accepts commands from); other instances follow at their next tick.
+        self._on_change = on_change
+
+    async def _changed(self) -> None:
+        if self._on_change is not None:
+            await self._on_change()
 
     def _now(self) -> int:
         return to_ms(self._clock.now())
@@ -204,7 +217,9 @@ class LocationService:
         async with self._db.transaction() as conn:
             if fields.region and await catalogue.get_region(conn, fields.region) is None:
                 raise CatalogueError("region", f"{fields.region!r} is not in the catalogue")
-            return await catalogue.upsert(conn, code, fields, source, self._now())
+            created = await catalogue.upsert(conn, code, fields, source, self._now())
+        await self._changed()
+        return created
 
     async def delete(self, code: str) -> Deletion:
         async with self._db.transaction() as conn:
@@ -212,6 +227,7 @@ class LocationService:
                 return Deletion.NOT_FOUND
             if not await catalogue.delete(conn, code):
                 return Deletion.IN_USE
+        await self._changed()
         return Deletion.DELETED
 
     async def get(self, code: str) -> Location | None:
@@ -225,9 +241,11 @@ class LocationService:
     async def put_region(self, code: str, body: RegionBody) -> bool:
         code = check_code(code)
         async with self._db.transaction() as conn:
-            return await catalogue.upsert_region(
+            created = await catalogue.upsert_region(
                 conn, code, body.name, body.manager_chat_id, self._now()
             )
+        await self._changed()
+        return created
 
     async def delete_region(self, code: str) -> Deletion:
         async with self._db.transaction() as conn:
@@ -235,6 +253,7 @@ class LocationService:
                 return Deletion.NOT_FOUND
             if not await catalogue.delete_region(conn, code):
                 return Deletion.IN_USE
+        await self._changed()
         return Deletion.DELETED
 
     async def import_rows(
@@ -260,4 +279,5 @@ class LocationService:
                     )
                 created = await catalogue.upsert(conn, code, fields, LocationSource.IMPORT, now)
                 location_counts[0 if created else 1] += 1
+        await self._changed()
         return ImportSummary(*region_counts), ImportSummary(*location_counts)

@@ -15,7 +15,7 @@ def for_update(conn: Connection) -> str:
     return " FOR UPDATE" if conn.dialect == "postgresql" else ""
 
 
-def id_in(conn: Connection, column: str, ids: Sequence[int]) -> tuple[str, Any]:
+def id_in(conn: Connection, column: str, ids: Sequence[int] | Sequence[str]) -> tuple[str, Any]:
     """`column IN <ids>` and the value for its `:ids` parameter: one statement text
     whatever the list's length, so prepared-statement caches stay small (an array on
     PostgreSQL, JSON on SQLite)."""

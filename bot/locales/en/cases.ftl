@@ -70,6 +70,7 @@ case-followup-thanks-no = Thank you for telling us. We will look into it again.
 case-refused-not-found = This case does not exist.
 case-refused-not-allowed = Only the manager who took this case (or an admin) can do that.
 case-refused-not-a-manager = Only the managers' team can act on cases.
+case-refused-other-branch = This case belongs to another branch: its own managers' chat acts on it.
 case-refused-wrong-chat = Case buttons work only in the managers' chat.
 case-refused-already-taken-by = { $owner } has already taken this case.
 case-refused-not-taken = Take the case first.

@@ -70,6 +70,7 @@ case-followup-thanks-no = Спасибо, что сказали. Мы разбе
 case-refused-not-found = Такого кейса нет.
 case-refused-not-allowed = Это может сделать только менеджер, который взял кейс (или администратор).
 case-refused-not-a-manager = Работать с кейсами может только команда менеджеров.
+case-refused-other-branch = Это кейс другого филиала: с ним работает чат менеджеров этого филиала.
 case-refused-wrong-chat = Кнопки кейсов работают только в чате менеджеров.
 case-refused-already-taken-by = Кейс уже взял { $owner }.
 case-refused-not-taken = Сначала возьмите кейс.

@@ -70,6 +70,7 @@ case-followup-thanks-no = Дякуємо, що сказали. Ми розбер
 case-refused-not-found = Такого кейсу немає.
 case-refused-not-allowed = Це може зробити лише менеджер, який взяв кейс (або адміністратор).
 case-refused-not-a-manager = Працювати з кейсами може лише команда менеджерів.
+case-refused-other-branch = Це кейс іншої філії: з ним працює чат менеджерів цієї філії.
 case-refused-wrong-chat = Кнопки кейсів працюють лише в чаті менеджерів.
 case-refused-already-taken-by = Кейс уже взяв { $owner }.
 case-refused-not-taken = Спершу візьміть кейс.

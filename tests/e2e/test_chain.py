@@ -1,0 +1,159 @@
+"""A chain of branches end to end: each location's alerts, case threads and escalations
+reach exactly its chats, and a member of one branch's chat cannot act on or see another
+branch's cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from storage import cases as case_repo
+from tests.support.fake_telegram import RecordedRequest, SentMessage
+from tests.support.harness import BotHarness, running_bot
+from tests.support.settings import MANAGER_CHAT_ID
+
+KYIV_CHAT = -100101
+LVIV_CHAT = -100102
+NORTH_CHAT = -100201
+TEAM_CHATS = (MANAGER_CHAT_ID, KYIV_CHAT, LVIV_CHAT, NORTH_CHAT)
+ANN, BEN, CAT = 501, 502, 503
+KATE, LEO = 701, 702
+
+
+async def _chain(h: BotHarness) -> None:
+    """Kyiv (own chat, region north with its chat), Lviv (own chat, no region), and
+    the Mall (no chat of its own: the head office's)."""
+    for chat_id, title in ((KYIV_CHAT, "Kyiv"), (LVIV_CHAT, "Lviv"), (NORTH_CHAT, "North")):
+        h.fake.group(chat_id, title)
+    for path, body in (
+        ("/api/v1/regions/north", {"name": "North", "manager_chat_id": NORTH_CHAT}),
+        (
+            "/api/v1/locations/kyiv",
+            {"name": "Kyiv", "manager_chat_id": KYIV_CHAT, "region": "north"},
+        ),
+        ("/api/v1/locations/lviv", {"name": "Lviv", "manager_chat_id": LVIV_CHAT}),
+        ("/api/v1/locations/mall", {"name": "Mall"}),
+    ):
+        status, answer = await h.call("PUT", path, body)
+        assert status == 201, answer
+    h.fake.user(KATE, "Kate")
+    h.fake.add_member(KYIV_CHAT, KATE)
+    h.fake.user(LEO, "Leo")
+    h.fake.add_member(LVIV_CHAT, LEO)
+
+
+async def _detractor(h: BotHarness, customer: int, location: str) -> None:
+    await h.start_customer(customer)
+    await h.post_visit(customer, f"visit-{customer}", location=location)
+    survey = await h.survey_for(customer)
+    await h.press(customer, survey, "2")
+
+
+def _cards(h: BotHarness, case_id: int) -> list[int]:
+    """The chats holding the alert card of case #id."""
+    return sorted(
+        chat
+        for chat in TEAM_CHATS
+        for message in h.fake.messages_to(chat)
+        if f"Case #{case_id}" in message.text and message.buttons
+    )
+
+
+async def _press(h: BotHarness, user_id: int, chat_id: int, message_id: int, data: str) -> str:
+    update = await h.fake.press(user_id, message_id, data, chat_id=chat_id, check_button=False)
+    query_id = str(update["callback_query"]["id"])
+
+    def answers(r: RecordedRequest) -> bool:
+        return str(r.params.get("callback_query_id")) == query_id
+
+    answer = await h.fake.wait_for_call("answerCallbackQuery", answers)
+    return str(answer.params.get("text") or "")
+
+
+async def _card(h: BotHarness, chat_id: int, case_id: int) -> SentMessage:
+    return await h.fake.wait_for(
+        lambda m: m.chat_id == chat_id and f"Case #{case_id}" in m.text and bool(m.buttons)
+    )
+
+
+async def test_each_branch_hears_its_own_and_escalations_go_one_level_up(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as h:
+        await _chain(h)
+        await _detractor(h, ANN, "kyiv")  # case 1
+        await _detractor(h, BEN, "lviv")  # case 2
+        await _detractor(h, CAT, "mall")  # case 3
+        for case_id, chat in ((1, KYIV_CHAT), (2, LVIV_CHAT), (3, MANAGER_CHAT_ID)):
+            await _card(h, chat, case_id)
+        await h.app.worker.drain()
+        assert [_cards(h, 1), _cards(h, 2), _cards(h, 3)] == [
+            [KYIV_CHAT],
+            [LVIV_CHAT],
+            [MANAGER_CHAT_ID],
+        ]
+
+        # The customer's reply goes into the case thread of their branch's chat.
+        since = len(h.fake.sent)
+        await h.fake.send_text(ANN, "The queue was 40 minutes long")
+        thread = await h.fake.wait_for(lambda m: "40 minutes" in m.text, since=since)
+        assert thread.chat_id == KYIV_CHAT
+
+        # Nobody takes them: each escalates one level up, once.
+        h.clock.advance(timedelta(minutes=31))
+        await h.app.maintenance()
+        await h.app.worker.drain()
+        escalated = {
+            chat: sorted(
+                case_id
+                for case_id in (1, 2, 3)
+                for message in h.fake.messages_to(chat)
+                if "⏰" in message.text and f"#{case_id}" in message.text
+            )
+            for chat in TEAM_CHATS
+        }
+        assert escalated == {
+            NORTH_CHAT: [1],  # Kyiv's region
+            MANAGER_CHAT_ID: [2, 3],  # Lviv has no region; the Mall has no chat
+            KYIV_CHAT: [],
+            LVIV_CHAT: [],
+        }
+
+
+async def test_a_branch_cannot_act_on_or_see_another_branchs_case(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await _chain(h)
+        await _detractor(h, ANN, "kyiv")  # case 1
+        await _detractor(h, BEN, "lviv")  # case 2
+        kyiv_card = await _card(h, KYIV_CHAT, 1)
+        lviv_card = await _card(h, LVIV_CHAT, 2)
+        await h.app.worker.drain()
+        take_kyiv = kyiv_card.button("Take")["callback_data"]
+
+        # Leo (Lviv's chat) presses Kyiv's Take inside his own chat: refused.
+        answer = await _press(h, LEO, LVIV_CHAT, lviv_card.message_id, take_kyiv)
+        assert "another branch" in answer
+        # Leo is no member of Kyiv's chat: a press there is refused as a stranger's.
+        answer = await _press(h, LEO, KYIV_CHAT, kyiv_card.message_id, take_kyiv)
+        assert "managers' team" in answer
+        async with h.app.db.read() as conn:
+            case = await case_repo.get(conn, 1)
+        assert case is not None and (case.status, case.owner_id) == ("new", None)
+
+        # Kate, in Kyiv's chat, takes it.
+        assert "yours" in (await _press(h, KATE, KYIV_CHAT, kyiv_card.message_id, take_kyiv))
+
+        # /cases and /case in Lviv's chat know only Lviv's case.
+        since = len(h.fake.sent)
+        await h.fake.send_text(LEO, "/cases", chat_id=LVIV_CHAT)
+        listing = await h.fake.wait_for(lambda m: m.chat_id == LVIV_CHAT, since=since)
+        assert "#2" in listing.text and "#1" not in listing.text
+        since = len(h.fake.sent)
+        await h.fake.send_text(LEO, "/case 1", chat_id=LVIV_CHAT)
+        history = await h.fake.wait_for(lambda m: m.chat_id == LVIV_CHAT, since=since)
+        assert history.text == "This case does not exist."
+        # The head office sees both.
+        since = len(h.fake.sent)
+        await h.fake.send_text(KATE, "/cases", chat_id=MANAGER_CHAT_ID)
+        listing = await h.fake.wait_for(lambda m: m.chat_id == MANAGER_CHAT_ID, since=since)
+        assert "#1" in listing.text and "#2" in listing.text
