@@ -65,6 +65,7 @@ class Maintenance:
             s.settings.digest_at,
             s.settings.min_sample,
             s.settings.nps_drop_alert,
+            s.routing.team_chat,
         )
         return [
             s.surveys.expire_due,

@@ -9,11 +9,11 @@ from the raw surveys, which stay the source of truth.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from storage.db import Connection, Row
+from storage.db import Connection, Row, id_in
 from storage.rollups import SEGMENT_KINDS
 
 # The segment names a report can group by; "none" means one total row. The value
@@ -282,12 +282,28 @@ async def daily_rollup_totals(
     return [RollupTotals.from_row(row["segment_key"], row) for row in rows]
 
 
-async def daily_totals(conn: Connection, start_day: DayLike, end_day: DayLike) -> list[Row]:
-    """One row per day that has counters: day plus the summed counters."""
+async def daily_totals(
+    conn: Connection,
+    start_day: DayLike,
+    end_day: DayLike,
+    locations: Sequence[str] | None = None,
+) -> list[Row]:
+    """One row per day that has counters: day plus the summed counters; of `locations`
+    only when given (summed from their per-location counters)."""
+    params: dict[str, object] = {"start": _day(start_day), "end": _day(end_day)}
+    if locations is None:
+        return await conn.fetch_all(
+            f"SELECT day, {_COLUMNS} FROM daily_segment_rollups"
+            " WHERE kind = 'total' AND day BETWEEN :start AND :end ORDER BY day",
+            params,
+        )
+    where, params["ids"] = id_in(conn, "segment_key", list(locations))
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in COUNTERS)
     return await conn.fetch_all(
-        f"SELECT day, {_COLUMNS} FROM daily_segment_rollups"
-        " WHERE kind = 'total' AND day BETWEEN :start AND :end ORDER BY day",
-        {"start": _day(start_day), "end": _day(end_day)},
+        f"SELECT day, {sums} FROM daily_segment_rollups"
+        f" WHERE kind = 'location' AND {where} AND day BETWEEN :start AND :end"
+        " GROUP BY day ORDER BY day",
+        params,
     )
 
 
@@ -296,7 +312,9 @@ def iso_week_key(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-async def weekly_totals(conn: Connection, start_day: date, end_day: date) -> list[WeekTotals]:
+async def weekly_totals(
+    conn: Connection, start_day: date, end_day: date, locations: Sequence[str] | None = None
+) -> list[WeekTotals]:
     """Totals per ISO week (Monday to Sunday) for every week touching the period,
     empty weeks included so a chart shows the gap. Only days inside the period count.
 
@@ -308,7 +326,7 @@ async def weekly_totals(conn: Connection, start_day: date, end_day: date) -> lis
     while monday <= end_day:
         weeks[monday] = RollupTotals(iso_week_key(monday))
         monday += timedelta(days=7)
-    for row in await daily_totals(conn, start_day, end_day):
+    for row in await daily_totals(conn, start_day, end_day, locations):
         day = date.fromisoformat(row["day"])
         week = day - timedelta(days=day.weekday())
         weeks[week] = weeks[week].plus(RollupTotals.from_row("", row))
@@ -393,7 +411,7 @@ SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
 FROM surveys AS s
 JOIN visits AS v ON v.id = s.visit_id
 LEFT JOIN cases AS c ON c.survey_id = s.id
-WHERE s.day BETWEEN :start AND :end AND s.id > :after {answered}
+WHERE s.day BETWEEN :start AND :end AND s.id > :after {answered} {located}
 ORDER BY s.id
 LIMIT :limit
 """
@@ -408,16 +426,25 @@ async def fetch_responses(
     after_id: int = 0,
     limit: int = 1000,
     answered_only: bool = True,
+    locations: Sequence[str] | None = None,
 ) -> list[ResponseRow]:
     """One page of surveys of the period ordered by id, those with id > after_id.
 
-    With answered_only (the default) only surveys with an NPS, a CES or a reason.
+    With answered_only (the default) only surveys with an NPS, a CES or a reason;
+    with `locations` only theirs.
     """
-    sql = _RESPONSES_SQL.format(answered=_ANSWERED if answered_only else "")
-    rows = await conn.fetch_all(
-        sql,
-        {"start": _day(start_day), "end": _day(end_day), "after": after_id, "limit": limit},
-    )
+    params: dict[str, object] = {
+        "start": _day(start_day),
+        "end": _day(end_day),
+        "after": after_id,
+        "limit": limit,
+    }
+    located = ""
+    if locations is not None:
+        where, params["ids"] = id_in(conn, "s.location", list(locations))
+        located = f"AND {where}"
+    sql = _RESPONSES_SQL.format(answered=_ANSWERED if answered_only else "", located=located)
+    rows = await conn.fetch_all(sql, params)
     return [ResponseRow(**row) for row in rows]
 
 
@@ -428,12 +455,20 @@ async def iter_responses(
     *,
     page_size: int = 1000,
     answered_only: bool = True,
+    locations: Sequence[str] | None = None,
 ) -> AsyncIterator[ResponseRow]:
-    """Every survey of the period, page by page (keyset on id), so memory stays flat."""
+    """Every survey of the period (of `locations` when given), page by page (keyset on
+    id), so memory stays flat."""
     after = 0
     while True:
         page = await fetch_responses(
-            conn, start_day, end_day, after_id=after, limit=page_size, answered_only=answered_only
+            conn,
+            start_day,
+            end_day,
+            after_id=after,
+            limit=page_size,
+            answered_only=answered_only,
+            locations=locations,
         )
         for row in page:
             yield row

@@ -10,6 +10,7 @@ from bot.chats.access import IsAdmin, IsManagerChat
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.i18n import Texts
+from bot.locations.routing import Routing
 from bot.reports.export import csv_filename
 from bot.reports.outbox import (
     chart_png,
@@ -58,6 +59,15 @@ async def _query(
         return None
 
 
+async def _scope(message: Message, routing: Routing) -> frozenset[str] | None:
+    """The locations this chat may see; None for all (the head office, an admin's
+    private chat)."""
+    if message.chat.type == "private":
+        return None  # IsAdmin let only admins through here
+    scope = await routing.scope_of(message.chat.id)
+    return None if scope.everything else scope.locations
+
+
 async def stats_command(
     message: Message,
     command: CommandObject,
@@ -65,14 +75,22 @@ async def stats_command(
     settings: Settings,
     clock: Clock,
     db: Database,
+    routing: Routing,
 ) -> None:
-    """NPS, CES and response rate of a period, by segment, plus the delivery funnel."""
+    """NPS, CES and response rate of a period, by segment, plus the delivery funnel, of
+    the locations this chat may see."""
     query = await _query(message, command, texts, settings, clock)
     if query is None:
         return
-    report = await load_report(db, query.period, query.segment, settings.min_sample)
+    locations = await _scope(message, routing)
+    try:
+        report = await load_report(db, query.period, query.segment, settings.min_sample, locations)
+    except ReportError as error:
+        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+        return
     text = format_report(report, texts.translator, texts.language)
-    funnel = format_funnel(await load_funnel(db, query.period), texts.translator, texts.language)
+    funnel_rows = await load_funnel(db, query.period, locations)
+    funnel = format_funnel(funnel_rows, texts.translator, texts.language)
     await message.answer(html_text(text + "\n\n" + funnel))
 
 
@@ -83,13 +101,20 @@ async def chart_command(
     settings: Settings,
     clock: Clock,
     db: Database,
+    routing: Routing,
 ) -> None:
-    """A PNG: NPS by week with its margin, and a bar per segment (location by default)."""
+    """A PNG: NPS by week with its margin, and a bar per segment (location by default),
+    of the locations this chat may see."""
     query = await _query(message, command, texts, settings, clock, SegmentBy.LOCATION)
     if query is None:
         return
-    report = await load_report(db, query.period, query.segment, settings.min_sample)
-    png = await chart_png(db, report, texts.translator, texts.language)
+    locations = await _scope(message, routing)
+    try:
+        report = await load_report(db, query.period, query.segment, settings.min_sample, locations)
+    except ReportError as error:
+        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+        return
+    png = await chart_png(db, report, texts.translator, texts.language, locations)
     period = query.period
     await message.answer_photo(
         BufferedInputFile(png, f"nps-{period.start}_{period.end}.png"),
@@ -108,13 +133,14 @@ async def export_command(
     settings: Settings,
     clock: Clock,
     db: Database,
+    routing: Routing,
 ) -> None:
-    """The period's responses as a CSV document."""
+    """The period's responses as a CSV document: of the locations this chat may see."""
     query = await _query(message, command, texts, settings, clock)
     if query is None:
         return
     period = query.period
-    data = await csv_bytes(db, period, settings.zone)
+    data = await csv_bytes(db, period, settings.zone, await _scope(message, routing))
     start, end = period.start.isoformat(), period.end.isoformat()
     await message.answer_document(
         BufferedInputFile(data, csv_filename(start, end)),

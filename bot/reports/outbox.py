@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -35,25 +35,62 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FUNNEL_EVENTS = ("reported", "scheduled", "sent", "answered", "failed", "blocked", "expired")
 CAPTION_LIMIT = 1024
 
+# A location's chat, asked in the caller's transaction.
+ChatOf = Callable[[Connection, str], Awaitable[int]]
+
 
 async def load_report(
-    db: Database, period: rules.Period, segment: rules.SegmentBy, min_sample: int
+    db: Database,
+    period: rules.Period,
+    segment: rules.SegmentBy,
+    min_sample: int,
+    locations: Collection[str] | None = None,
 ) -> rules.Report:
-    """The report of `period` by `segment`, compared with the period before it.
+    """The report of `period` by `segment`, compared with the period before it; of
+    `locations` only when given (a branch's or region's chat).
 
     Both come from storage.reports.rollup_totals (the per-kind tiers), so the cost
-    follows months x segment values, not the number of answers.
+    follows months x segment values, not the number of answers. A scoped report is
+    summed from the per-location counters; they hold no staff or touchpoint within a
+    location, so those segments are the head office's (ReportError).
     """
     previous = period.previous()
     async with db.read() as conn:
-        current = await queries.rollup_totals(conn, period.start, period.end, segment)
-        before = await queries.rollup_totals(conn, previous.start, previous.end, segment)
+        current = await _totals(conn, period, segment, locations)
+        before = await _totals(conn, previous, segment, locations)
     return rules.build_report(period, segment, current, before, min_sample, previous)
 
 
-async def load_funnel(db: Database, period: rules.Period) -> list[queries.FunnelCounts]:
+async def _totals(
+    conn: Connection,
+    period: rules.Period,
+    segment: rules.SegmentBy,
+    locations: Collection[str] | None,
+) -> list[queries.RollupTotals]:
+    if locations is None:
+        return await queries.rollup_totals(conn, period.start, period.end, segment)
+    if segment not in (rules.SegmentBy.NONE, rules.SegmentBy.LOCATION):
+        raise rules.ReportError(
+            "reports-error-scoped-segment",
+            f"by {segment.value}: only the head office's chat has that segment",
+            segment=segment.value,
+        )
+    rows = await queries.rollup_totals(conn, period.start, period.end, rules.SegmentBy.LOCATION)
+    mine = [row for row in rows if row.key in locations]
+    if segment is rules.SegmentBy.LOCATION:
+        return mine
+    total = queries.RollupTotals("")
+    for row in mine:
+        total = total.plus(row)
+    return [] if total.is_empty else [total]
+
+
+async def load_funnel(
+    db: Database, period: rules.Period, locations: Collection[str] | None = None
+) -> list[queries.FunnelCounts]:
     async with db.read() as conn:
-        return await queries.funnel_totals(conn, period.start, period.end)
+        funnel = await queries.funnel_totals(conn, period.start, period.end)
+    return [row for row in funnel if locations is None or row.location in locations]
 
 
 async def chart_png(
@@ -61,10 +98,12 @@ async def chart_png(
     report: rules.Report,
     translator: Translator,
     language: str | None,
+    locations: Collection[str] | None = None,
 ) -> bytes:
     """The /chart PNG; matplotlib runs in a worker thread, off the event loop."""
+    scoped = None if locations is None else sorted(locations)
     async with db.read() as conn:
-        weeks = await queries.weekly_totals(conn, report.period.start, report.period.end)
+        weeks = await queries.weekly_totals(conn, report.period.start, report.period.end, scoped)
     points = rules.weekly_points(weeks, report.min_sample)
     return await asyncio.to_thread(_render_chart, report, points, translator, language)
 
@@ -82,9 +121,13 @@ def _render_chart(
     return render_report_chart(report, points, translator, language)
 
 
-async def csv_bytes(db: Database, period: rules.Period, zone: ZoneInfo) -> bytes:
+async def csv_bytes(
+    db: Database, period: rules.Period, zone: ZoneInfo, locations: Collection[str] | None = None
+) -> bytes:
+    scoped = None if locations is None else sorted(locations)
     async with db.read() as conn:
-        return await export_csv(queries.iter_responses(conn, period.start, period.end), zone)
+        rows = queries.iter_responses(conn, period.start, period.end, locations=scoped)
+        return await export_csv(rows, zone)
 
 
 def format_funnel(
@@ -179,12 +222,13 @@ async def enqueue_nps_drops(
     conn: Connection,
     *,
     today: date,
-    chat_id: int,
+    chat_of: ChatOf,
     now: int,
     threshold: int,
     min_sample: int,
 ) -> int:
-    """Queue one alert per location whose NPS fell (once per location and ISO week)."""
+    """Queue one alert per location whose NPS fell (once per location and ISO week),
+    into that location's managers' chat."""
     recent_period, baseline_period = rules.drop_alert_periods(today)
     recent = await queries.rollup_totals(conn, recent_period.start, recent_period.end, "location")
     baseline = await queries.rollup_totals(
@@ -203,7 +247,7 @@ async def enqueue_nps_drops(
         row = await outbox.enqueue(
             conn,
             kind=DROP_KIND,
-            chat_id=chat_id,
+            chat_id=await chat_of(conn, drop.location),
             priority=Priority.ALERT,
             due_at=now,
             now=now,
@@ -250,10 +294,12 @@ class ReportsSchedule:
     db: Database
     clock: Clock
     zone: ZoneInfo
-    chat_id: int
+    chat_id: int  # the head office: the chain's digest
     digest_at: str
     min_sample: int
     drop_threshold: int
+    # A location's managers' chat (bot/locations/routing.py): its NPS-drop alerts go there.
+    team_chat: ChatOf
 
 
 async def reports_maintenance(schedule: ReportsSchedule) -> None:
@@ -269,7 +315,7 @@ async def reports_maintenance(schedule: ReportsSchedule) -> None:
         await enqueue_nps_drops(
             conn,
             today=today,
-            chat_id=schedule.chat_id,
+            chat_of=schedule.team_chat,
             now=now_ms,
             threshold=schedule.drop_threshold,
             min_sample=schedule.min_sample,

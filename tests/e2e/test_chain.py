@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from bot.core.clock import FakeClock
 from storage import cases as case_repo
 from tests.support.fake_telegram import RecordedRequest, SentMessage
 from tests.support.harness import BotHarness, running_bot
+from tests.support.reports import DROP_TEXT, MONDAY, answer_days_ago, maintenance_at
 from tests.support.settings import MANAGER_CHAT_ID
 
 KYIV_CHAT = -100101
@@ -157,3 +159,60 @@ async def test_a_branch_cannot_act_on_or_see_another_branchs_case(tmp_path: Path
         await h.fake.send_text(KATE, "/cases", chat_id=MANAGER_CHAT_ID)
         listing = await h.fake.wait_for(lambda m: m.chat_id == MANAGER_CHAT_ID, since=since)
         assert "#1" in listing.text and "#2" in listing.text
+
+
+async def _answered(h: BotHarness, customer: int, location: str, score: int) -> None:
+    await h.start_customer(customer)
+    outcome = await h.post_visit(customer, f"visit-{customer}", location=location)
+    await h.survey_for(customer)
+    assert (await h.app.surveys.answer_nps(outcome["survey_id"], customer, score)).ok
+
+
+async def _command(h: BotHarness, user: int, chat_id: int, text: str) -> SentMessage:
+    since = len(h.fake.sent)
+    await h.fake.send_text(user, text, chat_id=chat_id)
+    return await h.fake.wait_for(lambda m: m.chat_id == chat_id, since=since)
+
+
+async def test_a_branch_sees_only_its_own_figures_and_answers(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await _chain(h)
+        for customer, location, score in ((ANN, "kyiv", 10), (BEN, "kyiv", 9), (CAT, "lviv", 3)):
+            await _answered(h, customer, location, score)
+        await h.app.worker.drain()
+
+        mine = await _command(h, LEO, LVIV_CHAT, "/stats 30d location")
+        assert "lviv" in mine.text and "kyiv" not in mine.text
+        total = await _command(h, LEO, LVIV_CHAT, "/stats 30d")
+        assert "0 promoters · 0 passives · 1 detractor" in total.text
+        assert "• lviv:" in total.text and "kyiv" not in total.text
+        refused = await _command(h, LEO, LVIV_CHAT, "/stats 30d staff")
+        assert "head office" in refused.text
+
+        export = await _command(h, LEO, LVIV_CHAT, "/export 30d")
+        assert export.document is not None
+        rows = export.document.decode("utf-8-sig").splitlines()[1:]
+        assert len(rows) == 1 and ",lviv," in rows[0]
+
+        everything = await _command(h, KATE, MANAGER_CHAT_ID, "/stats 30d location")
+        assert "lviv" in everything.text and "kyiv" in everything.text
+        export = await _command(h, KATE, MANAGER_CHAT_ID, "/export 30d")
+        assert export.document is not None
+        assert len(export.document.decode("utf-8-sig").splitlines()) == 1 + 3
+
+
+async def test_a_branchs_nps_drop_alert_goes_to_its_own_chat(tmp_path: Path) -> None:
+    clock = FakeClock(MONDAY - timedelta(days=40))
+    async with running_bot(
+        tmp_path, clock, min_sample=3, nps_drop_alert=15, timezone="Europe/Kyiv"
+    ) as h:
+        await _chain(h)
+        # Kyiv: three promoters in the 28-day baseline, then 1 promoter and 2 detractors.
+        for user_id, days, score in [(601, 30, 10), (602, 20, 9), (603, 9, 10)]:
+            await answer_days_ago(h, user_id, days, "kyiv", score)
+        for user_id, days, score in [(604, 6, 9), (605, 4, 2), (606, 1, 0)]:
+            await answer_days_ago(h, user_id, days, "kyiv", score)
+        await maintenance_at(h, MONDAY)
+        alert = await h.fake.wait_for_message(KYIV_CHAT, text_contains=DROP_TEXT)
+        assert "NPS at kyiv fell by" in alert.text
+        assert not any(DROP_TEXT in m.text for m in h.fake.messages_to(MANAGER_CHAT_ID))

@@ -12,6 +12,7 @@ from bot.core.clock import FakeClock
 from bot.reports.outbox import DROP_KIND, due_digest
 from tests.support.fake_telegram import SentMessage
 from tests.support.harness import BotHarness, running_bot
+from tests.support.reports import DROP_TEXT, MONDAY, answer_days_ago, maintenance_at
 from tests.support.settings import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
 
 MANAGER = 700
@@ -177,38 +178,9 @@ async def test_cli_export_and_rebuild_rollups(tmp_path: Path) -> None:
 
 # --- the NPS drop alert ----------------------------------------------------------------
 
-# A Monday, midday in Kyiv: the drop alert compares 16..22 November with the 28 days before.
-MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-DROP_TEXT = "fell by"
-
-
-async def answer_days_ago(
-    h: BotHarness, user_id: int, days: int, location: str, score: int
-) -> None:
-    """A customer visits `days` days before MONDAY and presses an NPS score."""
-    h.clock.set(MONDAY - timedelta(days=days))
-    await h.start_customer(user_id)
-    await h.post_visit(user_id, f"pos-{user_id}", location=location)
-    question = await h.survey_for(user_id)
-    await h.press(user_id, question, str(score))
-    # The CES question replaces the buttons once the NPS answer is stored.
-    await h.fake.wait_for(
-        lambda m: (
-            m.message_id == question.message_id
-            and m.chat_id == user_id
-            and len(m.callback_data) == 7
-        )
-    )
-
 
 def drop_alerts(h: BotHarness) -> list[SentMessage]:
     return [m for m in h.fake.messages_to(MANAGER_CHAT_ID) if DROP_TEXT in m.text]
-
-
-async def maintenance_at(h: BotHarness, moment: datetime) -> None:
-    h.clock.set(moment)
-    await h.app.maintenance()
-    await h.app.worker.drain()
 
 
 async def test_nps_drop_alert_is_told_once_and_only_with_enough_answers(tmp_path: Path) -> None:

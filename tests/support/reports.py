@@ -1,12 +1,14 @@
 """Raw survey rows (and their visits and customers) for report tests, written without
-touching the rollups."""
+touching the rollups; and the end-to-end steps of the NPS drop alert's tests."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from storage.db import Connection
+from tests.support.harness import BotHarness
 
 _visit_numbers = itertools.count(1)
 
@@ -75,3 +77,35 @@ async def insert_survey(conn: Connection, customer_id: int, answer: Answer) -> i
     )
     assert row is not None
     return int(row["id"])
+
+
+# --- the NPS drop alert, end to end ----------------------------------------------------
+
+# A Monday, midday in Kyiv: the drop alert compares 16..22 November with the 28 days before.
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+DROP_TEXT = "fell by"
+
+
+async def answer_days_ago(
+    h: BotHarness, user_id: int, days: int, location: str, score: int
+) -> None:
+    """A customer visits `days` days before MONDAY and presses an NPS score."""
+    h.clock.set(MONDAY - timedelta(days=days))
+    await h.start_customer(user_id)
+    await h.post_visit(user_id, f"pos-{user_id}", location=location)
+    question = await h.survey_for(user_id)
+    await h.press(user_id, question, str(score))
+    # The CES question replaces the buttons once the NPS answer is stored.
+    await h.fake.wait_for(
+        lambda m: (
+            m.message_id == question.message_id
+            and m.chat_id == user_id
+            and len(m.callback_data) == 7
+        )
+    )
+
+
+async def maintenance_at(h: BotHarness, moment: datetime) -> None:
+    h.clock.set(moment)
+    await h.app.maintenance()
+    await h.app.worker.drain()

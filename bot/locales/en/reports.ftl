@@ -56,6 +56,7 @@ reports-error-length = A period must be from 1 to { $max } days long, not { $day
 reports-error-future = The period starts in the future ({ $start }).
 reports-error-segment = Unknown segment “{ $text }”. Use location, staff or touchpoint.
 reports-error-arguments = Give at most one period and one segment, for example: /stats 30d location
+reports-error-scoped-segment = Figures by { $segment } are the head office's: here, use /stats with no segment or by location.
 
 reports-chart-title = NPS, { $start } – { $end }
 reports-chart-weekly = NPS by week (band: 95% margin of error)

@@ -71,6 +71,7 @@ reports-error-length = Период должен быть от 1 до { $max } �
 reports-error-future = Период начинается в будущем ({ $start }).
 reports-error-segment = Неизвестный разрез «{ $text }». Используйте location, staff или touchpoint.
 reports-error-arguments = Укажите не больше одного периода и одного разреза, например: /stats 30d location
+reports-error-scoped-segment = Разрез по { $segment } доступен головному офису: здесь используйте /stats без разреза или по точкам (location).
 
 reports-chart-title = NPS, { $start } – { $end }
 reports-chart-weekly = NPS по неделям (полоса: погрешность 95%)

@@ -71,6 +71,7 @@ reports-error-length = Період має бути від 1 до { $max } дн�
 reports-error-future = Період починається в майбутньому ({ $start }).
 reports-error-segment = Невідомий розріз «{ $text }». Використовуйте location, staff або touchpoint.
 reports-error-arguments = Вкажіть не більше одного періоду і одного розрізу, наприклад: /stats 30d location
+reports-error-scoped-segment = Розріз за { $segment } доступний головному офісу: тут використовуйте /stats без розрізу або за точками (location).
 
 reports-chart-title = NPS, { $start } – { $end }
 reports-chart-weekly = NPS за тижнями (смуга: похибка 95%)
