@@ -36,6 +36,7 @@ from bot.customers import handlers as customer_handlers
 from bot.customers.service import CustomerService
 from bot.i18n import Translator, load_translator
 from bot.locations import handlers as location_handlers
+from bot.locations.qr import qr_key
 from bot.locations.routing import Routing
 from bot.locations.service import LocationService
 from bot.outbox.limiter import Monotonic, RateLimiter
@@ -273,7 +274,12 @@ def build_services(
         limiter=limiter,
         replies=replies,
         accounts=CustomerService(db, clock),
-        locations=LocationService(db, clock, on_change=chats.refresh),
+        locations=LocationService(
+            db,
+            clock,
+            qr_key=qr_key(settings.bot_token.get_secret_value()),
+            on_change=chats.refresh,
+        ),
         chats=chats,
         worker=worker,
         visits=VisitService(

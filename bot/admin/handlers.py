@@ -23,8 +23,9 @@ from bot.admin.keyboards import (
 from bot.chats.access import IsAdmin
 from bot.config import Settings
 from bot.core.clock import Clock, from_ms, to_ms
-from bot.customers.service import CustomerService, location_payload
+from bot.customers.service import CustomerService
 from bot.i18n import Texts
+from bot.locations.service import LocationService
 from bot.survey.texts import Wording, nps_text
 from storage import privacy
 from storage.db import Database
@@ -90,20 +91,24 @@ def qr_png(link: str) -> bytes:
 
 
 async def qr_command(
-    message: Message, command: CommandObject, manager_texts: Texts, bot: Bot
+    message: Message,
+    command: CommandObject,
+    manager_texts: Texts,
+    bot: Bot,
+    locations: LocationService,
 ) -> None:
-    """A PNG QR code with the deep link that registers a visit at that location."""
-    location = (command.args or "").strip()
-    try:
-        payload = location_payload(location) if location else None
-    except ValueError:
-        payload = None
-    if payload is None:
-        await message.answer(escape(manager_texts("admin-qr-usage")))
+    """A PNG QR code with the signed deep link that registers a visit at a catalogued
+    location."""
+    code = (command.args or "").strip()
+    found = await locations.qr_payload(code) if code else None
+    if found is None:
+        key = "admin-qr-unknown" if code else "admin-qr-usage"
+        await message.answer(escape(manager_texts(key, location=code)))
         return
+    location, payload = found
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={payload}"
-    caption = manager_texts("admin-qr-caption", location=location, link=link)
+    caption = manager_texts("admin-qr-caption", location=location.name, link=link)
     await message.answer_photo(
         BufferedInputFile(qr_png(link), filename="qr.png"), caption=escape(caption)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -15,9 +16,10 @@ from bot.customers.service import (
     CUSTOMER_LINK_PREFIX,
     CustomerService,
     StartResult,
-    decode_location,
 )
 from bot.i18n import Texts
+from bot.locations.qr import QR_LINK_PREFIX
+from bot.locations.service import LocationService
 from bot.survey.service import SurveyService
 from bot.visits.service import VisitRequest, VisitService
 from storage.customers import TelegramProfile
@@ -52,8 +54,10 @@ async def start_command(
     clock: Clock,
     accounts: CustomerService,
     visits: VisitService,
+    locations: LocationService,
 ) -> None:
-    """Register the customer; a CRM link or a counter's QR code says more.
+    """Register the customer; a CRM link or a counter's signed QR code says more (a
+    forged or altered QR link registers nothing: the customer just gets the welcome).
 
     One message answers it all (the greeting, the QR visit, the offer to share the
     phone with its button): in a rush every customer is answered by one send, and the
@@ -62,10 +66,15 @@ async def start_command(
     token = payload.removeprefix(CUSTOMER_LINK_PREFIX) if payload.startswith("c_") else None
     result = await accounts.start(profile_of(message), token)
     name = result.customer.name or ""
-    location = decode_location(payload)
     parts = [_greeting(texts, settings, result, name)]
-    if location is not None:
-        parts.append(await _register_qr_visit(message, texts, clock, visits, location))
+    if payload.startswith(QR_LINK_PREFIX):
+        location = await locations.from_qr(payload)
+        if location is not None:
+            parts.append(
+                await _register_qr_visit(
+                    message, texts, clock, visits, location.code, location.name
+                )
+            )
     keyboard = None
     if result.customer.phone is None:
         parts.append(texts("start-share-phone"))
@@ -85,7 +94,7 @@ def _greeting(texts: Texts, settings: Settings, result: StartResult, name: str) 
 
 
 async def _register_qr_visit(
-    message: Message, texts: Texts, clock: Clock, visits: VisitService, location: str
+    message: Message, texts: Texts, clock: Clock, visits: VisitService, location: str, name: str
 ) -> str:
     """Register the visit the QR code names; returns what to tell the customer."""
     assert message.from_user is not None
@@ -102,7 +111,7 @@ async def _register_qr_visit(
         )
     )
     key = "start-visit-registered" if outcome.status == "scheduled" else "start-visit-skipped"
-    return texts(key, location=location)
+    return texts(key, location=escape(name))
 
 
 async def shared_contact(message: Message, texts: Texts, accounts: CustomerService) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from bot.core.clock import Clock, to_ms
@@ -13,29 +11,6 @@ from storage.db import Database
 from storage.models import Customer
 
 CUSTOMER_LINK_PREFIX = "c_"
-LOCATION_LINK_PREFIX = "l_"
-# Telegram allows 64 characters of [A-Za-z0-9_-] in a start parameter.
-MAX_START_PARAMETER = 64
-
-
-def location_payload(location: str) -> str:
-    """The /start parameter of a counter's QR code (base64url of the location name)."""
-    encoded = base64.urlsafe_b64encode(location.encode()).decode().rstrip("=")
-    payload = LOCATION_LINK_PREFIX + encoded
-    if len(payload) > MAX_START_PARAMETER:
-        raise ValueError("location name is too long for a Telegram deep link (max ~46 bytes)")
-    return payload
-
-
-def decode_location(payload: str) -> str | None:
-    if not payload.startswith(LOCATION_LINK_PREFIX):
-        return None
-    encoded = payload.removeprefix(LOCATION_LINK_PREFIX)
-    try:
-        name = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    return name.strip() or None
 
 
 @dataclass(frozen=True, slots=True)

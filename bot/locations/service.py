@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from bot.core.clock import Clock, to_ms
+from bot.locations.qr import qr_payload, verify_qr_payload
 from storage import locations as catalogue
 from storage.db import Database
 from storage.locations import Location, LocationFields, LocationSource, Region
@@ -194,10 +195,12 @@ class LocationService:
         db: Database,
         clock: Clock,
         *,
+        qr_key: bytes = b"",
         on_change: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._qr_key = qr_key
         # Told after every change, so this instance routes by it at once (the team
         # chats it accepts commands from); other instances follow at their next tick.
         self._on_change = on_change
@@ -229,6 +232,21 @@ class LocationService:
                 return Deletion.IN_USE
         await self._changed()
         return Deletion.DELETED
+
+    async def qr_payload(self, code: str) -> tuple[Location, str] | None:
+        """A catalogued location and the signed /start parameter of its QR code."""
+        location = await self.get(code)
+        if location is None:
+            return None
+        return location, qr_payload(self._qr_key, location.id)
+
+    async def from_qr(self, payload: str) -> Location | None:
+        """The location a genuine QR link names; None for a forged, altered or old one."""
+        location_id = verify_qr_payload(self._qr_key, payload)
+        if location_id is None:
+            return None
+        async with self._db.read() as conn:
+            return await catalogue.get_by_id(conn, location_id)
 
     async def get(self, code: str) -> Location | None:
         async with self._db.read() as conn:

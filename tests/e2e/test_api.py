@@ -133,10 +133,12 @@ async def test_shared_phone_finds_visits_reported_by_phone(h: BotHarness) -> Non
 
 
 async def test_qr_code_deep_link_registers_a_visit_at_its_location(h: BotHarness) -> None:
-    from bot.customers.service import location_payload
-
+    status, _ = await h.call("PUT", "/api/v1/locations/Кафе на Арбате", {"name": "Арбат"})
+    assert status == 201
+    found = await h.app.locations.qr_payload("Кафе на Арбате")
+    assert found is not None
     since = len(h.fake.sent)
-    await h.fake.send_text(ANN, "/start " + location_payload("Кафе на Арбате"))
+    await h.fake.send_text(ANN, "/start " + found[1])
     await h.fake.wait_for_message(ANN, text_contains="Кафе на Арбате", since=since)
     survey = await h.survey_for(ANN, since=since)
     assert "Кафе на Арбате" in survey.text

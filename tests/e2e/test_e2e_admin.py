@@ -14,7 +14,7 @@ from bot.anniversaries.keyboards import AnnivAction, AnnivCallback
 from bot.cli import build_parser
 from bot.cli.anniversaries import anniversaries_cli
 from bot.core.clock import FakeClock
-from bot.customers.service import location_payload
+from bot.locations.qr import qr_key, qr_payload
 from storage import anniversaries as store
 from tests.support.admin import add_customer, admin_says, thank_yous
 from tests.support.harness import BotHarness, running_bot
@@ -123,14 +123,20 @@ async def test_automatic_send_once_a_day_with_a_summary_to_admins(tmp_path: Path
         assert [run.status for run in runs] == ["done"]
 
 
-async def test_qr_is_a_png_with_the_locations_deep_link(tmp_path: Path) -> None:
+async def test_qr_is_a_png_with_the_locations_signed_deep_link(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         h.fake.user(ADMIN_ID, "Admin")
+        unknown = await admin_says(h, "/qr main-street")
+        assert "not in the catalogue" in unknown.text
+        await h.call("PUT", "/api/v1/locations/main-street", {"name": "Main Street"})
         photo = await admin_says(h, "/qr main-street")
         assert photo.media == "photo" and photo.photo is not None
         assert photo.photo.startswith(b"\x89PNG\r\n\x1a\n")
-        link = f"https://t.me/{h.fake.bot_username}?start={location_payload('main-street')}"
-        assert link in (photo.caption or "")
+        location = await h.app.locations.get("main-street")
+        assert location is not None
+        key = qr_key(h.settings.bot_token.get_secret_value())
+        link = f"https://t.me/{h.fake.bot_username}?start={qr_payload(key, location.id)}"
+        assert link in (photo.caption or "") and "Main Street" in (photo.caption or "")
         usage = await admin_says(h, "/qr")
         assert "Usage: /qr" in usage.text
 

@@ -3,6 +3,7 @@ a visit naming an unknown location does."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from pathlib import Path
@@ -163,3 +164,37 @@ async def test_a_file_row_with_a_bad_field_names_its_line(h: BotHarness, tmp_pat
     twice = CHAIN + "kyiv-1,Again,Europe/Kyiv,,,,,,,\n"
     with pytest.raises(CatalogueError, match="line 5: code: 'kyiv-1' appears twice"):
         parse_rows(list(csv.DictReader(io.StringIO(twice))))
+
+
+async def test_a_forged_or_altered_qr_link_registers_nothing(h: BotHarness) -> None:
+    await h.call("PUT", "/api/v1/locations/kyiv-1", {"name": "Kyiv 1"})
+    found = await h.app.locations.qr_payload("kyiv-1")
+    assert found is not None
+    location, genuine = found
+    other_id = location.id + 1
+    forged = [
+        genuine[:-1] + ("A" if genuine[-1] != "A" else "B"),  # one character of the signature
+        f"q_{other_id}_{genuine.rsplit('_', 1)[1]}",  # another location, the same signature
+        "l_" + base64.urlsafe_b64encode(b"kyiv-1").decode().rstrip("="),  # the old unsigned form
+        "q_1_" + "x" * 16,
+    ]
+    for number, payload in enumerate(forged, start=1):
+        customer = 900 + number
+        await h.start_customer(customer)
+        since = len(h.fake.sent)
+        await h.fake.send_text(customer, "/start " + payload)
+        welcome = await h.fake.wait_for_message(customer, since=since)
+        assert "Otklik" in welcome.text  # the customer still gets the welcome
+    await h.app.worker.drain()
+    async with h.app.db.read() as conn:
+        visits = await conn.fetch_one("SELECT COUNT(*) AS n FROM visits")
+    assert visits is not None and visits["n"] == 0
+    assert [loc["code"] for loc in (await _catalogue(h))["locations"]] == ["kyiv-1"]
+
+    # The genuine link registers a visit at its location.
+    since = len(h.fake.sent)
+    await h.fake.send_text(ANN, "/start " + genuine)
+    await h.fake.wait_for_message(ANN, text_contains="Kyiv 1", since=since)
+    async with h.app.db.read() as conn:
+        visit = await conn.fetch_one("SELECT location, source FROM visits")
+    assert visit is not None and (visit["location"], visit["source"]) == ("kyiv-1", "qr")

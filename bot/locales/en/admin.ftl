@@ -70,7 +70,8 @@ admin-forget-self-done = Done: your personal data is erased. Thank you for havin
 admin-forget-self-nothing = We keep no personal data about you.
 
 ## Other admin tools.
-admin-qr-usage = Usage: /qr location (as the till reports it), for example: /qr main-street
+admin-qr-usage = Usage: /qr code — a catalogued location's code (see /locations), for example: /qr main-street
+admin-qr-unknown = “{ $location }” is not in the catalogue (see /locations): add it first, then make its QR code.
 admin-qr-caption = QR code for { $location }. Customers who scan it open the bot: { $link }
 admin-broadcast-test-intro = This is the survey exactly as a customer sees it. Your answers are not counted in the reports.
 admin-help =

@@ -72,7 +72,8 @@ admin-forget-self-done = Готово: ваши личные данные уда
 admin-forget-self-nothing = Мы не храним о вас личных данных.
 
 ## Другие инструменты администратора.
-admin-qr-usage = Использование: /qr точка (как её передаёт касса), например: /qr main-street
+admin-qr-usage = Использование: /qr код — код точки из каталога (см. /locations), например: /qr main-street
+admin-qr-unknown = «{ $location }» нет в каталоге (см. /locations): сначала добавьте точку, потом сделайте QR-код.
 admin-qr-caption = QR-код для точки { $location }. Клиент, отсканировавший его, откроет бота: { $link }
 admin-broadcast-test-intro = Так опрос выглядит для клиента. Ваши ответы не попадут в отчёты.
 admin-help =

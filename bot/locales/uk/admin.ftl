@@ -72,7 +72,8 @@ admin-forget-self-done = Готово: ваші особисті дані вид
 admin-forget-self-nothing = Ми не зберігаємо про вас особистих даних.
 
 ## Інші інструменти адміністратора.
-admin-qr-usage = Використання: /qr точка (як її передає каса), наприклад: /qr main-street
+admin-qr-usage = Використання: /qr код — код точки з каталогу (див. /locations), наприклад: /qr main-street
+admin-qr-unknown = «{ $location }» немає в каталозі (див. /locations): спершу додайте точку, потім зробіть QR-код.
 admin-qr-caption = QR-код для точки { $location }. Клієнт, який його відсканує, відкриє бота: { $link }
 admin-broadcast-test-intro = Так опитування виглядає для клієнта. Ваші відповіді не потраплять у звіти.
 admin-help =
