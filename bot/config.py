@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     reminder_after: Duration = timedelta(hours=2)
     survey_expires_after: Duration = timedelta(hours=24)
     quiet_hours: Annotated[QuietHours | None, NoDecode] = None
+    # A visit whose survey quiet hours would push past VISIT_MAX_AGE is still asked when
+    # they end ("How was your visit yesterday?") if it is no older than this then.
+    quiet_hours_max_hold: Duration = timedelta(hours=14)
 
     # Delivery
     send_rate_per_second: float = Field(default=25, gt=0, le=1000)
@@ -181,7 +184,13 @@ class Settings(BaseSettings):
                 raise ValueError("expected comma-separated Telegram user ids") from None
         return value
 
-    @field_validator("visit_max_age", "reminder_after", "survey_expires_after", mode="before")
+    @field_validator(
+        "visit_max_age",
+        "reminder_after",
+        "survey_expires_after",
+        "quiet_hours_max_hold",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)

@@ -261,6 +261,14 @@ class SurveyContext:
     customer: Customer
     visit_key: str
     visited_at: int
+    # The customer's clock at the visit (bot/visits/service.py): None = the business zone.
+    utc_offset_minutes: int | None = None
+    # What the customer reads as the place: the catalogue's name, else the code.
+    location_name: str = ""
+
+    @property
+    def place(self) -> str:
+        return self.location_name or self.survey.location
 
 
 async def context(conn: Connection, survey_id: int) -> SurveyContext | None:
@@ -268,7 +276,9 @@ async def context(conn: Connection, survey_id: int) -> SurveyContext | None:
     if survey is None:
         return None
     row = await conn.fetch_one(
-        "SELECT visit_key, visited_at FROM visits WHERE id = :id", {"id": survey.visit_id}
+        "SELECT v.visit_key, v.visited_at, v.utc_offset_minutes, l.name AS location_name"
+        " FROM visits v LEFT JOIN locations l ON l.code = v.location WHERE v.id = :id",
+        {"id": survey.visit_id},
     )
     customer_row = await conn.fetch_one(
         "SELECT * FROM customers WHERE id = :id", {"id": survey.customer_id}
@@ -276,7 +286,12 @@ async def context(conn: Connection, survey_id: int) -> SurveyContext | None:
     if row is None or customer_row is None:
         return None
     return SurveyContext(
-        survey, Customer.from_row(customer_row), str(row["visit_key"]), int(row["visited_at"])
+        survey,
+        Customer.from_row(customer_row),
+        str(row["visit_key"]),
+        int(row["visited_at"]),
+        row["utc_offset_minutes"],
+        row["location_name"] or "",
     )
 
 
@@ -287,8 +302,10 @@ async def contexts(conn: Connection, survey_ids: Sequence[int]) -> dict[int, Sur
         return {}
     where, ids = id_in(conn, "s.id", survey_ids)
     rows = await conn.fetch_all(
-        "SELECT s.*, v.visit_key AS context_visit_key, v.visited_at AS context_visited_at"
-        f" FROM surveys s JOIN visits v ON v.id = s.visit_id WHERE {where}",
+        "SELECT s.*, v.visit_key AS context_visit_key, v.visited_at AS context_visited_at,"
+        " v.utc_offset_minutes AS context_offset, l.name AS context_location_name"
+        " FROM surveys s JOIN visits v ON v.id = s.visit_id"
+        f" LEFT JOIN locations l ON l.code = s.location WHERE {where}",
         {"ids": ids},
     )
     customer_rows = await conn.fetch_all(
@@ -305,5 +322,7 @@ async def contexts(conn: Connection, survey_ids: Sequence[int]) -> dict[int, Sur
                 customer,
                 str(row["context_visit_key"]),
                 int(row["context_visited_at"]),
+                row["context_offset"],
+                row["context_location_name"] or "",
             )
     return found

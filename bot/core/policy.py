@@ -24,6 +24,8 @@ class SurveyPolicy:
     quiet_hours: QuietHours | None
     zone: ZoneInfo
     detractor_ces_max: int = 2
+    # How old a visit may be when quiet hours end and its held survey goes out.
+    quiet_max_hold: timedelta = timedelta(hours=14)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SurveyPolicy:
@@ -36,7 +38,17 @@ class SurveyPolicy:
             quiet_hours=settings.quiet_hours,
             zone=settings.zone,
             detractor_ces_max=settings.detractor_ces_max,
+            quiet_max_hold=settings.quiet_hours_max_hold,
         )
+
+    def too_old(self, visited_at: int, due_at: int, now: int) -> bool:
+        """Whether a survey is too late to send at `now` (epoch ms): past VISIT_MAX_AGE,
+        or for a survey quiet hours held (due later than that), past its due time by
+        as much."""
+        max_age = int(self.max_age.total_seconds() * 1000)
+        if due_at - visited_at > max_age:  # held by quiet hours
+            return now - due_at > max_age
+        return now - visited_at > max_age
 
     def after_quiet_hours(self, moment: datetime, utc_offset_minutes: int | None) -> datetime:
         """`moment`, or the end of the quiet window it falls into (customer's clock)."""

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import ReplyParameters
 
-from bot.core.clock import Clock, to_ms
-from bot.core.policy import SurveyPolicy
+from bot.core.clock import Clock, from_ms, to_ms
+from bot.core.policy import SurveyPolicy, customer_zone
 from bot.i18n import Texts, Translator
 from bot.outbox.contracts import Outgoing, Renderer, SendError, SendResult, Unreachable
 from bot.survey.keyboards import nps_keyboard
@@ -77,16 +77,19 @@ class SurveyRenderer:
             return "opted_out"
         if customer.unreachable:
             return "unreachable"
-        if now - found.visited_at > self._ctx.policy.max_age.total_seconds() * 1000:
+        if self._ctx.policy.too_old(found.visited_at, found.survey.due_at, now):
             # Overdue after downtime: a survey about a visit this old would only annoy.
             return "too_old"
         return None
 
     def _message(self, item: OutboxItem, found: surveys.SurveyContext) -> Outgoing:
         texts = Texts(self._ctx.translator, found.customer.language)
+        zone = customer_zone(self._ctx.policy.zone, found.utc_offset_minutes)
+        visit_day = from_ms(found.visited_at).astimezone(zone).date()
+        yesterday = visit_day < self._ctx.clock.now().astimezone(zone).date()
         return Outgoing(
             chat_id=item.chat_id,
-            text=nps_text(texts, self._ctx.wording, found.survey.location),
+            text=nps_text(texts, self._ctx.wording, found.place, yesterday=yesterday),
             keyboard=nps_keyboard(found.survey.id),
         )
 
@@ -179,7 +182,7 @@ class ReminderRenderer:
         texts = Texts(ctx.translator, survey.language or customer.language)
         return Outgoing(
             chat_id=item.chat_id,
-            text=reminder_text(texts, ctx.wording, survey.location),
+            text=reminder_text(texts, ctx.wording, found.place),
             extra={
                 "reply_parameters": ReplyParameters(
                     message_id=survey.message_id or 0, allow_sending_without_reply=True

@@ -24,16 +24,18 @@ class Wording:
         return cls(settings.company_name, settings.nps_question, settings.ces_question)
 
 
-def _intro(texts: Texts, wording: Wording, location: str) -> str:
+def _intro(texts: Texts, wording: Wording, location: str, *, yesterday: bool = False) -> str:
+    suffix = "-yesterday" if yesterday else ""
     if location:
-        return texts("survey-intro", location=escape(location))
-    return texts("survey-intro-no-location", company=escape(wording.company))
+        return texts("survey-intro" + suffix, location=escape(location))
+    return texts("survey-intro-no-location" + suffix, company=escape(wording.company))
 
 
-def nps_text(texts: Texts, wording: Wording, location: str) -> str:
+def nps_text(texts: Texts, wording: Wording, location: str, *, yesterday: bool = False) -> str:
+    """The NPS question; `yesterday` when quiet hours held it past the visit's day."""
     question = wording.nps_question or texts("survey-nps-question", company=wording.company)
     return (
-        f"{_intro(texts, wording, location)}\n\n<b>{escape(question)}</b>\n"
+        f"{_intro(texts, wording, location, yesterday=yesterday)}\n\n<b>{escape(question)}</b>\n"
         f"<i>{texts('survey-nps-scale')}</i>"
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock, from_ms, local_day, to_ms
 from bot.core.policy import CLOCK_SKEW, SURVEY_DEADLINE, SurveyPolicy
@@ -92,24 +93,34 @@ class VisitService:
         existing = await visits.by_key(conn, request.visit_key)
         if existing is not None:
             return await _outcome_of(conn, existing, duplicate=True)
-        if request.location and await locations.get(conn, request.location) is None:
+        location = await locations.get(conn, request.location) if request.location else None
+        if request.location and location is None:
             if self._refuse_unknown:
                 raise VisitError("location", f"{request.location!r} is not in the catalogue")
             await locations.ensure(conn, request.location, LocationSource.VISIT, to_ms(now))
+        # The customer's clock: the offset the till sent, else their location's zone,
+        # else the business TIMEZONE (offset None). It drives quiet hours, now and for
+        # later messages (bot/core/quiet.py), and the day the visit counts on.
+        zone = self._policy.zone
+        offset = _offset_minutes(request.visited_at) if request.visited_at else None
+        if location is not None and location.time_zone:
+            zone = ZoneInfo(location.time_zone)
+            if offset is None:
+                offset = _offset_minutes(visited_at.astimezone(zone))
         customer = await _find_customer(conn, request)
         if customer is not None:  # locked: two visits at once must see one cooldown
             customer = await customers.lock(conn, customer.id)
         reason = self._skip_reason(customer, visited_at, now)
         due_at = None
-        # Only an offset the till sent says where the customer is; "now" says nothing.
-        offset = _offset_minutes(request.visited_at) if request.visited_at else None
         if reason is None:
-            due_at = self._policy.after_quiet_hours(
-                max(visited_at + self._policy.delay, now), offset
-            )
-            if due_at - visited_at > self._policy.max_age:
+            wanted = max(visited_at + self._policy.delay, now)
+            due_at = self._policy.after_quiet_hours(wanted, offset)
+            # Held by quiet hours: asked when they end ("your visit yesterday"), unless
+            # the visit would be older than QUIET_HOURS_MAX_HOLD by then.
+            limit = self._policy.quiet_max_hold if due_at > wanted else self._policy.max_age
+            if due_at - visited_at > limit:
                 reason = "quiet_hours"
-        day = local_day(visited_at, self._policy.zone).isoformat()
+        day = local_day(visited_at, zone).isoformat()
         new_visit = visits.NewVisit(
             visit_key=request.visit_key,
             customer_id=customer.id if customer else None,

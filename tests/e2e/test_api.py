@@ -133,15 +133,15 @@ async def test_shared_phone_finds_visits_reported_by_phone(h: BotHarness) -> Non
 
 
 async def test_qr_code_deep_link_registers_a_visit_at_its_location(h: BotHarness) -> None:
-    status, _ = await h.call("PUT", "/api/v1/locations/Кафе на Арбате", {"name": "Арбат"})
+    status, _ = await h.call("PUT", "/api/v1/locations/Кафе на Арбате", {"name": "Кофейня №1"})
     assert status == 201
     found = await h.app.locations.qr_payload("Кафе на Арбате")
     assert found is not None
     since = len(h.fake.sent)
     await h.fake.send_text(ANN, "/start " + found[1])
-    await h.fake.wait_for_message(ANN, text_contains="Кафе на Арбате", since=since)
+    await h.fake.wait_for_message(ANN, text_contains="Кофейня №1", since=since)
     survey = await h.survey_for(ANN, since=since)
-    assert "Кафе на Арбате" in survey.text
+    assert "Кофейня №1" in survey.text  # the catalogue name, not the code
 
 
 async def test_healthz_needs_no_token(h: BotHarness) -> None:

@@ -222,9 +222,11 @@ async def test_quiet_hours_hold_a_late_visit_until_morning_in_the_visits_offset(
 
 async def test_quiet_hours_skip_a_visit_that_would_be_stale_by_morning(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
-    async with running_bot(tmp_path, clock, quiet_hours="22:00-09:00", timezone="UTC") as h:
+    async with running_bot(
+        tmp_path, clock, quiet_hours="22:00-09:00", timezone="UTC", quiet_hours_max_hold="8h"
+    ) as h:
         await h.start_customer(ANN)
-        # VISIT_MAX_AGE is 2 hours: by 09:00 the 23:00 visit is 10 hours old.
+        # QUIET_HOURS_MAX_HOLD is 8 hours: by 09:00 the 23:00 visit is 10 hours old.
         outcome = await h.post_visit(ANN, "pos-q2", visited_at="2026-11-23T23:00:00+03:00")
         assert (outcome["status"], outcome["reason"]) == ("skipped", "quiet_hours")
         clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
@@ -238,6 +240,33 @@ async def test_quiet_hours_skip_a_visit_that_would_be_stale_by_morning(tmp_path:
             "skipped:quiet_hours": 1,
         }
         assert queued == {}
+
+
+async def test_an_evening_visit_is_asked_next_morning_about_yesterday(tmp_path: Path) -> None:
+    """21:57 in Kyiv, quiet from 22:00, the survey 5 minutes after the visit: with the
+    default 14-hour hold it goes at 09:00 Kyiv time the next morning and names the day;
+    the location's zone is the customer's clock (the till sent no offset)."""
+    clock = FakeClock(datetime(2026, 11, 23, 19, 57, tzinfo=UTC))  # 21:57 in Kyiv
+    async with running_bot(
+        tmp_path, clock, quiet_hours="22:00-09:00", timezone="UTC", survey_delay_seconds=300
+    ) as h:
+        status, _ = await h.call(
+            "PUT", "/api/v1/locations/kyiv", {"name": "Kyiv", "time_zone": "Europe/Kyiv"}
+        )
+        assert status == 201
+        await h.start_customer(ANN)
+        outcome = await h.post_visit(ANN, "pos-evening", location="kyiv")
+        assert outcome["status"] == "scheduled"
+        assert outcome["due_at"] == "2026-11-24T07:00:00+00:00"  # 09:00 in Kyiv
+        await _wait_briefly_for_no_survey(h)
+        clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+        await h.app.maintenance()
+        h.app.worker.kick()
+        survey = await h.survey_for(ANN)
+        assert "Thank you for visiting Kyiv yesterday! How was it?" in survey.text
+        async with h.app.db.read() as conn:
+            row = await conn.fetch_one("SELECT day FROM visits")
+        assert row is not None and row["day"] == "2026-11-23"  # Kyiv's day, not UTC's
 
 
 async def test_quiet_hours_follow_the_business_zone_without_an_offset_and_the_offset_wins(

@@ -17,6 +17,8 @@ stop-unknown = You have not received any surveys from us. Send /start to begin.
 
 survey-intro = Thank you for visiting { $location }!
 survey-intro-no-location = Thank you for visiting { $company }!
+survey-intro-yesterday = Thank you for visiting { $location } yesterday! How was it?
+survey-intro-no-location-yesterday = Thank you for visiting { $company } yesterday! How was it?
 survey-nps-question = How likely are you to recommend { $company } to a friend or colleague?
 survey-nps-scale = 0 = not at all likely, 10 = extremely likely.
 survey-ces-question = “{ $company } made it easy for me to get what I came for.” Do you agree?

@@ -17,6 +17,8 @@ stop-unknown = Вы ещё не получали от нас опросов. О�
 
 survey-intro = Спасибо, что посетили { $location }!
 survey-intro-no-location = Спасибо, что выбрали { $company }!
+survey-intro-yesterday = Спасибо, что вчера посетили { $location }! Как всё прошло?
+survey-intro-no-location-yesterday = Спасибо, что вчера выбрали { $company }! Как всё прошло?
 survey-nps-question = Насколько вероятно, что вы порекомендуете { $company } другу или коллеге?
 survey-nps-scale = 0 — точно нет, 10 — обязательно порекомендую.
 survey-ces-question = «{ $company } позаботилась о том, чтобы я легко получил то, за чем пришёл». Вы согласны?

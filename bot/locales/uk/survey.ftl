@@ -17,6 +17,8 @@ stop-unknown = Ви ще не отримували від нас опитува�
 
 survey-intro = Дякуємо, що відвідали { $location }!
 survey-intro-no-location = Дякуємо, що обрали { $company }!
+survey-intro-yesterday = Дякуємо, що вчора відвідали { $location }! Як усе минуло?
+survey-intro-no-location-yesterday = Дякуємо, що вчора обрали { $company }! Як усе минуло?
 survey-nps-question = Наскільки ймовірно, що ви порекомендуєте { $company } другу чи колезі?
 survey-nps-scale = 0 — точно ні, 10 — обов'язково порекомендую.
 survey-ces-question = «{ $company } подбала, щоб я легко отримав те, по що прийшов». Ви згодні?
