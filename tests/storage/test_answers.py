@@ -19,6 +19,7 @@ from bot.core.clock import FakeClock, to_ms
 from bot.core.policy import SurveyPolicy
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import load_translator
+from bot.locations.routing import Routing
 from bot.outbox.contracts import SendError, SendResult
 from bot.survey.outbox import RenderContext, SurveyRenderer
 from bot.survey.service import Refusal, SurveyService
@@ -67,7 +68,7 @@ def world(db: Database, clock: FakeClock, tmp_path: Path) -> World:
         clock,
         translator,
         settings.default_language,
-        chats=chats,
+        routing=Routing(db, chats),
         admin_ids=list(settings.admin_ids),
         kick=lambda: None,
         quiet=CustomerQuietHours.from_settings(settings),
