@@ -52,7 +52,9 @@ async def on_detractor(
 ) -> None:
     """Open the case in the answer's transaction and send (or update) the alert that
     carries it; fold it instead when the managers' group is busy."""
-    await cases.open_case(conn, survey.id, survey.customer_id, from_ms(now))
+    await cases.open_case(
+        conn, survey.id, survey.customer_id, from_ms(now), location=survey.location
+    )
     alert = await enqueue_alert(conn, survey, now, first, chat_id=chat_id)
     await hold_if_busy(conn, survey.id, now, cases.fold, alert=alert)
 

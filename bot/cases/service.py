@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.core.clock import Clock, to_ms
+from bot.core.clock import Clock, from_ms, to_ms
+from bot.locations.hours import working_deadline
 from storage import cases as repo
+from storage import locations
 from storage.alert_folds import FoldEntry
 from storage.cases import Case, CaseCard, CaseEvent, CaseListItem, FollowupTarget, Prompt
 from storage.db import Connection, Database
@@ -288,9 +291,12 @@ class CaseService:
         pending_ttl: timedelta = DEFAULT_PENDING_TTL,
         fold: FoldPolicy | None = None,
         ack_quiet: timedelta = DEFAULT_ACK_QUIET,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        # The business TIMEZONE: a location's opening hours without a zone of its own.
+        self._zone = zone or ZoneInfo("UTC")
         self.take_sla = timedelta(minutes=take_sla_minutes)
         self.resolve_sla = timedelta(hours=resolve_sla_hours)
         self.followup_after = timedelta(days=followup_days) if followup_days > 0 else None
@@ -307,7 +313,19 @@ class CaseService:
             resolve_sla_hours=settings.case_resolve_sla_hours,
             followup_days=settings.case_followup_days,
             fold=FoldPolicy.from_settings(settings),
+            zone=settings.zone,
         )
+
+    async def _sla_deadline(
+        self, conn: Connection, location: str | None, start: datetime, sla: timedelta
+    ) -> int:
+        """When an SLA started at `start` runs out: by the location's opening hours when
+        it has them (working time, in its time zone), else plain time."""
+        found = await locations.get(conn, location) if location else None
+        if found is None or not found.hours:
+            return to_ms(start + sla)
+        zone = ZoneInfo(found.time_zone) if found.time_zone else self._zone
+        return to_ms(working_deadline(start, sla, found.hours, zone))
 
     def _now(self) -> int:
         return to_ms(self._clock.now())
@@ -341,17 +359,24 @@ class CaseService:
         return _done(await repo.get(conn, case_id))
 
     async def open_case(
-        self, conn: Connection, survey_id: int, customer_id: int, now: datetime
+        self,
+        conn: Connection,
+        survey_id: int,
+        customer_id: int,
+        now: datetime,
+        *,
+        location: str = "",
     ) -> int | None:
         """open_for_survey without reading the case back (the detractor hook needs no
-        more): the new case's id, or None when the survey has its case already."""
+        more): the new case's id, or None when the survey has its case already. The
+        take SLA runs by the `location`'s opening hours."""
         now_ms = to_ms(now)
         case_id = await repo.insert(
             conn,
             survey_id=survey_id,
             customer_id=customer_id,
             now=now_ms,
-            take_due_at=to_ms(now + self.take_sla),
+            take_due_at=await self._sla_deadline(conn, location, now, self.take_sla),
         )
         if case_id is not None:
             await repo.add_event(conn, case_id, at=now_ms, kind=EventKind.OPENED)
@@ -369,13 +394,15 @@ class CaseService:
         refused ALREADY_TAKEN_BY with the owner's name; the owner's repeat is a no-op."""
         now = self._now()
         async with self._tx(conn) as tx:
+            location = await repo.location_of(tx, case_id)
+            resolve_due_at = await self._sla_deadline(tx, location, from_ms(now), self.resolve_sla)
             won = await repo.try_take(
                 tx,
                 case_id,
                 owner_id=manager_id,
                 owner_name=manager_name,
                 now=now,
-                resolve_due_at=now + _ms(self.resolve_sla),
+                resolve_due_at=resolve_due_at,
             )
             case = await repo.get(tx, case_id)
             if case is None:

@@ -4,7 +4,7 @@ branch's cases."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.clock import FakeClock
@@ -216,3 +216,38 @@ async def test_a_branchs_nps_drop_alert_goes_to_its_own_chat(tmp_path: Path) -> 
         alert = await h.fake.wait_for_message(KYIV_CHAT, text_contains=DROP_TEXT)
         assert "NPS at kyiv fell by" in alert.text
         assert not any(DROP_TEXT in m.text for m in h.fake.messages_to(MANAGER_CHAT_ID))
+
+
+async def test_sla_clocks_run_by_the_shops_opening_hours(tmp_path: Path) -> None:
+    """A detractor at 21:50 in a Kyiv shop that closes at 22:00: the 30-minute take SLA
+    runs out at 09:20 the next morning, not at 22:20."""
+    clock = FakeClock(datetime(2026, 12, 7, 19, 50, tzinfo=UTC))  # Monday 21:50 in Kyiv
+    async with running_bot(tmp_path, clock) as h:
+        h.fake.group(KYIV_CHAT, "Kyiv")
+        hours = {day: "09:00-22:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
+        body = {
+            "name": "Kyiv",
+            "manager_chat_id": KYIV_CHAT,
+            "time_zone": "Europe/Kyiv",
+            "opening_hours": hours,
+        }
+        assert (await h.call("PUT", "/api/v1/locations/kyiv", body))[0] == 201
+        await _detractor(h, ANN, "kyiv")
+        await _card(h, KYIV_CHAT, 1)
+        await h.app.worker.drain()
+
+        def escalations() -> list[SentMessage]:
+            return [m for chat in TEAM_CHATS for m in h.fake.messages_to(chat) if "⏰" in m.text]
+
+        for moment in (
+            datetime(2026, 12, 7, 20, 21, tzinfo=UTC),
+            datetime(2026, 12, 8, 7, 19, tzinfo=UTC),
+        ):
+            clock.set(moment)  # 22:21 that night, then 09:19 the next morning
+            await h.app.maintenance()
+            await h.app.worker.drain()
+            assert escalations() == []
+        clock.set(datetime(2026, 12, 8, 7, 21, tzinfo=UTC))  # 09:21 in Kyiv
+        await h.app.maintenance()
+        escalation = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="⏰")
+        assert "#1" in escalation.text and len(escalations()) == 1
