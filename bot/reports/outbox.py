@@ -21,6 +21,7 @@ from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendRe
 from bot.reports import service as rules
 from bot.reports import texts as report_texts
 from bot.reports.export import export_csv
+from storage import locations as catalogue
 from storage import outbox
 from storage import reports as queries
 from storage.db import Connection, Database
@@ -188,11 +189,22 @@ def digest_period(day: date) -> rules.Period:
     return rules.Period(day - timedelta(days=7), day - timedelta(days=1))
 
 
-async def enqueue_digest(conn: Connection, *, day: date, chat_id: int, now: int) -> bool:
-    """Queue the digest text and chart of `day`; False when already queued."""
+async def enqueue_digest(
+    conn: Connection,
+    *,
+    day: date,
+    chat_id: int,
+    now: int,
+    location: str | None = None,
+) -> bool:
+    """Queue the digest text and chart of `day`: the chain's (a line per location), or
+    one `location`'s; False when already queued."""
     period = digest_period(day)
-    payload = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+    payload: dict[str, object] = {"start": period.start.isoformat(), "end": period.end.isoformat()}
     key = queries.iso_week_key(day)
+    if location is not None:
+        payload["locations"] = [location]
+        key = f"{key}:{location}"
     queued = await outbox.enqueue(
         conn,
         kind=DIGEST_KIND,
@@ -312,6 +324,18 @@ async def reports_maintenance(schedule: ReportsSchedule) -> None:
     async with schedule.db.transaction() as conn:
         if day is not None:
             await enqueue_digest(conn, day=day, chat_id=schedule.chat_id, now=now_ms)
+        # Each location with a managers' chat of its own gets its own digest, at
+        # DIGEST_AT on its own clock.
+        for location in await catalogue.all_locations(conn):
+            if location.manager_chat_id is None:
+                continue
+            zone = ZoneInfo(location.time_zone) if location.time_zone else schedule.zone
+            local_day = due_digest(now, zone, schedule.digest_at)
+            if local_day is not None:
+                chat_id = await schedule.team_chat(conn, location.code)
+                await enqueue_digest(
+                    conn, day=local_day, chat_id=chat_id, now=now_ms, location=location.code
+                )
         await enqueue_nps_drops(
             conn,
             today=today,
@@ -350,13 +374,22 @@ async def _digest_chart(ctx: ReportsContext, item: OutboxItem) -> Outgoing | Non
     report = await _digest_report(ctx, item)
     if report.is_empty:
         return None
-    png = await chart_png(ctx.db, report, ctx.translator, ctx.manager_language)
+    png = await chart_png(
+        ctx.db, report, ctx.translator, ctx.manager_language, _digest_scope(item)
+    )
     return Outgoing(chat_id=item.chat_id, photo=png, filename="digest.png")
+
+
+def _digest_scope(item: OutboxItem) -> list[str] | None:
+    """A location's digest names it; the chain's names none."""
+    locations = item.data.get("locations")
+    return [str(code) for code in locations] if isinstance(locations, list) else None
 
 
 async def _digest_report(ctx: ReportsContext, item: OutboxItem) -> rules.Report:
     period = _period([item.data["start"], item.data["end"]])
-    return await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample)
+    scope = _digest_scope(item)
+    return await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample, scope)
 
 
 async def _drop_alert(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:

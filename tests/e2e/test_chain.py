@@ -251,3 +251,48 @@ async def test_sla_clocks_run_by_the_shops_opening_hours(tmp_path: Path) -> None
         await h.app.maintenance()
         escalation = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="⏰")
         assert "#1" in escalation.text and len(escalations()) == 1
+
+
+async def test_each_branch_gets_its_digest_on_its_clock_and_the_head_office_the_chains(
+    tmp_path: Path,
+) -> None:
+    """DIGEST_AT tue 09:00: Kyiv's digest goes at 09:00 Kyiv time (07:00 UTC), Lviv's
+    at 09:00 in the business zone (UTC, no zone of its own); the head office's digest
+    has a line per location, each branch's only its own."""
+    clock = FakeClock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    async with running_bot(tmp_path, clock, min_sample=1, digest_at="tue 09:00") as h:
+        await _chain(h)
+        await h.call(
+            "PUT",
+            "/api/v1/locations/kyiv",
+            {"name": "Kyiv", "manager_chat_id": KYIV_CHAT, "time_zone": "Europe/Kyiv"},
+        )
+        for customer, location, score in ((ANN, "kyiv", 10), (BEN, "lviv", 3), (CAT, "mall", 9)):
+            await _answered(h, customer, location, score)
+        await h.app.worker.drain()
+
+        def digests(chat_id: int) -> list[SentMessage]:
+            return [m for m in h.fake.messages_to(chat_id) if "Weekly digest" in m.text]
+
+        clock.set(datetime(2026, 11, 24, 7, 0, 30, tzinfo=UTC))  # 09:00 in Kyiv
+        await h.app.maintenance()
+        kyiv = await h.fake.wait_for_message(KYIV_CHAT, text_contains="Weekly digest")
+        assert "kyiv" in kyiv.text and "lviv" not in kyiv.text and "mall" not in kyiv.text
+        await h.app.worker.drain()
+        assert digests(LVIV_CHAT) == [] and digests(MANAGER_CHAT_ID) == []
+
+        clock.set(datetime(2026, 11, 24, 9, 0, 30, tzinfo=UTC))  # 09:00 UTC
+        await h.app.maintenance()
+        lviv = await h.fake.wait_for_message(LVIV_CHAT, text_contains="Weekly digest")
+        assert "lviv" in lviv.text and "kyiv" not in lviv.text
+        chain = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="Weekly digest")
+        assert all(code in chain.text for code in ("kyiv", "lviv", "mall"))
+
+        clock.advance(timedelta(minutes=5))
+        await h.app.maintenance()
+        await h.app.worker.drain()
+        assert [len(digests(chat)) for chat in (KYIV_CHAT, LVIV_CHAT, MANAGER_CHAT_ID)] == [
+            1,
+            1,
+            1,
+        ]
