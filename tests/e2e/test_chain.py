@@ -88,7 +88,7 @@ async def test_each_branch_hears_its_own_and_escalations_go_one_level_up(
         await _detractor(h, CAT, "mall")  # case 3
         for case_id, chat in ((1, KYIV_CHAT), (2, LVIV_CHAT), (3, MANAGER_CHAT_ID)):
             await _card(h, chat, case_id)
-        await h.app.worker.drain()
+        await h.settled()
         assert [_cards(h, 1), _cards(h, 2), _cards(h, 3)] == [
             [KYIV_CHAT],
             [LVIV_CHAT],
@@ -104,7 +104,7 @@ async def test_each_branch_hears_its_own_and_escalations_go_one_level_up(
         # Nobody takes them: each escalates one level up, once.
         h.clock.advance(timedelta(minutes=31))
         await h.app.maintenance()
-        await h.app.worker.drain()
+        await h.settled()
         escalated = {
             chat: sorted(
                 case_id
@@ -129,7 +129,7 @@ async def test_a_branch_cannot_act_on_or_see_another_branchs_case(tmp_path: Path
         await _detractor(h, BEN, "lviv")  # case 2
         kyiv_card = await _card(h, KYIV_CHAT, 1)
         lviv_card = await _card(h, LVIV_CHAT, 2)
-        await h.app.worker.drain()
+        await h.settled()
         take_kyiv = kyiv_card.button("Take")["callback_data"]
 
         # Leo (Lviv's chat) presses Kyiv's Take inside his own chat: refused.
@@ -169,9 +169,13 @@ async def _answered(h: BotHarness, customer: int, location: str, score: int) -> 
 
 
 async def _command(h: BotHarness, user: int, chat_id: int, text: str) -> SentMessage:
+    """The bot's answer to a command: its next message in the chat that is no alert."""
+    await h.settled()
     since = len(h.fake.sent)
     await h.fake.send_text(user, text, chat_id=chat_id)
-    return await h.fake.wait_for(lambda m: m.chat_id == chat_id, since=since)
+    return await h.fake.wait_for(
+        lambda m: m.chat_id == chat_id and "Unhappy customer" not in m.text, since=since
+    )
 
 
 async def test_a_branch_sees_only_its_own_figures_and_answers(tmp_path: Path) -> None:
@@ -179,7 +183,7 @@ async def test_a_branch_sees_only_its_own_figures_and_answers(tmp_path: Path) ->
         await _chain(h)
         for customer, location, score in ((ANN, "kyiv", 10), (BEN, "kyiv", 9), (CAT, "lviv", 3)):
             await _answered(h, customer, location, score)
-        await h.app.worker.drain()
+        await h.settled()
 
         mine = await _command(h, LEO, LVIV_CHAT, "/stats 30d location")
         assert "lviv" in mine.text and "kyiv" not in mine.text
@@ -234,7 +238,7 @@ async def test_sla_clocks_run_by_the_shops_opening_hours(tmp_path: Path) -> None
         assert (await h.call("PUT", "/api/v1/locations/kyiv", body))[0] == 201
         await _detractor(h, ANN, "kyiv")
         await _card(h, KYIV_CHAT, 1)
-        await h.app.worker.drain()
+        await h.settled()
 
         def escalations() -> list[SentMessage]:
             return [m for chat in TEAM_CHATS for m in h.fake.messages_to(chat) if "⏰" in m.text]
@@ -245,7 +249,7 @@ async def test_sla_clocks_run_by_the_shops_opening_hours(tmp_path: Path) -> None
         ):
             clock.set(moment)  # 22:21 that night, then 09:19 the next morning
             await h.app.maintenance()
-            await h.app.worker.drain()
+            await h.settled()
             assert escalations() == []
         clock.set(datetime(2026, 12, 8, 7, 21, tzinfo=UTC))  # 09:21 in Kyiv
         await h.app.maintenance()
@@ -269,7 +273,7 @@ async def test_each_branch_gets_its_digest_on_its_clock_and_the_head_office_the_
         )
         for customer, location, score in ((ANN, "kyiv", 10), (BEN, "lviv", 3), (CAT, "mall", 9)):
             await _answered(h, customer, location, score)
-        await h.app.worker.drain()
+        await h.settled()
 
         def digests(chat_id: int) -> list[SentMessage]:
             return [m for m in h.fake.messages_to(chat_id) if "Weekly digest" in m.text]
@@ -278,7 +282,7 @@ async def test_each_branch_gets_its_digest_on_its_clock_and_the_head_office_the_
         await h.app.maintenance()
         kyiv = await h.fake.wait_for_message(KYIV_CHAT, text_contains="Weekly digest")
         assert "kyiv" in kyiv.text and "lviv" not in kyiv.text and "mall" not in kyiv.text
-        await h.app.worker.drain()
+        await h.settled()
         assert digests(LVIV_CHAT) == [] and digests(MANAGER_CHAT_ID) == []
 
         clock.set(datetime(2026, 11, 24, 9, 0, 30, tzinfo=UTC))  # 09:00 UTC
@@ -290,7 +294,7 @@ async def test_each_branch_gets_its_digest_on_its_clock_and_the_head_office_the_
 
         clock.advance(timedelta(minutes=5))
         await h.app.maintenance()
-        await h.app.worker.drain()
+        await h.settled()
         assert [len(digests(chat)) for chat in (KYIV_CHAT, LVIV_CHAT, MANAGER_CHAT_ID)] == [
             1,
             1,
