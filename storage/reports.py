@@ -14,23 +14,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from storage.db import Connection, Row, id_in
-from storage.rollups import SEGMENT_KINDS
+from storage.rollups import ROLLUP_COUNTERS, SEGMENT_KINDS
 
 # The segment names a report can group by; "none" means one total row. The value
 # is interpolated into SQL, so only these names are ever accepted.
 SEGMENT_COLUMNS = ("location", "staff", "touchpoint")
 SEGMENTS = (*SEGMENT_COLUMNS, "none")
 
-COUNTERS = (
-    "sent",
-    "answered",
-    "promoters",
-    "passives",
-    "detractors",
-    "ces_sum",
-    "ces_count",
-    "ces_easy",
-)
+COUNTERS = ROLLUP_COUNTERS
 _SUMS = ", ".join(f"SUM({name}) AS {name}" for name in COUNTERS)
 _COLUMNS = ", ".join(COUNTERS)
 
@@ -298,9 +289,8 @@ async def daily_totals(
             params,
         )
     where, params["ids"] = id_in(conn, "segment_key", list(locations))
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in COUNTERS)
     return await conn.fetch_all(
-        f"SELECT day, {sums} FROM daily_segment_rollups"
+        f"SELECT day, {_SUMS} FROM daily_segment_rollups"
         f" WHERE kind = 'location' AND {where} AND day BETWEEN :start AND :end"
         " GROUP BY day ORDER BY day",
         params,
