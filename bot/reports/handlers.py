@@ -21,6 +21,7 @@ from bot.reports.outbox import (
     load_report,
 )
 from bot.reports.service import (
+    Report,
     ReportError,
     SegmentBy,
     StatsQuery,
@@ -68,6 +69,23 @@ async def _scope(message: Message, routing: Routing) -> frozenset[str] | None:
     return None if scope.everything else scope.locations
 
 
+async def _report(
+    message: Message,
+    query: StatsQuery,
+    texts: Texts,
+    settings: Settings,
+    db: Database,
+    locations: frozenset[str] | None,
+) -> Report | None:
+    """The query's report of `locations`, or None after answering why it cannot be had
+    here (a segment that is the head office's)."""
+    try:
+        return await load_report(db, query.period, query.segment, settings.min_sample, locations)
+    except ReportError as error:
+        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+        return None
+
+
 async def stats_command(
     message: Message,
     command: CommandObject,
@@ -83,10 +101,8 @@ async def stats_command(
     if query is None:
         return
     locations = await _scope(message, routing)
-    try:
-        report = await load_report(db, query.period, query.segment, settings.min_sample, locations)
-    except ReportError as error:
-        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+    report = await _report(message, query, texts, settings, db, locations)
+    if report is None:
         return
     text = format_report(report, texts.translator, texts.language)
     funnel_rows = await load_funnel(db, query.period, locations)
@@ -109,10 +125,8 @@ async def chart_command(
     if query is None:
         return
     locations = await _scope(message, routing)
-    try:
-        report = await load_report(db, query.period, query.segment, settings.min_sample, locations)
-    except ReportError as error:
-        await message.answer(html_text(format_error(error, texts.translator, texts.language)))
+    report = await _report(message, query, texts, settings, db, locations)
+    if report is None:
         return
     png = await chart_png(db, report, texts.translator, texts.language, locations)
     period = query.period
