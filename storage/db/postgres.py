@@ -7,6 +7,8 @@ and returns `Decimal` for SUM/AVG of BIGINT where SQLite returns int.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -27,6 +29,10 @@ T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 10.0
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
+# How long close() waits for connections in use before cutting them.
+CLOSE_GRACE_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4096)
@@ -123,11 +129,17 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(
-        self, url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE
+        self,
+        url: str,
+        *,
+        min_size: int = POOL_MIN_SIZE,
+        max_size: int = POOL_MAX_SIZE,
+        close_grace_seconds: float = CLOSE_GRACE_SECONDS,
     ) -> None:
         self.url = url
         self._min_size = min_size
         self._max_size = max_size
+        self._close_grace = close_grace_seconds
         self._pool: asyncpg.Pool | None = None
 
     async def connect(self) -> None:
@@ -145,9 +157,21 @@ class PostgresDatabase:
             raise DatabaseUnavailable(_connect_error(self.url, error)) from None
 
     async def close(self) -> None:
+        """Close the pool; connections still in use after the grace period are cut.
+
+        asyncpg's close() waits for every acquired connection to be released, so work
+        that never finishes (a task cancelled mid-query, or never cancelled) would keep
+        a stopping instance waiting forever."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), self._close_grace)
+            except TimeoutError:
+                logger.warning(
+                    "PostgreSQL: connections still in use %.0f s after close; cutting them",
+                    self._close_grace,
+                )
+                pool.terminate()
 
     def _require_pool(self) -> asyncpg.Pool:
         assert self._pool is not None, "Database.connect() was not awaited"

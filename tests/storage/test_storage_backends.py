@@ -458,3 +458,25 @@ async def test_a_crm_phone_of_another_customer_is_refused_and_changes_nothing(
         assert await customers.by_external_id(conn, "crm-2") is None
         owner = await customers.by_phone(conn, "+380501234567")
     assert owner is not None and owner.id == first.id
+
+
+async def test_closing_postgres_cuts_a_connection_that_is_never_released() -> None:
+    """A stopping instance must not wait forever for work that never finishes: a
+    connection still held after the grace period is cut, and close() returns."""
+    async with fresh_schema(require_postgres()) as url:
+        database = PostgresDatabase(url, close_grace_seconds=0.5)
+        await database.connect()
+        held = asyncio.Event()
+        never = asyncio.Event()
+
+        async def stuck() -> None:
+            async with database.read() as conn:
+                await conn.fetch_one("SELECT 1 AS one")
+                held.set()
+                await never.wait()
+
+        task = asyncio.create_task(stuck())
+        await held.wait()
+        await asyncio.wait_for(database.close(), 5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
