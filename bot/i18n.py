@@ -2,8 +2,9 @@
 
 Every text a customer or manager reads is looked up here by key. Files live in
 `bot/locales/<lang>/<feature>.ftl`; all files of a language form one bundle, so a
-feature adds its texts by adding a file. English is the fallback for a missing key
-or an unsupported language.
+feature adds its texts by adding a file. A reader whose language is unknown or
+unsupported reads the fallback language (DEFAULT_LANGUAGE, through `with_fallback`); a
+key missing in a language falls back to it, then to English.
 """
 
 from __future__ import annotations
@@ -31,10 +32,22 @@ def normalize_language(code: str | None, default: str = FALLBACK_LANGUAGE) -> st
 
 
 class Translator:
-    """Formats messages by key in one of the supported languages."""
+    """Formats messages by key in one of the supported languages; `fallback` is read by
+    whoever's language is unknown or unsupported."""
 
-    def __init__(self, bundles: dict[str, FluentBundle]) -> None:
+    def __init__(
+        self, bundles: dict[str, FluentBundle], fallback: str = FALLBACK_LANGUAGE
+    ) -> None:
         self._bundles = bundles
+        self.fallback = normalize_language(fallback)
+
+    def with_fallback(self, language: str) -> Translator:
+        """The same texts, with `language` (DEFAULT_LANGUAGE) for unknown readers."""
+        return Translator(self._bundles, language)
+
+    def resolve(self, code: str | None) -> str:
+        """The language a reader with this Telegram language_code reads."""
+        return normalize_language(code, self.fallback)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -44,8 +57,9 @@ class Translator:
         return self._bundles[normalize_language(language)].has_message(key)
 
     def get(self, language: str | None, key: str, **args: Any) -> str:
-        """The text of `key` in `language`, falling back to English, then to the key."""
-        for code in (normalize_language(language), FALLBACK_LANGUAGE):
+        """The text of `key` in `language` (the fallback when unknown), falling back to
+        the fallback language, then to English, then to the key."""
+        for code in dict.fromkeys((self.resolve(language), self.fallback, FALLBACK_LANGUAGE)):
             bundle = self._bundles[code]
             if bundle.has_message(key):
                 message = bundle.get_message(key)
@@ -103,7 +117,7 @@ class Texts:
 
     def __init__(self, translator: Translator, language: str | None) -> None:
         self.translator = translator
-        self.language = normalize_language(language)
+        self.language = translator.resolve(language)
 
     def __call__(self, key: str, **args: Any) -> str:
         return self.translator.get(self.language, key, **args)

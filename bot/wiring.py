@@ -230,7 +230,7 @@ def build_services(
     """Everything but the process's lifecycle (bot/app.py): nothing is connected yet."""
     db = create_database(settings.database_url)
     bot = create_bot(settings, session)
-    translator = load_translator()
+    translator = load_translator().with_fallback(settings.default_language)
     policy = SurveyPolicy.from_settings(settings)
     limiter = create_rate_limiter(settings, monotonic)
     # Handlers' replies share the limiter with the worker, ahead of its queue.

@@ -21,7 +21,12 @@ async def anniversaries_cli(
     await db.connect()
     try:
         await migrate(db)
-        ctx = AdminContext(db, clock or SystemClock(), load_translator(), settings)
+        ctx = AdminContext(
+            db,
+            clock or SystemClock(),
+            load_translator().with_fallback(settings.default_language),
+            settings,
+        )
         day = day or service.today_in(settings.zone, ctx.clock)
         async with db.transaction() as conn:
             day_plan = await service.plan_for(conn, day, settings.default_language)

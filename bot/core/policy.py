@@ -26,6 +26,8 @@ class SurveyPolicy:
     detractor_ces_max: int = 2
     # How old a visit may be when quiet hours end and its held survey goes out.
     quiet_max_hold: timedelta = timedelta(hours=14)
+    # What a customer whose Telegram language is unknown or unsupported reads.
+    default_language: str = "en"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SurveyPolicy:
@@ -39,6 +41,7 @@ class SurveyPolicy:
             zone=settings.zone,
             detractor_ces_max=settings.detractor_ces_max,
             quiet_max_hold=settings.quiet_hours_max_hold,
+            default_language=settings.default_language,
         )
 
     def too_old(self, visited_at: int, due_at: int, now: int) -> bool:

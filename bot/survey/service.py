@@ -218,7 +218,7 @@ class SurveyService:
             survey.id,
             chat_id=found.owner_telegram_id,
             message_id=message_id,
-            language=normalize_language(found.owner_language),
+            language=normalize_language(found.owner_language, self._policy.default_language),
             sent_at=now,
             expires_at=self._expires_at(now),
         ):
