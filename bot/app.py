@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.maintenance import Maintenance, create_scheduler
 from bot.outbox.limiter import Monotonic
+from bot.telegram.menus import set_command_menus
 from bot.telegram.once import UpdateOnceMiddleware
 from bot.telegram.startup import Sleep, TokenRefused, reach_bot_api
 from bot.telegram.webhook import WebhookHandler
@@ -136,6 +137,7 @@ class Otklik:
                 f"{error.message}"
             ) from None
         self.bot_username = me.username
+        self._tasks.append(asyncio.create_task(self._set_menus(), name="menus"))
         # Claims a crashed run left are taken back now, before maintenance and delivery.
         await self.worker.recover()
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
@@ -160,6 +162,10 @@ class Otklik:
             self.instance_id,
             f"webhook at {self.settings.webhook_path}" if self._webhook else "long polling",
         )
+
+    async def _set_menus(self) -> None:
+        """The command menus, beside the work: polling does not wait for them."""
+        await set_command_menus(self.bot, self.translator, self.settings.admin_ids)
 
     async def _poll(self) -> None:
         await self.dispatcher.start_polling(

@@ -11,6 +11,7 @@ from tests.support.fake_telegram.models import ApiError, Handler, JSONDict, Uplo
 from tests.support.fake_telegram.state import FakeTelegramState
 
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_CHAT_SCOPES = ("chat", "chat_administrators", "chat_member")
 
 
 class ProfileMixin(FakeTelegramState):
@@ -46,7 +47,12 @@ class ProfileMixin(FakeTelegramState):
             description = command.get("description")
             if not isinstance(description, str) or not 1 <= len(description) <= 256:
                 raise ApiError(400, "Bad Request: command description is invalid")
-        key = self._commands_key(params.get("scope"), params.get("language_code"))
+        scope = params.get("scope")
+        # As Telegram: a chat the bot has never seen (a user who never opened it).
+        chat_scope = isinstance(scope, dict) and scope.get("type") in _CHAT_SCOPES
+        if chat_scope and isinstance(scope, dict) and scope.get("chat_id") not in self._chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        key = self._commands_key(scope, params.get("language_code"))
         if commands:
             self._commands[key] = [
                 {"command": c["command"], "description": c["description"]} for c in commands

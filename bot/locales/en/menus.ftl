@@ -1,0 +1,16 @@
+# Descriptions in the command menus (setMyCommands), at most 256 characters each.
+menu-start = Get surveys after your visits
+menu-stop = Stop the surveys
+menu-forget = Erase my personal data
+menu-help = What this bot does
+menu-stats = NPS and CES report
+menu-chart = NPS by week as a chart
+menu-cases = Open cases
+menu-case = One case's history: /case 12
+menu-export = Answers as a CSV file
+menu-admin = Admin commands
+menu-locations = The chain's locations
+menu-anniversaries = Anniversary thank-yous
+menu-customer = Find a customer
+menu-qr = QR code for a location
+menu-broadcast_test = Preview the survey
