@@ -15,6 +15,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiohttp import web
 
 from bot.api import create_api_app
+from bot.cases.templates import TemplatesFileError
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.maintenance import Maintenance, create_scheduler
@@ -63,13 +64,16 @@ class Otklik:
         self.settings = settings
         self._sleep = sleep  # between attempts to reach the Bot API at start-up
         self.clock: Clock = clock or SystemClock()
-        self.services = build_services(
-            settings,
-            self.clock,
-            session=session,
-            monotonic=monotonic,
-            delivery_poll_seconds=delivery_poll_seconds,
-        )
+        try:
+            self.services = build_services(
+                settings,
+                self.clock,
+                session=session,
+                monotonic=monotonic,
+                delivery_poll_seconds=delivery_poll_seconds,
+            )
+        except TemplatesFileError as error:
+            raise StartupError(f"TEMPLATES_FILE: {error}", exit_code=2) from None
         s = self.services
         # The parts by name, as handlers, the API and the tests reach them.
         self.db = s.db

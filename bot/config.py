@@ -9,6 +9,7 @@ import re
 import secrets
 import socket
 from datetime import time, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -127,6 +128,8 @@ class Settings(BaseSettings):
     default_language: str = "en"
     nps_question: str | None = None
     ces_question: str | None = None
+    # The business's own case reply templates (TOML; bot/cases/templates.py).
+    templates_file: Path | None = None
 
     # Surveys
     survey_delay_seconds: int = Field(default=300, ge=0, le=MAX_SURVEY_DELAY_SECONDS)
@@ -229,6 +232,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("templates_file")
+    @classmethod
+    def _existing_file(cls, value: Path | None) -> Path | None:
+        # Its contents are checked when the bot is built (bot/cases/templates.py).
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
         return value
 
     @field_validator("default_language")

@@ -26,6 +26,7 @@ from bot.anniversaries.outbox import AdminContext, admin_renderers
 from bot.cases import handlers as case_handlers
 from bot.cases.outbox import CaseOutbox, case_renderers
 from bot.cases.service import CaseService
+from bot.cases.templates import TemplateBook, template_book
 from bot.chats import handlers as chat_handlers
 from bot.chats.service import ChatDirectory
 from bot.config import Settings
@@ -128,6 +129,7 @@ class Dependencies(TypedDict):
     case_outbox: CaseOutbox
     chats: ChatDirectory
     routing: Routing
+    templates: TemplateBook
 
 
 def create_dispatcher(
@@ -199,6 +201,7 @@ class Services:
     case_outbox: CaseOutbox
     routing: Routing
     surveys: SurveyService
+    templates: TemplateBook
 
     def dependencies(self) -> Dependencies:
         return Dependencies(
@@ -216,6 +219,7 @@ class Services:
             case_outbox=self.case_outbox,
             chats=self.chats,
             routing=self.routing,
+            templates=self.templates,
         )
 
 
@@ -227,10 +231,12 @@ def build_services(
     monotonic: Monotonic = time.monotonic,
     delivery_poll_seconds: float = 1.0,
 ) -> Services:
-    """Everything but the process's lifecycle (bot/app.py): nothing is connected yet."""
+    """Everything but the process's lifecycle (bot/app.py): nothing is connected yet.
+    TemplatesFileError when TEMPLATES_FILE cannot be used."""
+    translator = load_translator().with_fallback(settings.default_language)
+    templates = template_book(translator, settings.templates_file)
     db = create_database(settings.database_url)
     bot = create_bot(settings, session)
-    translator = load_translator().with_fallback(settings.default_language)
     policy = SurveyPolicy.from_settings(settings)
     limiter = create_rate_limiter(settings, monotonic)
     # Handlers' replies share the limiter with the worker, ahead of its queue.
@@ -295,4 +301,5 @@ def build_services(
         surveys=SurveyService(
             db, clock, policy, on_detractor=case_outbox.on_detractor, on_enqueued=worker.kick
         ),
+        templates=templates,
     )

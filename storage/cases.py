@@ -48,6 +48,10 @@ class Case(_FromRow):
     # The message that asked for the pending text; see 0010_case_prompts.sql.
     pending_prompt_chat_id: int | None = None
     pending_prompt_message_id: int | None = None
+    # The template of a pending template action and its previewed text; see
+    # 0017_case_drafts.sql.
+    pending_template: str | None = None
+    pending_draft: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -432,29 +436,58 @@ async def customer_telegram_id(conn: Connection, customer_id: int) -> int | None
 
 
 async def set_pending(
-    conn: Connection, case_id: int, *, actor_id: int, action: str, now: int
+    conn: Connection,
+    case_id: int,
+    *,
+    actor_id: int,
+    action: str,
+    now: int,
+    template: str | None = None,
+    draft: str | None = None,
 ) -> None:
     """Route the actor's next text to this case; a manager waits on one case at a time.
-    The prompt asking for it is recorded by `set_prompt` once it is sent."""
+    The prompt asking for it is recorded by `set_prompt` once it is sent. `template` and
+    `draft` are read only with the template actions (each set_pending overwrites them)."""
     await clear_pending_of(conn, actor_id, now)
     await conn.execute(
         "UPDATE cases SET pending_action = :action, pending_by_id = :actor_id,"
         " pending_at = :now, pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL,"
+        " pending_template = :template, pending_draft = :draft,"
         " updated_at = :now WHERE id = :id",
-        {"id": case_id, "action": action, "actor_id": actor_id, "now": now},
+        {
+            "id": case_id,
+            "action": action,
+            "actor_id": actor_id,
+            "now": now,
+            "template": template,
+            "draft": draft,
+        },
     )
 
 
 async def clear_pending_of(
-    conn: Connection, actor_id: int, now: int, case_id: int | None = None
+    conn: Connection,
+    actor_id: int,
+    now: int,
+    case_id: int | None = None,
+    *,
+    action: str | None = None,
+    since: int | None = None,
 ) -> int:
-    """End the actor's pending action (only on `case_id`, when given)."""
-    where = "pending_by_id = :actor_id" + (" AND id = :id" if case_id is not None else "")
+    """End the actor's pending action (only on `case_id`, only `action`, only one started
+    at or after `since`, when given): 1 for the caller that ended it, 0 for a racer."""
+    where = ["pending_by_id = :actor_id"]
+    if case_id is not None:
+        where.append("id = :id")
+    if action is not None:
+        where.append("pending_action = :action")
+    if since is not None:
+        where.append("pending_at >= :since")
     return await conn.execute(
         "UPDATE cases SET pending_action = NULL, pending_by_id = NULL, pending_at = NULL,"
         " pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL,"
-        f" updated_at = :now WHERE {where}",
-        {"actor_id": actor_id, "now": now, "id": case_id},
+        f" updated_at = :now WHERE {' AND '.join(where)}",
+        {"actor_id": actor_id, "now": now, "id": case_id, "action": action, "since": since},
     )
 
 

@@ -26,6 +26,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock, local_day
+from bot.core.placeholders import fill
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import Translator, normalize_language
 from bot.outbox.contracts import Priority
@@ -154,7 +155,6 @@ async def plan_for(conn: Connection, day: date, default_language: str = "en") ->
 
 # --- texts --------------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{\s*\$?(name|years|n|company)\s*\}")
 _NAME_FIRST = re.compile(r"^\s*\{\s*\$?name\s*\}[\s,!.]*")
 _NAME_INSIDE = re.compile(r"[ \t]*,?[ \t]*\{\s*\$?name\s*\}")
 
@@ -171,7 +171,7 @@ def render_template(
     if not name:
         template = _drop_name(template)
     values = {"name": name or "", "years": years_text, "n": str(years), "company": company}
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template).strip()
+    return fill(template, values).strip()
 
 
 def _drop_name(template: str) -> str:

@@ -17,6 +17,9 @@ class CaseButton(StrEnum):
     RESOLVE_SILENT = "s"
     CLOSE = "c"
     CANCEL = "x"
+    # Under a template's question: its variant without the value; under its preview: send.
+    WITHOUT_VALUE = "v"
+    SEND = "y"
     # From a folded alert: the case's own card, with every button, as a reply.
     OPEN = "o"
 
@@ -24,7 +27,7 @@ class CaseButton(StrEnum):
 class CaseCallback(CallbackData, prefix="cs1"):
     case_id: int
     action: CaseButton
-    # The Template value for TEMPLATE; empty otherwise.
+    # The template id (bot/cases/templates.py) for TEMPLATE and WITHOUT_VALUE; else empty.
     value: str = ""
 
 

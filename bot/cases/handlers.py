@@ -4,7 +4,8 @@ the customer's side of it (replies to the manager, the follow-up answer)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 
@@ -19,7 +20,13 @@ from aiogram.types import (
 
 from bot.cases.alerts import enqueue_card_edit, full_card
 from bot.cases.callbacks import CaseButton, CaseCallback, FollowupCallback
-from bot.cases.keyboards import cancel_keyboard, resolve_keyboard, templates_keyboard
+from bot.cases.keyboards import (
+    cancel_keyboard,
+    resolve_keyboard,
+    send_keyboard,
+    templates_keyboard,
+    value_keyboard,
+)
 from bot.cases.outbox import CaseOutbox, enqueue_prompt_close, enqueue_text
 from bot.cases.service import (
     Case,
@@ -31,13 +38,13 @@ from bot.cases.service import (
     Refusal,
     Template,
 )
+from bot.cases.templates import VALUE_MAX, CaseTemplate, TemplateBook
 from bot.cases.texts import (
     acknowledgement_text,
     customer_message_text,
     format_history,
     format_open_cases,
     refusal_text,
-    template_text,
 )
 from bot.chats.access import IsManagerChat, is_member
 from bot.config import Settings
@@ -133,6 +140,7 @@ async def case_button(
     db: Database,
     clock: Clock,
     wording: Wording,
+    templates: TemplateBook,
 ) -> None:
     """Take, write, resolve or close a case from the buttons under its alert (or,
     under a folded alert, take it or open its card)."""
@@ -171,13 +179,28 @@ async def case_button(
         key, keyboard = (
             ("case-prompt-resolve-notify", resolve_keyboard(case_id, manager_texts))
             if action is CaseButton.RESOLVE
-            else ("case-prompt-templates", templates_keyboard(case_id, manager_texts))
+            else ("case-prompt-templates", templates_keyboard(case_id, manager_texts, templates))
         )
         await _answer(query, "")
         await _reply(query, manager_texts(key, id=case_id), keyboard)
         return
+    step = _TEMPLATE_STEPS.get(action)
+    if step is not None:
+        await step(
+            query,
+            callback_data,
+            is_admin,
+            manager_texts,
+            cases,
+            case_outbox,
+            db,
+            clock,
+            wording,
+            templates,
+        )
+        return
     await _ask(
-        query, callback_data, is_admin, manager_texts, cases, case_outbox, db, clock, wording
+        query, callback_data, is_admin, manager_texts, cases, case_outbox, db, clock, templates
     )
 
 
@@ -190,43 +213,254 @@ async def _ask(
     case_outbox: CaseOutbox,
     db: Database,
     clock: Clock,
-    wording: Wording,
+    templates: TemplateBook,
 ) -> None:
-    """Write, Close, a template or a resolve choice: the manager's next text belongs to
-    the case; ask for it with a prompt whose Cancel stays live only while it does."""
-    user, case_id, action = query.from_user, callback_data.case_id, callback_data.action
-    pending = _PENDING_BY_BUTTON.get(action, PendingAction.MESSAGE)
+    """Write, Close or a resolve choice: the manager's next text belongs to the case; ask
+    for it with a prompt whose Cancel stays live only while it does."""
+    pending = _PENDING_BY_BUTTON.get(callback_data.action, PendingAction.MESSAGE)
+    text = manager_texts(_PROMPTS[pending], id=callback_data.case_id)
+    await _prompt(
+        query,
+        callback_data,
+        is_admin,
+        manager_texts,
+        cases,
+        case_outbox,
+        db,
+        clock,
+        Ask(pending, text, cancel_keyboard(callback_data.case_id, manager_texts)),
+        templates,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A pending action to start and the prompt that asks for it."""
+
+    action: PendingAction
+    text: str
+    keyboard: InlineKeyboardMarkup
+    template: str | None = None
+    draft: str | None = None
+
+
+async def _prompt(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    is_admin: bool,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    ask: Ask,
+    templates: TemplateBook,
+) -> None:
+    """Start `ask.action` for the presser and reply with its prompt (noting the menu
+    choice pressed); one live prompt per case."""
+    user, case_id = query.from_user, callback_data.case_id
+    message = query.message
+    pressed = Prompt(message.chat.id, message.message_id) if message is not None else None
     async with db.transaction() as conn:
-        result = await cases.start_pending(case_id, user.id, pending, is_admin=is_admin, conn=conn)
-        await _retire(conn, result.retired, clock)
+        result = await cases.start_pending(
+            case_id,
+            user.id,
+            ask.action,
+            is_admin=is_admin,
+            template=ask.template,
+            draft=ask.draft,
+            conn=conn,
+        )
+        await _retire(conn, [p for p in result.retired if p != pressed], clock)
     case_outbox.kick()
-    chosen = _chosen_label(callback_data, manager_texts)
+    chosen = _chosen_label(callback_data, manager_texts, templates)
     if not result.ok:
         await _answer(query, _refusal(manager_texts, result))
         if chosen is not None and result.refusal in _FINAL_REFUSALS:
             await _close_pressed(query, None)  # a menu of a finished case: never usable
         return
     await _answer(query, "")
-    if chosen is not None:
-        await _close_pressed(query, manager_texts("case-prompt-chosen", choice=chosen))
-    text = manager_texts(_PROMPTS[pending], id=case_id)
-    if action is CaseButton.TEMPLATE:
-        text += "\n\n" + await _template(
-            cases, case_id, callback_data.value, manager_texts, wording
-        )
-    sent = await _reply(query, text, cancel_keyboard(case_id, manager_texts))
+    if chosen is not None or (pressed is not None and pressed in result.retired):
+        await _close_pressed(query, manager_texts("case-prompt-chosen", choice=chosen or ""))
+    sent = await _reply(query, ask.text, ask.keyboard)
+    await _remember_prompt(cases, case_id, user.id, sent)
+
+
+async def _remember_prompt(
+    cases: CaseService, case_id: int, manager_id: int, sent: Message | None
+) -> None:
     if sent is None:
         return
-    if not await cases.set_prompt(case_id, user.id, Prompt(sent.chat.id, sent.message_id)):
+    if not await cases.set_prompt(case_id, manager_id, Prompt(sent.chat.id, sent.message_id)):
         # A racing press asked for the same text (or it came already): one live prompt.
         with contextlib.suppress(TelegramBadRequest):
             await sent.edit_reply_markup(reply_markup=None)
 
 
-def _chosen_label(callback_data: CaseCallback, texts: Texts) -> str | None:
+async def _template_chosen(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    is_admin: bool,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+    templates: TemplateBook,
+) -> None:
+    """A template picked: ask for the value it needs (a date, a bonus), or show the exact
+    text the customer would get, to send with one tap. Nothing goes out with a blank."""
+    case_id = callback_data.case_id
+    template = templates.get(callback_data.value)
+    if template is None:  # a menu from before TEMPLATES_FILE changed
+        await _answer(query, manager_texts("case-refused-nothing-to-send"))
+        await _close_pressed(query, None)
+        return
+    if template.value is None:
+        language = await _customer_language(cases, case_id, manager_texts)
+        draft = templates.draft(template, language, company=wording.company, value=None)
+        ask = _confirm(case_id, template, draft, language, manager_texts, wording)
+    else:
+        keyboard = value_keyboard(case_id, template, manager_texts)
+        text = manager_texts(f"case-template-ask-{template.value}", id=case_id)
+        ask = Ask(PendingAction.TEMPLATE_VALUE, text, keyboard, template=template.id)
+    await _prompt(
+        query,
+        callback_data,
+        is_admin,
+        manager_texts,
+        cases,
+        case_outbox,
+        db,
+        clock,
+        ask,
+        templates,
+    )
+
+
+async def _without_value(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    is_admin: bool,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+    templates: TemplateBook,
+) -> None:
+    """ "Without a date/bonus" under the question: the template's variant without it."""
+    case_id = callback_data.case_id
+    pending = await cases.pending_for(query.from_user.id)
+    template = templates.get(callback_data.value)
+    if (
+        pending is None
+        or pending.case.id != case_id
+        or pending.action is not PendingAction.TEMPLATE_VALUE
+        or pending.case.pending_template != callback_data.value
+        or template is None
+        or not template.without
+    ):
+        await _answer(query, manager_texts("case-refused-nothing-to-send"))
+        await _close_pressed(query, None)
+        return
+    language = await _customer_language(cases, case_id, manager_texts)
+    draft = templates.draft(template, language, company=wording.company, value=None)
+    ask = _confirm(case_id, template, draft, language, manager_texts, wording)
+    await _prompt(
+        query,
+        callback_data,
+        is_admin,
+        manager_texts,
+        cases,
+        case_outbox,
+        db,
+        clock,
+        ask,
+        templates,
+    )
+
+
+def _confirm(
+    case_id: int,
+    template: CaseTemplate,
+    draft: str,
+    language: str,
+    texts: Texts,
+    wording: Wording,
+) -> Ask:
+    """The preview: exactly what the customer will read, with Send and Cancel."""
+    body = customer_message_text(
+        texts.translator, language, escape(wording.company), escape(draft)
+    )
+    text = texts("case-template-preview", id=case_id, text=body)
+    return Ask(
+        PendingAction.TEMPLATE_CONFIRM,
+        text,
+        send_keyboard(case_id, texts),
+        template=template.id,
+        draft=draft,
+    )
+
+
+async def _customer_language(cases: CaseService, case_id: int, texts: Texts) -> str:
+    card = await cases.card(case_id)
+    return texts.translator.resolve(card.language if card else None)
+
+
+async def _send_draft(
+    query: CallbackQuery,
+    callback_data: CaseCallback,
+    is_admin: bool,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    db: Database,
+    clock: Clock,
+    wording: Wording,
+    templates: TemplateBook,
+) -> None:
+    """Send under a preview: the previewed text goes to the customer, once."""
+    user = query.from_user
+    message = query.message
+    pressed = Prompt(message.chat.id, message.message_id) if message is not None else None
+    now = to_ms(clock.now())
+    async with db.transaction() as conn:
+        result, draft = await cases.send_draft(
+            callback_data.case_id, user.id, user.full_name, is_admin=is_admin, conn=conn
+        )
+        if result.ok and result.case is not None and draft is not None:
+            await _after(
+                conn,
+                PendingAction.MESSAGE,
+                result.case,
+                draft,
+                manager_texts,
+                wording,
+                templates,
+                now,
+            )
+            await _edit_card(conn, result, clock)
+            await _retire(conn, [p for p in result.retired if p != pressed], clock)
+    case_outbox.kick()
+    if not result.ok:
+        await _answer(query, _refusal(manager_texts, result))
+        if result.refusal is Refusal.NOTHING_TO_SEND:
+            await _close_pressed(query, None)
+        return
+    await _answer(query, manager_texts("case-done-message-sent"))
+    await _close_pressed(query, manager_texts("case-done-message-sent"))
+
+
+def _chosen_label(
+    callback_data: CaseCallback, texts: Texts, templates: TemplateBook
+) -> str | None:
     """The label of a menu choice (a template, resolve with or without telling), else None."""
     if callback_data.action is CaseButton.TEMPLATE:
-        return texts(_template_choice(callback_data.value).label_key)
+        template = templates.get(callback_data.value)
+        return templates.label(template, texts.language) if template else None
     key = _MENU_CHOICES.get(callback_data.action)
     return texts(key) if key else None
 
@@ -280,23 +514,6 @@ def _refusal(texts: Texts, result: CaseResult) -> str:
     return escape(refusal_text(texts.translator, texts.language, result))
 
 
-async def _template(
-    cases: CaseService, case_id: int, value: str, texts: Texts, wording: Wording
-) -> str:
-    """A ready text in the customer's language, for the manager to copy and edit."""
-    card = await cases.card(case_id)
-    language = card.language if card else None
-    template = _template_choice(value)
-    return escape(template_text(texts.translator, language, template, company=wording.company))
-
-
-def _template_choice(value: str) -> Template:
-    try:
-        return Template(value)
-    except ValueError:
-        return Template.THANK
-
-
 async def _reply(
     query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None
 ) -> Message | None:
@@ -324,6 +541,7 @@ async def manager_text(
     clock: Clock,
     wording: Wording,
     routing: Routing,
+    templates: TemplateBook,
 ) -> None:
     """A manager's text: a reply to a case card, or the text their last button asked for,
     when the case is one of this chat's locations."""
@@ -333,6 +551,7 @@ async def manager_text(
     is_admin = user.id in settings.admin_ids
     now = to_ms(clock.now())
     reply_to = message.reply_to_message
+    preview: Ask | None = None
     async with db.transaction() as conn:
         outcome_action: PendingAction | None
         if reply_to is not None and (
@@ -355,19 +574,65 @@ async def manager_text(
             location = await cases.location_of(pending.case.id, conn=conn) or ""
             if not (await routing.scope_in(conn, message.chat.id)).allows(location):
                 return  # asked for in another branch's chat: not this chat's case
-            outcome = await cases.submit_pending(
-                user.id, user.full_name, text, is_admin=is_admin, conn=conn
+            if pending.action is PendingAction.TEMPLATE_VALUE:
+                preview, refusal = await _with_value(
+                    pending.case, text, manager_texts, cases, wording, templates
+                )
+                if preview is None:
+                    await message.reply(manager_texts(refusal))
+                    return
+                result = await cases.start_pending(
+                    pending.case.id,
+                    user.id,
+                    preview.action,
+                    is_admin=is_admin,
+                    template=preview.template,
+                    draft=preview.draft,
+                    conn=conn,
+                )
+                await _retire(conn, result.retired, clock)
+                outcome_action = None
+            else:
+                outcome = await cases.submit_pending(
+                    user.id, user.full_name, text, is_admin=is_admin, conn=conn
+                )
+                if outcome is None:
+                    return  # an ordinary chat message, not about a case
+                outcome_action, result = outcome.action, outcome.result
+        if outcome_action is not None and result.ok and result.case is not None:
+            await _after(
+                conn, outcome_action, result.case, text, manager_texts, wording, templates, now
             )
-            if outcome is None:
-                return  # an ordinary chat message, not about a case
-            outcome_action, result = outcome.action, outcome.result
-        if result.ok and result.case is not None:
-            await _after(conn, outcome_action, result.case, text, manager_texts, wording, now)
             await _edit_card(conn, result, clock)
             await _retire(conn, result.retired, clock)
     case_outbox.kick()
-    answer = _refusal(manager_texts, result) or manager_texts(_DONE[outcome_action])
-    await message.reply(answer)
+    if preview is not None and result.ok and result.case is not None:
+        sent = await message.reply(preview.text, reply_markup=preview.keyboard)
+        await _remember_prompt(cases, result.case.id, user.id, sent)
+        return
+    done = _DONE[outcome_action] if outcome_action is not None else "case-done-message-sent"
+    await message.reply(_refusal(manager_texts, result) or manager_texts(done))
+
+
+async def _with_value(
+    case: Case,
+    value: str,
+    texts: Texts,
+    cases: CaseService,
+    wording: Wording,
+    templates: TemplateBook,
+) -> tuple[Ask | None, str]:
+    """The preview of the pending template filled with the manager's value, or the key
+    of why not (an empty or overlong value; a template TEMPLATES_FILE no longer has)."""
+    template = templates.get(case.pending_template or "")
+    if template is None or template.value is None:
+        return None, "case-refused-nothing-to-send"
+    value = value.strip()
+    if not value or len(value) > VALUE_MAX:
+        return None, "case-template-value-invalid"
+    language = await _customer_language(cases, case.id, texts)
+    draft = templates.draft(template, language, company=wording.company, value=value)
+    return _confirm(case.id, template, draft, language, texts, wording), ""
 
 
 async def _after(
@@ -377,6 +642,7 @@ async def _after(
     text: str,
     texts: Texts,
     wording: Wording,
+    templates: TemplateBook,
     now: int,
 ) -> None:
     """What a manager's text sends to the customer: their message, or the thanks."""
@@ -391,7 +657,10 @@ async def _after(
         card = await case_repo.card(conn, case.id)
         if card is None or card.customer_telegram_id is None:
             return
-        body = template_text(texts.translator, card.language, Template.IMPROVED, company=company)
+        improved = templates.get(Template.IMPROVED.value)
+        assert improved is not None  # template_book always keeps it
+        language = texts.translator.resolve(card.language)
+        body = escape(templates.draft(improved, language, company=wording.company, value=None))
         await enqueue_text(conn, "case_message", card.customer_telegram_id, case.id, body, now)
 
 
@@ -505,3 +774,10 @@ async def show_case(
     tr, lang = manager_texts.translator, manager_texts.language
     for chunk in format_history(tr, lang, case, events, settings.zone, escape):
         await message.answer(chunk)
+
+
+_TEMPLATE_STEPS: dict[CaseButton, Callable[..., Awaitable[None]]] = {
+    CaseButton.TEMPLATE: _template_chosen,
+    CaseButton.WITHOUT_VALUE: _without_value,
+    CaseButton.SEND: _send_draft,
+}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.cases.callbacks import CaseButton, CaseCallback, FollowupCallback
-from bot.cases.service import Case, CaseAction, CaseStatus, FoldEntry, Template, available_actions
+from bot.cases.service import Case, CaseAction, CaseStatus, FoldEntry, available_actions
+from bot.cases.templates import CaseTemplate, TemplateBook
 from bot.i18n import Texts
 
 _ACTION_BUTTONS = {
@@ -95,7 +96,29 @@ def resolve_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
     )
 
 
-def templates_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
-    rows = [[_button(texts(t.label_key), case_id, CaseButton.TEMPLATE, t.value)] for t in Template]
+def templates_keyboard(case_id: int, texts: Texts, book: TemplateBook) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(book.label(t, texts.language), case_id, CaseButton.TEMPLATE, t.id)] for t in book
+    ]
     rows.append([_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def value_keyboard(case_id: int, template: CaseTemplate, texts: Texts) -> InlineKeyboardMarkup:
+    """Under "which date?": the variant without it (when the template has one), Cancel."""
+    rows = []
+    if template.without and template.value is not None:
+        label = texts(f"case-button-without-{template.value}")
+        rows.append([_button(label, case_id, CaseButton.WITHOUT_VALUE, template.id)])
+    rows.append([_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def send_keyboard(case_id: int, texts: Texts) -> InlineKeyboardMarkup:
+    """Under a template's preview: Send it as shown, or Cancel."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(texts("case-button-send"), case_id, CaseButton.SEND)],
+            [_button(texts("case-button-cancel"), case_id, CaseButton.CANCEL)],
+        ]
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -88,6 +88,10 @@ class PendingAction(StrEnum):
     RESOLVE_NOTIFY = "resolve_notify"
     RESOLVE_SILENT = "resolve_silent"
     CLOSE_REASON = "close_reason"
+    # A template waits for the value it needs (bot/cases/templates.py) ...
+    TEMPLATE_VALUE = "template_value"
+    # ... then its exact text waits for Send (a typed text is sent instead, as MESSAGE).
+    TEMPLATE_CONFIRM = "template_confirm"
 
 
 class Refusal(StrEnum):
@@ -101,6 +105,7 @@ class Refusal(StrEnum):
     FOLLOWUP_NOT_SENT = "followup_not_sent"
     ALREADY_ANSWERED = "already_answered"
     NOT_YOUR_PROMPT = "not_your_prompt"
+    NOTHING_TO_SEND = "nothing_to_send"
 
     @property
     def key(self) -> str:
@@ -602,12 +607,15 @@ class CaseService:
         action: PendingAction,
         *,
         is_admin: bool = False,
+        template: str | None = None,
+        draft: str | None = None,
         conn: Connection | None = None,
     ) -> CaseResult:
         """Route this manager's next text (within pending_ttl) to the case as `action`;
         refused if they could not perform the action now. Replaces their earlier one (and
         anyone's on this case), whose prompts come back as `retired`; record the new
-        prompt with `set_prompt` once it is sent."""
+        prompt with `set_prompt` once it is sent. `template` and `draft` go with the
+        template actions: the template waiting for its value, the text waiting for Send."""
         now = self._now()
         async with self._tx(conn) as tx:
             case = await repo.get(tx, case_id)
@@ -621,8 +629,51 @@ class CaseService:
                 return _refused(refusal, case)
             mine = await repo.prompts(tx, actor_id=manager_id)
             retired = tuple(dict.fromkeys(mine + await repo.prompts(tx, case_id=case_id)))
-            await repo.set_pending(tx, case_id, actor_id=manager_id, action=action, now=now)
+            await repo.set_pending(
+                tx,
+                case_id,
+                actor_id=manager_id,
+                action=action,
+                now=now,
+                template=template,
+                draft=draft,
+            )
             return CaseResult(case=await repo.get(tx, case_id), changed=True, retired=retired)
+
+    async def send_draft(
+        self,
+        case_id: int,
+        manager_id: int,
+        manager_name: str | None,
+        *,
+        is_admin: bool = False,
+        conn: Connection | None = None,
+    ) -> tuple[CaseResult, str | None]:
+        """Send confirmed: the previewed template text becomes the manager's message,
+        once. The pending is claimed first (a conditional update), so a second tap, on
+        this instance or another, finds nothing to send. Returns the text sent."""
+        now = self._now()
+        since = now - _ms(self.pending_ttl)
+        async with self._tx(conn) as tx:
+            retired = await repo.prompts(tx, case_id=case_id, actor_id=manager_id)
+            claimed = await repo.clear_pending_of(
+                tx,
+                manager_id,
+                now,
+                case_id=case_id,
+                action=PendingAction.TEMPLATE_CONFIRM,
+                since=since,
+            )
+            case = await repo.get(tx, case_id)
+            if not claimed or case is None or not case.pending_draft:
+                return _refused(Refusal.NOTHING_TO_SEND, case), None
+            draft = case.pending_draft
+            result = await self.record_message(
+                case_id, Direction.OUT, manager_id, manager_name, draft, is_admin=is_admin, conn=tx
+            )
+            if not result.ok:
+                return result, None
+            return replace(result, retired=tuple(retired)), draft
 
     async def set_prompt(
         self, case_id: int, manager_id: int, prompt: Prompt, *, conn: Connection | None = None
@@ -709,7 +760,12 @@ class CaseService:
             return None
         case_id, action = pending.case.id, pending.action
         result: CaseResult
-        if action == PendingAction.MESSAGE:
+        if action == PendingAction.TEMPLATE_VALUE:
+            # The value a template asked for: the handler renders the preview with it.
+            return PendingOutcome(action=action, result=_done(pending.case, changed=False))
+        if action in (PendingAction.MESSAGE, PendingAction.TEMPLATE_CONFIRM):
+            # Under a template's preview, a typed text is the manager's own version.
+            action = PendingAction.MESSAGE
             result = await self.record_message(
                 case_id,
                 Direction.OUT,

@@ -21,7 +21,6 @@ from bot.cases.service import (
     CaseStatus,
     EscalationStage,
     FoldEntry,
-    Template,
 )
 from bot.core.clock import from_ms
 from bot.i18n import Texts, Translator
@@ -221,19 +220,6 @@ def refusal_text(tr: Translator, lang: str | None, result: CaseResult) -> str:
     if result.refusal is None:
         return ""
     return tr.get(lang, result.refusal.key, owner=result.owner_name or "?")
-
-
-def template_text(
-    tr: Translator,
-    lang: str | None,
-    template: Template,
-    *,
-    company: str,
-    date: str = "",
-    bonus: str = "",
-) -> str:
-    """A ready text for the customer, in the customer's language, for the manager to edit."""
-    return tr.get(lang, template.key, company=company, date=date, bonus=bonus)
 
 
 def acknowledgement_text(tr: Translator, lang: str | None) -> str:

@@ -15,7 +15,11 @@ async def run(settings: Settings) -> int:
     2 for a setting that is refused (a wrong BOT_TOKEN), 1 for another start-up fault."""
     from bot.app import Otklik, StartupError
 
-    app = Otklik(settings)
+    try:
+        app = Otklik(settings)
+    except StartupError as error:
+        print(f"otklik: {error}", file=sys.stderr)
+        return error.exit_code
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

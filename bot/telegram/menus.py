@@ -72,17 +72,16 @@ def menus(translator: Translator, admin_ids: Iterable[int]) -> list[Menu]:
 
 
 async def set_command_menus(bot: Bot, translator: Translator, admin_ids: Iterable[int]) -> int:
-    """Set every menu; returns how many Telegram refused (each logged, none fatal)."""
-    refused = 0
+    """Set every menu; returns how many scopes Telegram refused (each logged once and
+    skipped with its other languages; none fatal)."""
+    refused: set[str] = set()
     for scope, language, commands in menus(translator, admin_ids):
+        name = scope.model_dump_json(exclude_none=True)
+        if name in refused:
+            continue
         try:
             await bot.set_my_commands(commands, scope=scope, language_code=language)
         except TelegramAPIError as error:
-            refused += 1
-            logger.warning(
-                "setMyCommands for %s (%s) was refused: %s",
-                scope.type,
-                language or "no language",
-                error.message,
-            )
-    return refused
+            refused.add(name)
+            logger.warning("setMyCommands for the scope %s was refused: %s", name, error.message)
+    return len(refused)

@@ -6,67 +6,33 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from storage import cases as case_repo
-from tests.support.fake_telegram import RecordedRequest, SentMessage
+from tests.support.cases import (
+    ALICE,
+    ANN,
+    BOB,
+    STRANGER,
+    add_managers,
+    case_one,
+    closed,
+    detractor_case,
+    new_prompt,
+    press,
+)
+from tests.support.fake_telegram import RecordedRequest
 from tests.support.harness import BotHarness, running_bot
 from tests.support.settings import MANAGER_CHAT_ID
-
-ANN = 501
-ALICE = 701
-BOB = 702
-STRANGER = 777
-
-
-async def _press(h: BotHarness, user_id: int, message: SentMessage, label: str) -> str:
-    """Press the button whose label contains `label`; the callback answer's text."""
-    button = message.button(label)
-    update = await h.fake.press(
-        user_id, message.message_id, button["callback_data"], chat_id=message.chat_id
-    )
-    query_id = update["callback_query"]["id"]
-    answer = await h.fake.wait_for_call(
-        "answerCallbackQuery", lambda r: str(r.params.get("callback_query_id")) == query_id
-    )
-    return str(answer.params.get("text") or "")
-
-
-async def _detractor_case(h: BotHarness, language: str = "en") -> SentMessage:
-    await h.start_customer(ANN, language=language)
-    await h.post_visit(ANN, "pos-1", location="Main St", staff="Olga")
-    survey = await h.survey_for(ANN)
-    await h.press(ANN, survey, "3")
-    card = await h.fake.wait_for(
-        lambda m: m.chat_id == MANAGER_CHAT_ID and "Case #1" in m.text and bool(m.buttons)
-    )
-    await h.app.worker.drain()
-    return card
-
-
-def _managers(h: BotHarness) -> None:
-    for uid, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        h.fake.user(uid, name)
-        h.fake.add_member(MANAGER_CHAT_ID, uid)
-    h.fake.user(STRANGER, "Mallory")
-
-
-async def _case(h: BotHarness) -> case_repo.Case:
-    await h.app.worker.drain()
-    async with h.app.db.read() as conn:
-        case = await case_repo.get(conn, 1)
-    assert case is not None
-    return case
 
 
 async def test_the_whole_loop(tmp_path: Path) -> None:
     async with running_bot(tmp_path, case_take_sla_minutes=30, case_followup_days=14) as h:
-        _managers(h)
-        card = await _detractor_case(h)
+        add_managers(h)
+        card = await detractor_case(h)
         assert [b["text"] for b in card.buttons] == ["🙋 Take", card.buttons[1]["text"]]
         assert "New" in card.text and "Main St" in card.text
 
         # A stranger's press is refused and changes nothing.
-        assert "managers' team" in await _press(h, STRANGER, card, "Take")
-        assert (await _case(h)).status == "new"
+        assert "managers' team" in await press(h, STRANGER, card, "Take")
+        assert (await case_one(h)).status == "new"
 
         # The SLA passes while nobody takes it: one escalation post with a mention.
         h.clock.advance(timedelta(minutes=31))
@@ -77,7 +43,7 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
         await h.app.worker.drain()
         assert sum("⏰" in m.text for m in h.fake.messages_to(MANAGER_CHAT_ID)) == 1
 
-        assert "yours" in await _press(h, ALICE, card, "Take")
+        assert "yours" in await press(h, ALICE, card, "Take")
         card = await h.fake.wait_for(
             lambda m: m.message_id == card.message_id and "Alice" in m.text
         )
@@ -86,10 +52,10 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
         assert any("Write" in label for label in labels) and "🙋 Take" not in labels
         # Bob opens the resolve menu, but choosing in it is refused: Alice owns the case.
         since = len(h.fake.sent)
-        assert await _press(h, BOB, card, "Resolve") == ""
+        assert await press(h, BOB, card, "Resolve") == ""
         menu = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="told", since=since)
-        assert "Only the manager" in await _press(h, BOB, menu, "tell the customer")
-        assert (await _case(h)).status == "taken"
+        assert "Only the manager" in await press(h, BOB, menu, "tell the customer")
+        assert (await case_one(h)).status == "taken"
 
         await h.fake.send_text(BOB, "/cases", chat_id=MANAGER_CHAT_ID)
         listing = await h.fake.wait_for_message(
@@ -98,7 +64,7 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
         assert "#1" in listing.text
 
         # Alice writes to the customer: it reaches Ann from the bot.
-        await _press(h, ALICE, card, "Write")
+        await press(h, ALICE, card, "Write")
         await h.fake.send_text(
             ALICE, "Sorry! Come back for a free coffee", chat_id=MANAGER_CHAT_ID
         )
@@ -118,7 +84,7 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
 
         # Resolve with a note, telling the customer.
         since = len(h.fake.sent)
-        await _press(h, ALICE, card, "Resolve")
+        await press(h, ALICE, card, "Resolve")
         menu = await h.fake.wait_for(
             lambda m: (
                 m.chat_id == MANAGER_CHAT_ID
@@ -126,14 +92,14 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
             ),
             since=since,
         )
-        await _press(h, ALICE, menu, "tell the customer")
+        await press(h, ALICE, menu, "tell the customer")
         await h.fake.send_text(ALICE, "Gave a coffee, trained the staff", chat_id=MANAGER_CHAT_ID)
         await h.fake.wait_for(lambda m: m.chat_id == ANN and "improved" in m.text.lower())
         card = await h.fake.wait_for(
             lambda m: m.message_id == card.message_id and "Resolved" in m.text
         )
         assert card.buttons == []
-        assert (await _case(h)).status == "resolved"
+        assert (await case_one(h)).status == "resolved"
 
         # After CASE_FOLLOWUP_DAYS the customer is asked, and the answer is stored.
         h.clock.advance(timedelta(days=14, minutes=1))
@@ -141,9 +107,9 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
         question = await h.fake.wait_for(
             lambda m: m.chat_id == ANN and "Did we fix it" in m.text and bool(m.buttons)
         )
-        await _press(h, ANN, question, "Yes")
+        await press(h, ANN, question, "Yes")
         await h.fake.wait_for(lambda m: m.message_id == question.message_id and "glad" in m.text)
-        assert (await _case(h)).followup_answer == "yes"
+        assert (await case_one(h)).followup_answer == "yes"
 
         since = len(h.fake.sent)
         await h.fake.send_text(ALICE, "/case 1", chat_id=MANAGER_CHAT_ID)
@@ -155,17 +121,17 @@ async def test_the_whole_loop(tmp_path: Path) -> None:
 
 async def test_second_manager_is_refused_with_the_owner_name(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
-        _managers(h)
-        card = await _detractor_case(h)
-        await _press(h, ALICE, card, "Take")
-        assert "Alice" in await _press(h, BOB, card, "Take")
-        case = await _case(h)
+        add_managers(h)
+        card = await detractor_case(h)
+        await press(h, ALICE, card, "Take")
+        assert "Alice" in await press(h, BOB, card, "Take")
+        case = await case_one(h)
         assert (case.status, case.owner_id) == ("taken", ALICE)
         # Bob may not write to Alice's customer either.
         card = await h.fake.wait_for(
             lambda m: m.message_id == card.message_id and "Alice" in m.text
         )
-        assert await _press(h, BOB, card, "Write") != ""
+        assert await press(h, BOB, card, "Write") != ""
 
 
 async def _state(h: BotHarness) -> tuple[object, ...]:
@@ -183,28 +149,28 @@ async def test_a_stranger_is_told_only_managers_may_act_and_nothing_changes(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as h:
-        _managers(h)
-        card = await _detractor_case(h)
+        add_managers(h)
+        card = await detractor_case(h)
         before = await _state(h)
-        refusal = await _press(h, STRANGER, card, "Take")
+        refusal = await press(h, STRANGER, card, "Take")
         assert refusal == "Only the managers' team can act on cases."
-        refusal = await _press(h, STRANGER, card, "Close")
+        refusal = await press(h, STRANGER, card, "Close")
         assert refusal == "Only the managers' team can act on cases."
         assert await _state(h) == before
         assert h.fake.message(MANAGER_CHAT_ID, card.message_id).edits == 0
 
-        await _press(h, ALICE, card, "Take")
+        await press(h, ALICE, card, "Take")
         card = await h.fake.wait_for(
             lambda m: m.message_id == card.message_id and "Alice" in m.text
         )
         before = await _state(h)
         sent = len(h.fake.sent)
         for label in ("Write", "Templates", "Resolve", "Close"):
-            assert "managers' team" in await _press(h, STRANGER, card, label)
+            assert "managers' team" in await press(h, STRANGER, card, label)
         assert await _state(h) == before
         assert len(h.fake.sent) == sent, "no prompt or menu for a stranger"
         # A manager who is not the owner keeps the owner-only answer.
-        assert "Only the manager who took" in await _press(h, BOB, card, "Write")
+        assert "Only the manager who took" in await press(h, BOB, card, "Write")
 
         # The card's buttons pressed outside the managers' chat (a forwarded card).
         data = card.button("Write")["callback_data"]
@@ -221,20 +187,20 @@ async def test_a_stranger_is_told_only_managers_may_act_and_nothing_changes(
 
             answer = await h.fake.wait_for_call("answerCallbackQuery", answers_the_press)
             assert expected in str(answer.params.get("text"))
-        assert (await _case(h)).pending_action is None
+        assert (await case_one(h)).pending_action is None
 
 
 async def test_the_customer_hears_once_per_turn_that_their_reply_reached_the_team(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as h:
-        _managers(h)
-        card = await _detractor_case(h, language="uk")
-        await _press(h, ALICE, card, "Take")
+        add_managers(h)
+        card = await detractor_case(h, language="uk")
+        await press(h, ALICE, card, "Take")
         card = await h.fake.wait_for(
             lambda m: m.message_id == card.message_id and "Alice" in m.text
         )
-        await _press(h, ALICE, card, "Write")
+        await press(h, ALICE, card, "Write")
         await h.fake.send_text(ALICE, "Вибачте, будь ласка", chat_id=MANAGER_CHAT_ID)
         await h.fake.wait_for_message(ANN, text_contains="Вибачте")
 
@@ -264,46 +230,29 @@ async def test_the_customer_hears_once_per_turn_that_their_reply_reached_the_tea
         assert await ann_says("Ви тут?") == 3
 
 
-async def _new_prompt(h: BotHarness, since: int, text: str) -> SentMessage:
-    return await h.fake.wait_for(
-        lambda m: m.chat_id == MANAGER_CHAT_ID and text in m.text and bool(m.buttons),
-        since=since,
-    )
-
-
-async def _closed(h: BotHarness, prompt: SentMessage) -> SentMessage:
-    """The prompt once it has lost its buttons."""
-    await h.app.worker.drain()
-    return await h.fake.wait_for(
-        lambda m: (
-            (m.chat_id, m.message_id) == (prompt.chat_id, prompt.message_id) and not m.buttons
-        )
-    )
-
-
 async def test_prompts_lose_their_buttons_once_used(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
-        _managers(h)
-        card = await _detractor_case(h)
-        await _press(h, ALICE, card, "Take")
+        add_managers(h)
+        card = await detractor_case(h)
+        await press(h, ALICE, card, "Take")
         card = await h.fake.wait_for(
             lambda m: m.message_id == card.message_id and "Alice" in m.text
         )
 
         # Resolve: the menu shows the choice and keeps no buttons.
         since = len(h.fake.sent)
-        await _press(h, ALICE, card, "Resolve")
-        menu = await _new_prompt(h, since, "should the customer be told")
+        await press(h, ALICE, card, "Resolve")
+        menu = await new_prompt(h, since, "should the customer be told")
         notify_data = menu.button("tell the customer")["callback_data"]
         since = len(h.fake.sent)
-        await _press(h, ALICE, menu, "tell the customer")
-        menu = await _closed(h, menu)
+        await press(h, ALICE, menu, "tell the customer")
+        menu = await closed(h, menu)
         assert menu.text.endswith("➡️ ✅ Resolve and tell the customer")
-        note = await _new_prompt(h, since, "what was done")
+        note = await new_prompt(h, since, "what was done")
         # Cancel: the prompt says so and keeps no buttons; a second press is harmless.
         cancel_data = note.button("Cancel")["callback_data"]
-        assert await _press(h, ALICE, note, "Cancel") == "Cancelled."
-        note = await _closed(h, note)
+        assert await press(h, ALICE, note, "Cancel") == "Cancelled."
+        note = await closed(h, note)
         assert note.text.endswith("Cancelled.")
         update = await h.fake.press(
             ALICE, note.message_id, cancel_data, chat_id=MANAGER_CHAT_ID, check_button=False
@@ -313,48 +262,48 @@ async def test_prompts_lose_their_buttons_once_used(tmp_path: Path) -> None:
             "answerCallbackQuery", lambda r: str(r.params.get("callback_query_id")) == query_id
         )
         assert again.params.get("text") == "Cancelled."
-        assert (await _case(h)).status == "taken"
+        assert (await case_one(h)).status == "taken"
 
         # Write: once the text is sent, its prompt loses the Cancel button.
         since = len(h.fake.sent)
-        await _press(h, ALICE, card, "Write")
-        write = await _new_prompt(h, since, "Write your message")
+        await press(h, ALICE, card, "Write")
+        write = await new_prompt(h, since, "Write your message")
         await h.fake.send_text(ALICE, "We are on it", chat_id=MANAGER_CHAT_ID)
         await h.fake.wait_for_message(ANN, text_contains="We are on it")
-        await _closed(h, write)
+        await closed(h, write)
 
         # A template: the menu shows the pick; asking again retires the earlier prompt.
         since = len(h.fake.sent)
-        await _press(h, ALICE, card, "Templates")
-        templates = await _new_prompt(h, since, "Pick a template")
+        await press(h, ALICE, card, "Templates")
+        templates = await new_prompt(h, since, "Pick a template")
         since = len(h.fake.sent)
-        await _press(h, ALICE, templates, "2. Apologise")
-        assert (await _closed(h, templates)).text.endswith("➡️ 2. Apologise")
-        template = await _new_prompt(h, since, "Write your message")
+        await press(h, ALICE, templates, "2. Apologise")
+        assert (await closed(h, templates)).text.endswith("➡️ 2. Apologise")
+        template = await new_prompt(h, since, "the customer will get this message")
         assert "sorry" in template.text
         since = len(h.fake.sent)
-        await _press(h, ALICE, card, "Write")
-        write = await _new_prompt(h, since, "Write your message")
-        await _closed(h, template)
+        await press(h, ALICE, card, "Write")
+        write = await new_prompt(h, since, "Write your message")
+        await closed(h, template)
 
         # Bob cannot cancel Alice's live prompt: it keeps its button, her text still goes.
-        answer = await _press(h, BOB, write, "Cancel")
+        answer = await press(h, BOB, write, "Cancel")
         assert answer == "Only the manager who started this can cancel it."
         assert h.fake.message(MANAGER_CHAT_ID, write.message_id).buttons
         await h.fake.send_text(ALICE, "Come back tomorrow", chat_id=MANAGER_CHAT_ID)
         await h.fake.wait_for_message(ANN, text_contains="Come back tomorrow")
-        await _closed(h, write)
+        await closed(h, write)
 
         # Resolved through a fresh menu; the old, used menu answers that it is over.
         since = len(h.fake.sent)
-        await _press(h, ALICE, card, "Resolve")
-        menu2 = await _new_prompt(h, since, "should the customer be told")
+        await press(h, ALICE, card, "Resolve")
+        menu2 = await new_prompt(h, since, "should the customer be told")
         since = len(h.fake.sent)
-        await _press(h, ALICE, menu2, "without telling")
-        note = await _new_prompt(h, since, "what was done")
+        await press(h, ALICE, menu2, "without telling")
+        note = await new_prompt(h, since, "what was done")
         await h.fake.send_text(ALICE, "Talked to the staff", chat_id=MANAGER_CHAT_ID)
-        await _closed(h, note)
-        assert (await _case(h)).status == "resolved"
+        await closed(h, note)
+        assert (await case_one(h)).status == "resolved"
         sent = len(h.fake.sent)
         update = await h.fake.press(
             ALICE, menu.message_id, notify_data, chat_id=MANAGER_CHAT_ID, check_button=False

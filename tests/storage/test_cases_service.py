@@ -25,6 +25,7 @@ from bot.cases.service import (
     Refusal,
     Template,
 )
+from bot.cases.templates import template_book
 from bot.core.clock import FakeClock, to_ms
 from bot.i18n import load_translator
 from storage.db import SqliteDatabase
@@ -760,11 +761,14 @@ def test_texts_format_without_errors(caplog: pytest.LogCaptureFixture) -> None:
     tr = load_translator()
     caplog.set_level(logging.WARNING, logger="bot.i18n")
     for language in ("en", "ru", "uk"):
-        for template in Template:
-            text = texts.template_text(
-                tr, language, template, company="Kava", date="1 Dec", bonus="a free coffee"
-            )
-            assert "case-" not in text and text.strip()
+        book = template_book(tr, None)
+        for template in book:
+            value = "1 Dec" if template.value else None
+            text = book.draft(template, language, company="Kava", value=value)
+            assert "case-" not in text and "{" not in text and text.strip()
+            if template.value:
+                assert "1 Dec" in text
+                assert "1 Dec" not in book.draft(template, language, company="K", value=None)
         assert "Kava" in texts.customer_message_text(tr, language, "Kava", "Hi")
         for refusal in Refusal:
             assert "case-" not in texts.refusal_text(

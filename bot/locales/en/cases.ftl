@@ -35,6 +35,9 @@ case-button-close = ⛔ Close without fix
 case-button-resolve-notify = ✅ Resolve and tell the customer
 case-button-resolve-silent = Resolve without telling
 case-button-cancel = Cancel
+case-button-send = ✅ Send
+case-button-without-date = Without a date
+case-button-without-bonus = Without a bonus
 
 case-template-button-thank = 1. Thank
 case-template-button-apologise = 2. Apologise
@@ -51,6 +54,14 @@ case-template-apologise-bonus = We are sorry that your visit did not go as it sh
 case-template-promise-fix = We are already working on it and will fix it by { $date }. We will let you know when it is done.
 case-template-cannot-fix = To be honest with you: this is something we cannot change right now. We will take it into account, and thank you for understanding.
 case-template-improved = Thanks to you, the service at { $company } has improved: we fixed the problem you told us about. Thank you for helping us get better!
+case-template-promise-fix-without = We are already working on it and will let you know as soon as it is fixed.
+case-template-apologise-bonus-without = We are sorry that your visit did not go as it should have. That is not the service we want you to get from { $company }.
+case-template-ask-date = Case #{ NUMBER($id, useGrouping: 0) }: by when will it be fixed? Write the date as the customer should read it (e.g. "Friday, 12 December"), or send the template without a date.
+case-template-ask-bonus = Case #{ NUMBER($id, useGrouping: 0) }: what do you offer the customer? Write it as they should read it (e.g. "a free coffee on your next visit"), or send the template without a bonus.
+case-template-value-invalid = Please write it in 1 to 200 characters.
+case-template-preview = Case #{ NUMBER($id, useGrouping: 0) }: the customer will get this message. Tap Send, or write your own text instead.
+
+    { $text }
 
 ## What the customer sees when a manager writes
 
@@ -80,6 +91,7 @@ case-refused-text-required = Please write a few words: the text cannot be empty.
 case-refused-followup-not-sent = There is no question to answer here.
 case-refused-already-answered = You have already answered. Thank you!
 case-refused-not-your-prompt = Only the manager who started this can cancel it.
+case-refused-nothing-to-send = Nothing is waiting to be sent here: pick a template again.
 
 case-done-taken = The case is yours.
 case-done-already-yours = You already own this case.
@@ -91,7 +103,7 @@ case-done-note = Note saved.
 ## Prompts while a manager works on a case
 
 case-prompt-message = Write your message to the customer of case #{ NUMBER($id, useGrouping: 0) }. It is sent from the bot; the customer does not see your account.
-case-prompt-templates = Pick a template for case #{ NUMBER($id, useGrouping: 0) }; you can edit it before sending.
+case-prompt-templates = Pick a template for case #{ NUMBER($id, useGrouping: 0) }; you will see the exact text before it is sent.
 case-prompt-resolve-notify = Case #{ NUMBER($id, useGrouping: 0) }: should the customer be told that it is fixed?
 case-prompt-resolve-note = Case #{ NUMBER($id, useGrouping: 0) }: in a few words, what was done?
 case-prompt-close-reason = Case #{ NUMBER($id, useGrouping: 0) }: why is it closed without a fix?

@@ -35,6 +35,9 @@ case-button-close = ⛔ Закрыть без решения
 case-button-resolve-notify = ✅ Решено, сообщить клиенту
 case-button-resolve-silent = Решено, не сообщать
 case-button-cancel = Отмена
+case-button-send = ✅ Отправить
+case-button-without-date = Без даты
+case-button-without-bonus = Без бонуса
 
 case-template-button-thank = 1. Поблагодарить
 case-template-button-apologise = 2. Извиниться
@@ -48,9 +51,17 @@ case-template-button-improved = 5. Стало лучше благодаря ва
 case-template-thank = Спасибо, что рассказали нам, что пошло не так. Благодаря таким отзывам { $company } становится лучше, и мы относимся к ним серьёзно.
 case-template-apologise = Нам жаль, что визит прошёл не так, как должен был. Это не тот сервис, который { $company } хочет вам давать.
 case-template-apologise-bonus = Нам жаль, что визит прошёл не так, как должен был. В качестве извинения { $company } предлагает вам { $bonus }.
-case-template-promise-fix = Мы уже занимаемся этим и исправим до { $date }. Мы сообщим вам, когда всё будет готово.
+case-template-promise-fix = Мы уже занимаемся этим. Срок исправления: { $date }. Мы сообщим вам, когда всё будет готово.
 case-template-cannot-fix = Скажем честно: сейчас мы не можем это изменить. Мы учтём ваш отзыв — спасибо за понимание.
 case-template-improved = Благодаря вам сервис { $company } стал лучше: мы исправили проблему, о которой вы рассказали. Спасибо, что помогаете нам расти!
+case-template-promise-fix-without = Мы уже занимаемся этим и сообщим вам, как только всё исправим.
+case-template-apologise-bonus-without = Нам жаль, что визит прошёл не так, как должен был. Это не тот сервис, который { $company } хочет вам давать.
+case-template-ask-date = Кейс #{ NUMBER($id, useGrouping: 0) }: к какому сроку исправите? Напишите срок так, как его прочтёт клиент (например, «пятница, 12 декабря»), или отправьте шаблон без даты.
+case-template-ask-bonus = Кейс #{ NUMBER($id, useGrouping: 0) }: что вы предлагаете клиенту? Напишите так, как это прочтёт клиент (например, «бесплатный кофе при следующем визите»), или отправьте шаблон без бонуса.
+case-template-value-invalid = Напишите, пожалуйста, от 1 до 200 символов.
+case-template-preview = Кейс #{ NUMBER($id, useGrouping: 0) }: клиент получит это сообщение. Нажмите «Отправить» или напишите свой текст вместо него.
+
+    { $text }
 
 ## Что видит клиент, когда пишет менеджер
 
@@ -80,6 +91,7 @@ case-refused-text-required = Напишите хотя бы несколько �
 case-refused-followup-not-sent = Здесь не на что отвечать.
 case-refused-already-answered = Вы уже ответили. Спасибо!
 case-refused-not-your-prompt = Отменить это может только менеджер, который это начал.
+case-refused-nothing-to-send = Здесь нечего отправлять: выберите шаблон заново.
 
 case-done-taken = Кейс ваш.
 case-done-already-yours = Этот кейс уже ваш.
@@ -91,7 +103,7 @@ case-done-note = Заметка сохранена.
 ## Подсказки, пока менеджер работает с кейсом
 
 case-prompt-message = Напишите сообщение клиенту по кейсу #{ NUMBER($id, useGrouping: 0) }. Оно уйдёт от бота; ваш аккаунт клиент не увидит.
-case-prompt-templates = Выберите шаблон для кейса #{ NUMBER($id, useGrouping: 0) }; перед отправкой его можно изменить.
+case-prompt-templates = Выберите шаблон для кейса #{ NUMBER($id, useGrouping: 0) }; перед отправкой вы увидите точный текст.
 case-prompt-resolve-notify = Кейс #{ NUMBER($id, useGrouping: 0) }: сообщить клиенту, что проблема решена?
 case-prompt-resolve-note = Кейс #{ NUMBER($id, useGrouping: 0) }: коротко, что было сделано?
 case-prompt-close-reason = Кейс #{ NUMBER($id, useGrouping: 0) }: почему закрываем без решения?

@@ -35,6 +35,9 @@ case-button-close = ⛔ Закрити без вирішення
 case-button-resolve-notify = ✅ Вирішено, повідомити клієнта
 case-button-resolve-silent = Вирішено, не повідомляти
 case-button-cancel = Скасувати
+case-button-send = ✅ Надіслати
+case-button-without-date = Без дати
+case-button-without-bonus = Без бонусу
 
 case-template-button-thank = 1. Подякувати
 case-template-button-apologise = 2. Вибачитися
@@ -48,9 +51,17 @@ case-template-button-improved = 5. Стало краще завдяки вам
 case-template-thank = Дякуємо, що розповіли нам, що пішло не так. Завдяки таким відгукам { $company } стає кращим, і ми ставимося до них серйозно.
 case-template-apologise = Нам шкода, що візит пройшов не так, як мав. Це не той сервіс, який { $company } хоче вам давати.
 case-template-apologise-bonus = Нам шкода, що візит пройшов не так, як мав. На знак вибачення { $company } пропонує вам { $bonus }.
-case-template-promise-fix = Ми вже працюємо над цим і виправимо до { $date }. Ми повідомимо вас, коли все буде готово.
+case-template-promise-fix = Ми вже працюємо над цим. Термін виправлення: { $date }. Ми повідомимо вас, коли все буде готово.
 case-template-cannot-fix = Скажемо чесно: зараз ми не можемо цього змінити. Ми врахуємо ваш відгук — дякуємо за розуміння.
 case-template-improved = Завдяки вам сервіс { $company } став кращим: ми виправили проблему, про яку ви розповіли. Дякуємо, що допомагаєте нам зростати!
+case-template-promise-fix-without = Ми вже працюємо над цим і повідомимо вас, щойно все виправимо.
+case-template-apologise-bonus-without = Нам шкода, що візит пройшов не так, як мав. Це не той сервіс, який { $company } хоче вам давати.
+case-template-ask-date = Кейс #{ NUMBER($id, useGrouping: 0) }: до якого терміну виправите? Напишіть термін так, як його прочитає клієнт (наприклад, «пʼятниця, 12 грудня»), або надішліть шаблон без дати.
+case-template-ask-bonus = Кейс #{ NUMBER($id, useGrouping: 0) }: що ви пропонуєте клієнтові? Напишіть так, як це прочитає клієнт (наприклад, «безкоштовна кава під час наступного візиту»), або надішліть шаблон без бонусу.
+case-template-value-invalid = Напишіть, будь ласка, від 1 до 200 символів.
+case-template-preview = Кейс #{ NUMBER($id, useGrouping: 0) }: клієнт отримає це повідомлення. Натисніть «Надіслати» або напишіть свій текст замість нього.
+
+    { $text }
 
 ## Що бачить клієнт, коли пише менеджер
 
@@ -80,6 +91,7 @@ case-refused-text-required = Напишіть хоча б кілька слів:
 case-refused-followup-not-sent = Тут немає на що відповідати.
 case-refused-already-answered = Ви вже відповіли. Дякуємо!
 case-refused-not-your-prompt = Скасувати це може лише менеджер, який це розпочав.
+case-refused-nothing-to-send = Тут нічого надсилати: оберіть шаблон знову.
 
 case-done-taken = Кейс ваш.
 case-done-already-yours = Цей кейс уже ваш.
@@ -91,7 +103,7 @@ case-done-note = Нотатку збережено.
 ## Підказки, поки менеджер працює з кейсом
 
 case-prompt-message = Напишіть повідомлення клієнту щодо кейсу #{ NUMBER($id, useGrouping: 0) }. Воно піде від бота; вашого акаунта клієнт не побачить.
-case-prompt-templates = Оберіть шаблон для кейсу #{ NUMBER($id, useGrouping: 0) }; перед надсиланням його можна змінити.
+case-prompt-templates = Оберіть шаблон для кейсу #{ NUMBER($id, useGrouping: 0) }; перед надсиланням ви побачите точний текст.
 case-prompt-resolve-notify = Кейс #{ NUMBER($id, useGrouping: 0) }: повідомити клієнта, що проблему вирішено?
 case-prompt-resolve-note = Кейс #{ NUMBER($id, useGrouping: 0) }: коротко, що було зроблено?
 case-prompt-close-reason = Кейс #{ NUMBER($id, useGrouping: 0) }: чому закриваємо без вирішення?
