@@ -176,6 +176,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Topics of the reasons: a file extending or replacing the built-in taxonomy
+    # (README "What the reasons say"); unset = the built-in one.
+    topics_file: Path | None = None
+
+    @field_validator("topics_file")
+    @classmethod
+    def _topics_file(cls, value: Path | None) -> Path | None:
+        return existing_file(value)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
@@ -349,6 +358,31 @@ class Settings(BaseSettings):
             if self.escalation_chat_id is not None
             else (self.manager_chat_id)
         )
+
+
+def existing_file(value: Path | None) -> Path | None:
+    if value is not None and not value.is_file():
+        raise ValueError(f"no such file: {value}")
+    return value
+
+
+class TopicsSettings(BaseSettings):
+    """The one setting `otklik topics classify` reads: it runs without the bot's settings."""
+
+    model_config = Settings.model_config
+    topics_file: Path | None = None
+
+    @field_validator("topics_file")
+    @classmethod
+    def _topics_file(cls, value: Path | None) -> Path | None:
+        return existing_file(value)
+
+
+def load_topics_settings() -> TopicsSettings:
+    try:
+        return TopicsSettings()
+    except ValidationError as error:
+        raise ConfigError(f"config error: {describe_errors(error)}") from None
 
 
 class ConfigError(Exception):

@@ -1,5 +1,5 @@
 """`otklik` on the command line: the parser and the dispatch to one module per command
-group (run, imports, locations, reports, db, anniversaries)."""
+group (run, imports, locations, reports, db, anniversaries, topics)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from bot.cli import topics as topics_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import setup_logging
 from storage.db import create_database, migrate
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     anniversaries_mode.add_argument(
         "--send", action="store_true", help="queue them; the running bot delivers"
     )
+    topics_cli.add_parser(commands)
     return parser
 
 
@@ -84,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli.db import copy_command
 
         return asyncio.run(copy_command(args.source, args.target, args.batch_size))
+    if args.command == "topics" and args.topics_command == "classify":
+        return topics_cli.classify_cli(args)  # needs no bot settings
     try:
         settings = load_settings()
     except ConfigError as error:
