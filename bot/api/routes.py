@@ -6,7 +6,7 @@ import hmac
 import json
 import logging
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import (
@@ -14,20 +14,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY
+from bot.core.bounds import NO_CONTROL_MESSAGE, Key, TelegramUserId, Text
 from bot.customers.service import CustomerService
-from bot.visits.service import VisitError, VisitRequest, VisitService
+from bot.visits.service import VISITED_AT_BOUNDS, VisitError, VisitRequest, VisitService
 from storage.customers import CrmCustomer, PhoneTaken, normalize_phone
 
 logger = logging.getLogger(__name__)
 
-Text = Annotated[str, Field(max_length=200)]
+# Deeper than any body of ours or update of Telegram's; far below the parser's recursion.
+MAX_JSON_DEPTH = 64
 
 
 class _Strict(BaseModel):
@@ -35,9 +36,9 @@ class _Strict(BaseModel):
 
 
 class CustomerRef(_Strict):
-    telegram_id: StrictInt | None = Field(default=None, gt=0)
+    telegram_id: TelegramUserId | None = None
     phone: Text | None = None
-    external_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    external_id: Key | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CustomerRef:
@@ -50,16 +51,18 @@ class CustomerRef(_Strict):
 
 
 class VisitBody(_Strict):
-    visit_id: Annotated[str, Field(min_length=1, max_length=200)]
+    visit_id: Key
     customer: CustomerRef
-    visited_at: AwareDatetime | None = None
+    visited_at: AwareDatetime | None = Field(
+        default=None, description=f"with a UTC offset; {VISITED_AT_BOUNDS}; default: now"
+    )
     location: Text = ""
     staff: Text = ""
     touchpoint: Text = ""
 
 
 class CustomerBody(_Strict):
-    external_id: Annotated[str, Field(min_length=1, max_length=200)]
+    external_id: Key
     phone: Text | None = None
     name: Text | None = None
     language: Literal["ru", "uk", "en"] | None = None
@@ -91,6 +94,8 @@ def _validation_error(error: ValidationError) -> web.Response:
         message = "unknown field"
     elif first["type"] == "missing":
         message = "is required"
+    elif first["type"] == "string_pattern_mismatch":  # the only pattern: bounds.Text/Key
+        message = NO_CONTROL_MESSAGE
     return error_response(400, f"{field}: {message}" if field else message, field)
 
 
@@ -105,14 +110,52 @@ async def json_body(request: web.Request) -> dict[str, Any] | web.Response:
     return error_response(400, body) if isinstance(body, str) else body
 
 
+class _Refused(ValueError):
+    """Valid JSON for Python's parser that we refuse anyway (the message says why)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # The last of two equal keys silently wins in json.loads: a sender's bug, or an
+    # attempt to slip one value past a proxy that reads the first.
+    body: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in body:
+            raise _Refused(f"duplicate key {key!r}")
+        body[key] = value
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def decode_json_object(raw: bytes) -> dict[str, Any] | str:
-    """The JSON object in a request body, or what is wrong with it (for a 400)."""
+    """The JSON object in a request body, or what is wrong with it (for a 400):
+    duplicate keys, NaN/Infinity, numbers over 4,300 digits and nesting deeper than
+    MAX_JSON_DEPTH are refused, not guessed at."""
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except _Refused as error:
+        return f"malformed JSON: {error}"
+    except RecursionError:
+        return f"malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels"
+    except ValueError:  # also UnicodeDecodeError, and ints past sys.get_int_max_str_digits
         return "malformed JSON"
     if not isinstance(body, dict):
         return "expected a JSON object"
+    if _too_deep(body, MAX_JSON_DEPTH):
+        return f"malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels"
     return body
 
 

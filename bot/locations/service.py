@@ -13,8 +13,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.core.bounds import NO_CONTROL_MESSAGE, Key, TelegramChatId
 from bot.core.clock import Clock, to_ms
 from bot.locations.qr import qr_payload, verify_qr_payload
 from storage import locations as catalogue
@@ -63,9 +64,9 @@ class _Strict(BaseModel):
 class LocationBody(_Strict):
     """PUT /api/v1/locations/{code}: only `name` is required."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    time_zone: str | None = None
-    manager_chat_id: StrictInt | None = None
+    name: Key
+    time_zone: Annotated[str, Field(max_length=64)] | None = None
+    manager_chat_id: TelegramChatId | None = None
     region: str | None = None
     opening_hours: dict[str, str] | None = None
 
@@ -122,8 +123,8 @@ class LocationBody(_Strict):
 class RegionBody(_Strict):
     """PUT /api/v1/regions/{code}."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    manager_chat_id: StrictInt | None = None
+    name: Key
+    manager_chat_id: TelegramChatId | None = None
 
     @field_validator("manager_chat_id")
     @classmethod
@@ -142,6 +143,8 @@ def catalogue_error(error: ValidationError, prefix: str = "") -> CatalogueError:
         message = "unknown field"
     elif first["type"] == "missing":
         message = "is required"
+    elif first["type"] == "string_pattern_mismatch":  # the only pattern: bounds.Key
+        message = NO_CONTROL_MESSAGE
     return CatalogueError(field or "body", message)
 
 

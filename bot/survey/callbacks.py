@@ -7,8 +7,12 @@ misread; handlers answer such presses with "this survey is closed".
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from bot.core.bounds import RowId
 
 
 class SurveyStep(StrEnum):
@@ -18,6 +22,9 @@ class SurveyStep(StrEnum):
 
 
 class SurveyCallback(CallbackData, prefix="sv1"):
-    survey_id: int
+    """Strict: data outside these bounds (a forged or garbled press) does not match, and
+    `stale_button` answers it without touching anything."""
+
+    survey_id: RowId
     step: SurveyStep
-    value: int = 0
+    value: Annotated[int, Field(ge=0, le=10)] = 0

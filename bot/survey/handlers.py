@@ -117,7 +117,12 @@ async def _safe_edit_markup(query: CallbackQuery) -> None:
 
 
 async def stale_button(query: CallbackQuery, texts: Texts) -> None:
-    """A button this version no longer understands."""
+    """A button this version no longer understands, or data no button of ours carries."""
+    if (query.data or "").startswith(f"{SurveyCallback.__prefix__}:"):
+        # Today's prefix with data our keyboards never make: forged or garbled. The
+        # message may be the customer's live survey, so nothing is changed.
+        await query.answer(texts("survey-button-invalid"))
+        return
     await query.answer(texts("survey-closed"))
     await _safe_edit_markup(query)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock, from_ms, local_day, to_ms
@@ -14,6 +14,10 @@ from storage import customers, locations, outbox, rollups, surveys, visits
 from storage.db import Connection, Database
 from storage.locations import LocationSource
 from storage.models import Customer, Visit
+
+# Before this, a visited_at is a mistake (an unset till clock says 1970 or year 1).
+EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=UTC)
+VISITED_AT_BOUNDS = "from 2000-01-01T00:00:00Z to now (5 minutes of clock skew allowed)"
 
 
 class VisitError(ValueError):
@@ -75,17 +79,48 @@ class VisitService:
 
     async def register(self, request: VisitRequest) -> VisitOutcome:
         """Record the visit once (visit_key is the idempotency key) and schedule its survey."""
+        [result] = await self.register_many([request])
+        if isinstance(result, VisitError):
+            raise result
+        return result
+
+    async def register_many(
+        self, requests: Sequence[VisitRequest | VisitError]
+    ) -> list[VisitOutcome | VisitError]:
+        """`register` for each request in order, in one transaction; a request that is
+        already an error (refused by the caller's parsing) stays one, in its place."""
         now = self._clock.now()
-        visited_at = request.visited_at or now
-        if visited_at.tzinfo is None:
-            raise VisitError("visited_at", "needs a UTC offset, e.g. 2026-11-23T12:00:00+03:00")
-        if visited_at > now + CLOCK_SKEW:
-            raise VisitError("visited_at", "is in the future")
+        checked: list[tuple[VisitRequest, datetime] | VisitError] = []
+        for request in requests:
+            if isinstance(request, VisitError):
+                checked.append(request)
+                continue
+            visited_at = request.visited_at or now
+            try:
+                check_visited_at(visited_at, now)
+            except VisitError as error:
+                checked.append(error)
+                continue
+            checked.append((request, visited_at))
+        results: list[VisitOutcome | VisitError] = []
+        if all(isinstance(item, VisitError) for item in checked):
+            return [item for item in checked if isinstance(item, VisitError)]
         async with self._db.transaction() as conn:
-            outcome = await self._register(conn, request, visited_at, now)
-        if outcome.status == "scheduled" and not outcome.duplicate and self._on_scheduled:
+            for item in checked:
+                if isinstance(item, VisitError):
+                    results.append(item)
+                    continue
+                try:  # refusals are raised before the visit writes anything
+                    results.append(await self._register(conn, item[0], item[1], now))
+                except VisitError as error:
+                    results.append(error)
+        scheduled = any(
+            isinstance(r, VisitOutcome) and r.status == "scheduled" and not r.duplicate
+            for r in results
+        )
+        if scheduled and self._on_scheduled:
             self._on_scheduled()
-        return outcome
+        return results
 
     async def _register(
         self, conn: Connection, request: VisitRequest, visited_at: datetime, now: datetime
@@ -191,6 +226,20 @@ class VisitService:
             if since_last < self._policy.cooldown:
                 return "cooldown"
         return None
+
+
+def check_visited_at(visited_at: datetime, now: datetime) -> None:
+    """Raise VisitError unless `visited_at` is aware and within VISITED_AT_BOUNDS."""
+    if visited_at.tzinfo is None:
+        raise VisitError("visited_at", "needs a UTC offset, e.g. 2026-11-23T12:00:00+03:00")
+    try:  # year 1 at +14:00 is before year 1 in UTC: no datetime holds it
+        in_utc = visited_at.astimezone(UTC)
+    except OverflowError:
+        raise VisitError("visited_at", f"out of range: {VISITED_AT_BOUNDS}") from None
+    if in_utc < EARLIEST_VISIT:
+        raise VisitError("visited_at", f"out of range: {VISITED_AT_BOUNDS}")
+    if in_utc > now + CLOCK_SKEW:
+        raise VisitError("visited_at", "is in the future")
 
 
 async def _find_customer(conn: Connection, request: VisitRequest) -> Customer | None:

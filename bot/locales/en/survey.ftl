@@ -32,6 +32,7 @@ survey-thanks = Thank you for your feedback! It helps us get better.
 survey-thanks-detractor = Thank you for telling us. A manager will look into it.
 survey-closed = This survey is closed. Thank you!
 survey-not-yours = This button is not for you.
+survey-button-invalid = This button is not valid. Please use the buttons of the survey.
 survey-already-answered = You have already answered this question.
 survey-reminder = A gentle reminder: your opinion of your visit to { $location } matters to us. The survey above takes two taps.
 survey-reminder-no-location = A gentle reminder: your opinion of { $company } matters to us. The survey above takes two taps.
