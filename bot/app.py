@@ -239,6 +239,11 @@ class Otklik:
             ) from None
         self.api_port = int(self._runner.addresses[0][1])
 
+    @property
+    def api_app(self) -> web.Application | None:
+        """The HTTP API's aiohttp app while it runs (its routes are the API's contract)."""
+        return self._runner.app if self._runner is not None else None
+
     async def maintenance(self) -> bool:
         """One tick of the time-driven rules (bot/maintenance.py), if this instance
         holds the maintenance lease; returns whether it ran."""

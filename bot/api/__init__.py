@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY, ApiServices
 from bot.api.locations import add_location_routes
+from bot.api.openapi import add_openapi_route
 from bot.api.reports import add_report_routes
 from bot.api.routes import add_routes, auth_middleware
 
@@ -18,6 +19,7 @@ def create_api_app(services: ApiServices, api_token: str, max_body_bytes: int) -
     add_routes(app)
     add_report_routes(app)
     add_location_routes(app)
+    add_openapi_route(app)
     return app
 
 

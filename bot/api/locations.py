@@ -2,20 +2,88 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from bot.api.keys import SERVICES_KEY
+from bot.api.openapi import Answer, documented
 from bot.api.routes import error_response, json_body
 from bot.locations.service import (
     CatalogueError,
     Deletion,
+    LocationBody,
     LocationService,
+    RegionBody,
     check_code,
     location_to_dict,
     parse_location,
     parse_region,
     region_to_dict,
 )
+
+CODE = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[^\x00-\x1f\x7f/]+$",
+    "description": "what the till sends as a visit's location: no '/' or control characters",
+}
+PATH = {"code": CODE}
+
+
+class LocationOut(BaseModel):
+    code: str
+    name: str
+    time_zone: str | None
+    manager_chat_id: int | None
+    region: str | None
+    opening_hours: dict[str, str] | None
+    source: Literal["api", "import", "visit", "migration"]
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    manager_chat_id: int | None
+
+
+class LocationAnswer(BaseModel):
+    """The location as stored."""
+
+    ok: Literal[True]
+    created: bool
+    location: LocationOut
+
+
+class CatalogueAnswer(BaseModel):
+    """The whole catalogue."""
+
+    ok: Literal[True]
+    locations: list[LocationOut]
+    regions: list[RegionOut]
+
+
+class RegionsAnswer(BaseModel):
+    """Every region."""
+
+    ok: Literal[True]
+    regions: list[RegionOut]
+
+
+class CreatedAnswer(BaseModel):
+    """Stored."""
+
+    ok: Literal[True]
+    created: bool
+
+
+class DeletedAnswer(BaseModel):
+    """Removed."""
+
+    ok: Literal[True]
+    deleted: Annotated[bool, Field(description="always true")]
 
 
 def _service(request: web.Request) -> LocationService:
@@ -26,6 +94,13 @@ def _code(request: web.Request) -> str:
     return check_code(request.match_info["code"])
 
 
+@documented(
+    "Create or replace a location",
+    {201: Answer("created", LocationAnswer), 200: Answer("replaced", LocationAnswer)},
+    body=LocationBody,
+    path=PATH,
+    tag="catalogue",
+)
 async def put_location(request: web.Request) -> web.Response:
     """Create (201) or replace (200) a location; only `name` is required."""
     body = await json_body(request)
@@ -43,6 +118,7 @@ async def put_location(request: web.Request) -> web.Response:
     )
 
 
+@documented("The catalogue", {200: CatalogueAnswer}, tag="catalogue")
 async def get_locations(request: web.Request) -> web.Response:
     """The whole catalogue: locations and regions."""
     locations, regions = await _service(request).all()
@@ -55,6 +131,17 @@ async def get_locations(request: web.Request) -> web.Response:
     )
 
 
+@documented(
+    "Remove a location",
+    {
+        200: DeletedAnswer,
+        400: "the code is not a location code",
+        404: "no such location",
+        409: "the location has open cases",
+    },
+    path=PATH,
+    tag="catalogue",
+)
 async def delete_location(request: web.Request) -> web.Response:
     """Remove a location; refused (409) while it has open cases."""
     try:
@@ -68,6 +155,13 @@ async def delete_location(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "deleted": True})
 
 
+@documented(
+    "Create or replace a region",
+    {201: Answer("created", CreatedAnswer), 200: Answer("replaced", CreatedAnswer)},
+    body=RegionBody,
+    path=PATH,
+    tag="catalogue",
+)
 async def put_region(request: web.Request) -> web.Response:
     """Create (201) or replace (200) a region."""
     body = await json_body(request)
@@ -81,11 +175,24 @@ async def put_region(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "created": created}, status=201 if created else 200)
 
 
+@documented("The regions", {200: RegionsAnswer}, tag="catalogue")
 async def get_regions(request: web.Request) -> web.Response:
+    """Every region of the catalogue."""
     _, regions = await _service(request).all()
     return web.json_response({"ok": True, "regions": [region_to_dict(r) for r in regions]})
 
 
+@documented(
+    "Remove a region",
+    {
+        200: DeletedAnswer,
+        400: "the code is not a region code",
+        404: "no such region",
+        409: "locations name this region",
+    },
+    path=PATH,
+    tag="catalogue",
+)
 async def delete_region(request: web.Request) -> web.Response:
     """Remove a region; refused (409) while a location names it."""
     try:

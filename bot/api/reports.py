@@ -3,11 +3,13 @@ GET /api/v1/responses.csv (streamed). Auth is the API's bearer middleware."""
 
 from __future__ import annotations
 
-from typing import Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.keys import SERVICES_KEY
+from bot.api.openapi import Answer, documented
 from bot.config import Settings
 from bot.core.clock import Clock
 from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
@@ -21,6 +23,34 @@ from bot.reports.service import (
 )
 from storage import reports as queries
 from storage.db import Database
+
+
+class ReportQuery(BaseModel):
+    """?period=..&segment=.. of the report routes."""
+
+    period: str = Field(
+        default="",
+        max_length=40,
+        description=(
+            "7d / 30d (1-1098 days), 2026-10, 2026-10-05 or 2026-10-01..2026-10-31;"
+            " days after today are cut off; default: the last 30 days"
+        ),
+    )
+    segment: Literal[
+        "none", "total", "all", "location", "locations", "staff", "touchpoint", "touchpoints"
+    ] = Field(default="none", description="split the report by this field")
+
+
+class StatsAnswer(BaseModel):
+    """The report: NPS, CES and counts, per segment, and the delivery funnel by location."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: Literal[True]
+    funnel: list[dict[str, Any]]
+
+
+CSV_SCHEMA = {"type": "string", "description": "one row per response, with a header row"}
 
 
 class ReportServices(Protocol):
@@ -46,6 +76,7 @@ def _bad_request(error: ReportError) -> web.Response:
     return web.json_response({"ok": False, "error": str(error)}, status=400)
 
 
+@documented("The NPS/CES report", {200: StatsAnswer}, query=ReportQuery, tag="reports")
 async def get_stats(request: web.Request) -> web.Response:
     """The report of ?period=..&segment=.. as JSON, with the delivery funnel."""
     services = _services(request)
@@ -66,6 +97,12 @@ async def get_stats(request: web.Request) -> web.Response:
     )
 
 
+@documented(
+    "The responses as CSV",
+    {200: Answer("the CSV, streamed", media_type=CONTENT_TYPE, schema=CSV_SCHEMA)},
+    query=ReportQuery,
+    tag="reports",
+)
 async def get_responses_csv(request: web.Request) -> web.StreamResponse:
     """The responses of ?period=.. as CSV, streamed page by page."""
     services = _services(request)

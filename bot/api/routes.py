@@ -5,12 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from datetime import date
+from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,7 +19,15 @@ from pydantic import (
 )
 
 from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY
-from bot.core.bounds import NO_CONTROL_MESSAGE, Key, TelegramUserId, Text
+from bot.api.openapi import OPENAPI_PATH, Answer, documented
+from bot.core.bounds import (
+    NO_CONTROL_MESSAGE,
+    JsonAwareDatetime,
+    JsonDate,
+    Key,
+    TelegramUserId,
+    Text,
+)
 from bot.customers.service import CustomerService
 from bot.visits.service import VISITED_AT_BOUNDS, VisitError, VisitRequest, VisitService
 from storage.customers import CrmCustomer, PhoneTaken, normalize_phone
@@ -35,7 +42,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _one_of(names: tuple[str, ...]) -> dict[str, Any]:
+    """JSON Schema for "exactly one of `names` is given and not null"."""
+    return {
+        "oneOf": [
+            {
+                "required": [name],
+                "properties": {
+                    other: {"not": {"type": "null"}} if other == name else {"type": "null"}
+                    for other in names
+                },
+            }
+            for name in names
+        ]
+    }
+
+
 class CustomerRef(_Strict):
+    model_config = ConfigDict(json_schema_extra=_one_of(("telegram_id", "phone", "external_id")))
+
     telegram_id: TelegramUserId | None = None
     phone: Text | None = None
     external_id: Key | None = None
@@ -53,7 +78,7 @@ class CustomerRef(_Strict):
 class VisitBody(_Strict):
     visit_id: Key
     customer: CustomerRef
-    visited_at: AwareDatetime | None = Field(
+    visited_at: JsonAwareDatetime | None = Field(
         default=None, description=f"with a UTC offset; {VISITED_AT_BOUNDS}; default: now"
     )
     location: Text = ""
@@ -66,7 +91,7 @@ class CustomerBody(_Strict):
     phone: Text | None = None
     name: Text | None = None
     language: Literal["ru", "uk", "en"] | None = None
-    customer_since: date | None = None
+    customer_since: JsonDate | None = None
 
     @field_validator("phone")
     @classmethod
@@ -77,6 +102,50 @@ class CustomerBody(_Strict):
         if normalized is None:
             raise ValueError("expected an international number such as +79161234567")
         return normalized
+
+
+class VisitAnswer(BaseModel):
+    """The visit's outcome: a survey scheduled (when) or skipped (why)."""
+
+    ok: Literal[True]
+    visit_id: int
+    status: Literal["scheduled", "skipped"]
+    reason: (
+        Literal[
+            "unknown_customer",
+            "not_linked",
+            "opted_out",
+            "unreachable",
+            "too_old",
+            "cooldown",
+            "quiet_hours",
+        ]
+        | None
+    )
+    survey_id: int | None
+    due_at: datetime | None
+    duplicate: bool = Field(description="true when this visit_id was reported before")
+
+
+class CustomerAnswer(BaseModel):
+    """The CRM customer, with their personal deep link (null until the bot knows its name)."""
+
+    ok: Literal[True]
+    customer_id: int
+    created: bool
+    linked: bool
+    start_link: str | None
+
+
+class HealthAnswer(BaseModel):
+    """The database answers; the outbox's rows by status, the bot, the instance."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    outbox: dict[str, int] | None = None
+    bot: str | None = None
+    instance: str | None = None
 
 
 def error_response(status: int, message: str, field: str | None = None) -> web.Response:
@@ -162,7 +231,7 @@ def decode_json_object(raw: bytes) -> dict[str, Any] | str:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Bearer API_TOKEN on /api/; compared in constant time, never logged."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") and request.path != OPENAPI_PATH:
         expected = request.app[API_TOKEN_KEY]
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
@@ -177,6 +246,11 @@ async def auth_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     return response
 
 
+@documented(
+    "Report a visit",
+    {201: VisitAnswer, 200: Answer("a visit_id reported before: its outcome", VisitAnswer)},
+    body=VisitBody,
+)
 async def post_visit(request: web.Request) -> web.Response:
     """Report a visit; the answer says whether a survey was scheduled, when, or why not."""
     body = await json_body(request)
@@ -207,6 +281,15 @@ async def post_visit(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, **outcome.as_dict()}, status=status)
 
 
+@documented(
+    "Create or update a CRM customer",
+    {
+        201: Answer("created", CustomerAnswer),
+        200: Answer("updated", CustomerAnswer),
+        409: "the phone is another customer's",
+    },
+    body=CustomerBody,
+)
 async def post_customer(request: web.Request) -> web.Response:
     """Create or update a CRM customer; the answer carries their personal deep link."""
     body = await json_body(request)
@@ -245,6 +328,12 @@ async def post_customer(request: web.Request) -> web.Response:
     )
 
 
+@documented(
+    "Health, for monitors (no token needed)",
+    {200: HealthAnswer, 503: Answer("the database does not answer", HealthAnswer)},
+    auth=False,
+    tag="operations",
+)
 async def healthz(request: web.Request) -> web.Response:
     """For monitors: the database answers and the delivery loop is alive."""
     services = request.app[SERVICES_KEY]

@@ -7,9 +7,10 @@ conversion deep inside a transaction (a 500) instead of getting a 4xx naming it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt
 
 # No C0 control characters (NUL, BEL, newlines...) nor DEL: they have no business in a
 # name or an id, and a NUL truncates text in some tools downstream.
@@ -29,3 +30,16 @@ RowId = Annotated[int, Field(gt=0, le=MAX_ROW_ID)]
 Text = Annotated[str, Field(max_length=200, pattern=NO_CONTROL_CHARACTERS)]
 # An identifier chosen outside (a visit id, a CRM id): one line, not empty.
 Key = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
+
+
+def _json_string(value: object) -> object:
+    # pydantic's lax mode would read a number as a Unix time; JSON dates are strings.
+    if not isinstance(value, str | date):
+        raise ValueError("expected an ISO 8601 string")
+    return value
+
+
+# A JSON date such as 2024-05-01 (a number is refused, not read as a Unix time).
+JsonDate = Annotated[date, BeforeValidator(_json_string)]
+# A JSON date-time with a UTC offset, such as 2026-11-23T12:00:00+03:00.
+JsonAwareDatetime = Annotated[AwareDatetime, BeforeValidator(_json_string)]
