@@ -125,6 +125,7 @@ async def test_schemathesis_finds_no_5xx_and_no_undocumented_answer(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "NO_COLOR": "1"},
+        cwd=tmp_path,  # its cache directory (.schemathesis/) goes there
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=240)
     text = output.decode(errors="replace")
