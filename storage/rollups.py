@@ -102,6 +102,11 @@ class Tally:
     def _add(self, table: str, key: tuple[str, ...], counts: dict[str, int]) -> None:
         self._rows.setdefault(table, {}).setdefault(key, Counter()).update(counts)
 
+    def add_counts(self, segment: Segment, counts: dict[str, int]) -> None:
+        """Counter columns summed beforehand (a bulk writer counting many answers of one
+        segment with `nps_bucket` and CES_EASY_MIN): the same rows the add_* methods touch."""
+        self._bump(segment, counts)
+
     def _bump(self, segment: Segment, counts: dict[str, int]) -> None:
         """The day's full-key row, and the day's and month's row of every segment kind."""
         day, month = segment.day, segment.day[:7]

@@ -15,7 +15,7 @@ import heapq
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from bot.cases.service import Direction
 from bot.core.clock import FakeClock, from_ms, to_ms
@@ -174,7 +174,10 @@ class LivePlayer:
                     visit_key=visit.key,
                     telegram_id=customer.telegram_id if customer and not visit.phone else None,
                     phone=visit.phone,
-                    visited_at=from_ms(visit.at),
+                    # As the branch's till sends it: in its local time.
+                    visited_at=from_ms(visit.at).astimezone(
+                        timezone(timedelta(minutes=visit.offset))
+                    ),
                     location=visit.location,
                     staff=visit.staff,
                     touchpoint=visit.touchpoint,

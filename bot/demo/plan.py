@@ -14,6 +14,7 @@ Visits come day by day (`days()`), so a million answers never sit in memory at o
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -113,6 +114,8 @@ class VisitPlan:
     case: CasePlan | None = None
     # SURVEY_DELAY_SECONDS in ms: the survey is due this long after the visit.
     delay: int = field(default=0, repr=False)
+    # The till's UTC offset (the branch's, in minutes): quiet hours follow it.
+    offset: int = 0
 
     @property
     def sent_at(self) -> int:
@@ -145,11 +148,14 @@ class DemoDay:
 @dataclass(frozen=True, slots=True)
 class Scale:
     """How big: `visits` multiplies every branch's visits per day; `copies` repeats the
-    chain's branches (kyiv-podil, kyiv-podil-2, ...)."""
+    chain's branches (kyiv-podil, kyiv-podil-2, ...); `response` makes more of them
+    answer (a benchmark wants answers, not skipped visits)."""
 
     days: int = 90
     visits: float = 1.0
     copies: int = 1
+    # Multiplies every branch's response rate (at most 95% answer).
+    response: float = 1.0
 
 
 DEMO = Scale()
@@ -184,8 +190,11 @@ class DemoPlan:
                 number += 1
                 pool.append(_customer(rng, number, branch))
             self.customers[branch.code] = pool
-            # A few regulars come often, most now and then.
-            self._weights[branch.code] = [1 / (1 + index) ** 0.6 for index in range(size)]
+            # A few regulars come often, most now and then (cumulative weights: a draw
+            # costs a bisection, not a pass over the pool).
+            self._weights[branch.code] = list(
+                itertools.accumulate(1 / (1 + index) ** 0.6 for index in range(size))
+            )
         # What the services will remember of each customer while the plan unfolds.
         self._last_surveyed: dict[int, int] = {}
         self._unreachable_from: dict[int, int] = {}
@@ -245,6 +254,7 @@ class DemoPlan:
         # The day's local midnight by its noon offset: exact whenever the branch is
         # open (clocks change at night).
         midnight = to_ms(noon) - 12 * HOUR
+        offset = int((noon.utcoffset() or timedelta()) / timedelta(minutes=1))
         # Late in the period a branch slips or improves (Branch.trend).
         trend = branch.trend if age < 30 else 0
         visits = []
@@ -252,7 +262,9 @@ class DemoPlan:
             minute = _visit_minute(rng, opens, closes)
             at = midnight + minute * MINUTE + rng.randrange(MINUTE)
             local_day = (day + timedelta(days=minute // (24 * 60))).isoformat()
-            visits.append(self._visit(rng, branch, index, day, at, local_day, trend))
+            visit = self._visit(rng, branch, index, day, at, local_day, trend)
+            visit.offset = offset
+            visits.append(visit)
         return visits
 
     def _visit(
@@ -266,9 +278,7 @@ class DemoPlan:
         trend: int,
     ) -> VisitPlan:
         staff = rng.choice(branch.staff)
-        touchpoint = rng.choices(
-            [name for name, _ in TOUCHPOINTS], [weight for _, weight in TOUCHPOINTS]
-        )[0]
+        touchpoint = rng.choices(_TOUCHPOINT_NAMES, cum_weights=_TOUCHPOINT_WEIGHTS)[0]
         key = f"Z-{branch.code}-{day.strftime('%Y%m%d')}-{index:04d}"
         roll = rng.random()
         customer: DemoCustomer | None
@@ -278,7 +288,7 @@ class DemoPlan:
             phone = f"+38067{rng.randrange(10**7):07d}"
         else:
             pool = self.customers[branch.code]
-            customer = rng.choices(pool, self._weights[branch.code])[0]
+            customer = rng.choices(pool, cum_weights=self._weights[branch.code])[0]
             if customer.telegram_id is None:
                 phone = customer.phone
         visit = VisitPlan(key, at, branch.code, staff, touchpoint, local_day, customer, phone)
@@ -300,9 +310,9 @@ class DemoPlan:
             if delivery < 0.02
             else Delivery.SENT
         )
-        if rng.random() >= branch.response_rate:
+        if rng.random() >= min(0.95, branch.response_rate * self.scale.response):
             return
-        score = rng.choices(range(11), branch.nps_mix)[0]
+        score = rng.choices(_SCORES, branch.nps_mix)[0]
         # Each point of bias moves half of the scores by one.
         shift = sum(rng.random() < 0.5 for _ in range(abs(bias)))
         visit.nps = min(10, max(0, score + (shift if bias > 0 else -shift)))
@@ -452,6 +462,11 @@ def _lognormal(rng: random.Random, median: int, sigma: float, cap: int) -> int:
 
 # Rush hours (local hour, weight): breakfast, lunch and after work.
 _PEAKS = ((8.7, 3.0), (13.0, 3.0), (18.0, 2.0))
+_PEAK_HOURS = [hour for hour, _ in _PEAKS]
+_PEAK_WEIGHTS = list(itertools.accumulate(weight for _, weight in _PEAKS))
+_TOUCHPOINT_NAMES = [name for name, _ in TOUCHPOINTS]
+_TOUCHPOINT_WEIGHTS = list(itertools.accumulate(weight for _, weight in TOUCHPOINTS))
+_SCORES = range(11)
 
 
 def _visit_minute(rng: random.Random, opens: int, closes: int) -> int:
@@ -459,7 +474,7 @@ def _visit_minute(rng: random.Random, opens: int, closes: int) -> int:
     for _ in range(4):
         if rng.random() < 0.25:
             break
-        hour = rng.choices([peak for peak, _ in _PEAKS], [w for _, w in _PEAKS])[0]
+        hour = rng.choices(_PEAK_HOURS, cum_weights=_PEAK_WEIGHTS)[0]
         minute = int(rng.gauss(hour * 60, 55))
         if opens <= minute < closes - 5:
             return minute

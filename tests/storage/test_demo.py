@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.demo.build import demo_settings, generate
+from bot.demo.bulk import BulkWriter
 from bot.demo.plan import DemoPlan, Scale
-from storage import reports
-from storage.db import Database, Row, create_database
+from storage import bulk, reports
+from storage.db import Database, Row, create_database, migrate
 from storage.rollups import ROLLUP_COUNTERS
 from tests.support.databases import SharedSchema, require_postgres
 from tests.support.demo import NOW, SMALL, expected
@@ -134,3 +135,78 @@ async def test_every_case_state_and_reasons_in_three_languages(tmp_path: Path) -
     skips = {row["skip_reason"] for row in rows}
     assert skips >= {"cooldown", "not_linked", "unknown_customer", "opted_out"}
     assert {row["status"] for row in rows} >= {"completed", "expired", "failed"}
+
+
+SURVEY_FIELDS = (
+    "status, step, nps, ces, reason, due_at, deadline_at, sent_at, expires_at, nps_at,"
+    " ces_at, reason_at, completed_at, closed_reason, language, chat_id"
+)
+CASE_FIELDS = (
+    "c.status, c.owner_id, c.owner_name, c.opened_at, c.taken_at, c.resolved_at, c.closed_at,"
+    " c.closed_reason, c.resolution_note, c.notify_customer, c.take_due_at, c.resolve_due_at,"
+    " c.escalated_take_at, c.escalated_resolve_at, c.followup_due_at, c.followup_sent_at,"
+    " c.followup_answer, c.followup_at"
+)
+
+
+async def _records(url: str) -> dict[str, object]:
+    """What the two writers must agree on: counters, surveys, cases and their events."""
+    db = await _open(url)
+    try:
+        async with db.read() as conn:
+            found: dict[str, object] = dict(await _snapshot(db))
+            found["visits"] = await conn.fetch_all(
+                "SELECT visit_key, visited_at, utc_offset_minutes, location, staff, touchpoint,"
+                " outcome, skip_reason, day, customer_id IS NULL AS anonymous FROM visits"
+                " ORDER BY visit_key"
+            )
+            found["surveys"] = await conn.fetch_all(
+                f"SELECT v.visit_key, {SURVEY_FIELDS} FROM surveys JOIN visits AS v"
+                " ON v.id = surveys.visit_id ORDER BY v.visit_key"
+            )
+            found["cases"] = await conn.fetch_all(
+                f"SELECT v.visit_key, {CASE_FIELDS} FROM cases AS c"
+                " JOIN surveys AS s ON s.id = c.survey_id JOIN visits AS v ON v.id = s.visit_id"
+                " ORDER BY v.visit_key"
+            )
+            found["events"] = await conn.fetch_all(
+                "SELECT v.visit_key, e.at, e.kind, e.actor_id, e.text FROM case_events AS e"
+                " JOIN cases AS c ON c.id = e.case_id JOIN surveys AS s ON s.id = c.survey_id"
+                " JOIN visits AS v ON v.id = s.visit_id ORDER BY v.visit_key, e.at, e.kind"
+            )
+    finally:
+        await db.close()
+    return found
+
+
+async def test_the_bulk_writer_writes_what_the_services_write(
+    tmp_path: Path, database_url: str
+) -> None:
+    scale = Scale(days=24, visits=0.3)
+    live_url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    assert (await generate(demo_settings(live_url), NOW, scale=scale)).refused == []
+    settings = demo_settings(database_url)
+    db = await _open(database_url)
+    try:
+        await migrate(db)
+        summary = await BulkWriter(db, DemoPlan(settings, NOW, scale=scale)).write(
+            days_per_transaction=5
+        )
+    finally:
+        await db.close()
+    assert summary.answers > 100 and summary.cases > 10
+    live, written = await _records(live_url), await _records(database_url)
+    for name, rows in live.items():
+        assert written[name] == rows, name
+
+
+async def test_a_bulk_row_with_wrong_columns_is_refused_and_writes_nothing(db: Database) -> None:
+    row = dict.fromkeys(bulk.COLUMNS["case_events"], 1)
+    with pytest.raises(ValueError, match="nope"):
+        async with db.transaction() as conn:
+            await bulk.insert(conn, "case_events", [{**row, "nope": 1}])
+    with pytest.raises(ValueError, match="no bulk insert into 'outbox'"):
+        async with db.transaction() as conn:
+            await bulk.insert(conn, "outbox", [row])
+    async with db.read() as conn:
+        assert await conn.fetch_one("SELECT COUNT(*) AS n FROM case_events") == {"n": 0}
