@@ -18,6 +18,7 @@ from bot.api import create_api_app
 from bot.cases.templates import TemplatesFileError
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
+from bot.dashboard.app import mount_dashboard
 from bot.maintenance import Maintenance, create_scheduler
 from bot.outbox.limiter import Monotonic
 from bot.telegram.menus import set_command_menus
@@ -91,6 +92,7 @@ class Otklik:
         self.cases = s.cases
         self.case_outbox = s.case_outbox
         self.surveys = s.surveys
+        self.dashboard = s.dashboard
         self.instance_id = settings.instance_id
         self.dispatcher = create_dispatcher(
             s.dependencies(),
@@ -219,6 +221,7 @@ class Otklik:
             self.settings.api_token.get_secret_value(),
             self.settings.api_max_body_bytes,
         )
+        mount_dashboard(app, self.services.dashboard)
         if self.settings.webhook_path is not None:
             app.router.add_post(
                 self.settings.webhook_path,

@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     instance_id: str = Field(default_factory=default_instance_id)
     instance_count: int = Field(default=1, ge=1, le=100)
 
+    # The managers' dashboard (bot/dashboard): a Mini App at PUBLIC_URL/app/ (https).
+    public_url: str | None = None
+    dashboard_auth_max_age: Duration = timedelta(hours=1)
+    dashboard_session_ttl: Duration = timedelta(hours=1)
+    dashboard_member_cache: Duration = timedelta(minutes=5)
+
     log_level: str = "INFO"
 
     # Topics of the reasons: a file extending or replacing the built-in taxonomy
@@ -201,6 +207,9 @@ class Settings(BaseSettings):
         "reminder_after",
         "survey_expires_after",
         "quiet_hours_max_hold",
+        "dashboard_auth_max_age",
+        "dashboard_session_ttl",
+        "dashboard_member_cache",
         mode="before",
     )
     @classmethod
@@ -266,6 +275,16 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("expected an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps only over https.
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https://[^\s/]+(/[^\s?#]*)?$", value.strip()):
+            raise ValueError("expected the https base URL the bot is reachable at")
+        return value.strip().rstrip("/")
 
     @field_validator("webhook_url")
     @classmethod

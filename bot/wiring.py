@@ -35,6 +35,10 @@ from bot.core.policy import SurveyPolicy
 from bot.core.quiet import CustomerQuietHours
 from bot.customers import handlers as customer_handlers
 from bot.customers.service import CustomerService
+from bot.dashboard import handlers as dashboard_handlers
+from bot.dashboard.access import DashboardAccess
+from bot.dashboard.facade import Dashboard
+from bot.dashboard.service import DashboardService
 from bot.i18n import Translator, load_translator
 from bot.locations import handlers as location_handlers
 from bot.locations.qr import qr_key
@@ -84,6 +88,7 @@ def get_routers() -> list[Router]:
         case_handlers.get_router(),
         anniversary_handlers.get_router(),
         location_handlers.get_router(),
+        dashboard_handlers.get_router(),
         admin_handlers.get_router(),
         survey_handlers.get_reason_router(),
     ]
@@ -130,6 +135,7 @@ class Dependencies(TypedDict):
     chats: ChatDirectory
     routing: Routing
     templates: TemplateBook
+    dashboard: Dashboard
 
 
 def create_dispatcher(
@@ -202,6 +208,7 @@ class Services:
     routing: Routing
     surveys: SurveyService
     templates: TemplateBook
+    dashboard: Dashboard
 
     def dependencies(self) -> Dependencies:
         return Dependencies(
@@ -220,6 +227,7 @@ class Services:
             chats=self.chats,
             routing=self.routing,
             templates=self.templates,
+            dashboard=self.dashboard,
         )
 
 
@@ -269,6 +277,9 @@ def build_services(
         kick=worker.kick,
         quiet=CustomerQuietHours.from_settings(settings),
     )
+    dashboard = create_dashboard(
+        settings, clock, db, bot, translator, chats, routing, cases, worker, templates
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -302,4 +313,39 @@ def build_services(
             db, clock, policy, on_detractor=case_outbox.on_detractor, on_enqueued=worker.kick
         ),
         templates=templates,
+        dashboard=dashboard,
     )
+
+
+def create_dashboard(
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+    bot: Bot,
+    translator: Translator,
+    chats: ChatDirectory,
+    routing: Routing,
+    cases: CaseService,
+    worker: DeliveryWorker,
+    templates: TemplateBook,
+) -> Dashboard:
+    """The managers' dashboard (bot/dashboard), served under /app/ by bot/app.py."""
+    access = DashboardAccess(
+        routing,
+        chats,
+        dashboard_handlers.telegram_membership(bot, settings),
+        clock,
+        admin_ids=settings.admin_ids,
+        cache_for=settings.dashboard_member_cache,
+    )
+    service = DashboardService(
+        db,
+        clock,
+        cases,
+        templates,
+        translator,
+        worker.kick,
+        min_sample=settings.min_sample,
+        company=settings.company_name,
+    )
+    return Dashboard(settings, clock, db, translator, access, service)

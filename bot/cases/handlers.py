@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from html import escape
 
@@ -18,7 +18,7 @@ from aiogram.types import (
     Message,
 )
 
-from bot.cases.alerts import enqueue_card_edit, full_card
+from bot.cases.alerts import full_card
 from bot.cases.callbacks import CaseButton, CaseCallback, FollowupCallback
 from bot.cases.keyboards import (
     cancel_keyboard,
@@ -27,7 +27,13 @@ from bot.cases.keyboards import (
     templates_keyboard,
     value_keyboard,
 )
-from bot.cases.outbox import CaseOutbox, enqueue_prompt_close, enqueue_text
+from bot.cases.outbox import (
+    CaseOutbox,
+    enqueue_card_refresh,
+    enqueue_improved_notice,
+    enqueue_prompt_close,
+    enqueue_text,
+)
 from bot.cases.service import (
     Case,
     CaseResult,
@@ -36,7 +42,6 @@ from bot.cases.service import (
     PendingAction,
     Prompt,
     Refusal,
-    Template,
 )
 from bot.cases.templates import VALUE_MAX, CaseTemplate, TemplateBook
 from bot.cases.texts import (
@@ -525,10 +530,7 @@ async def _reply(
 
 
 async def _edit_card(conn: Connection, result: CaseResult, clock: Clock) -> None:
-    if result.changed and result.case is not None:
-        case = await case_repo.get(conn, result.case.id)
-        if case is not None:
-            await enqueue_card_edit(conn, case, to_ms(clock.now()))
+    await enqueue_card_refresh(conn, replace(result, retired=()), to_ms(clock.now()))
 
 
 async def manager_text(
@@ -654,14 +656,9 @@ async def _after(
         body = customer_message_text(texts.translator, card.language, company, escape(text))
         await enqueue_text(conn, "case_message", card.customer_telegram_id, case.id, body, now)
     elif action is PendingAction.RESOLVE_NOTIFY:
-        card = await case_repo.card(conn, case.id)
-        if card is None or card.customer_telegram_id is None:
-            return
-        improved = templates.get(Template.IMPROVED.value)
-        assert improved is not None  # template_book always keeps it
-        language = texts.translator.resolve(card.language)
-        body = escape(templates.draft(improved, language, company=wording.company, value=None))
-        await enqueue_text(conn, "case_message", card.customer_telegram_id, case.id, body, now)
+        await enqueue_improved_notice(
+            conn, case.id, templates, texts.translator, wording.company, now
+        )
 
 
 async def _in_case_thread(

@@ -14,7 +14,8 @@ from aiogram.types import ReplyParameters
 from bot.cases import alerts
 from bot.cases.alerts import ALERT_EDIT_KIND, ALERT_KIND, CARD_KIND, AlertRenderer, FoldRenderer
 from bot.cases.keyboards import followup_keyboard
-from bot.cases.service import CaseService, EscalationStage, Prompt
+from bot.cases.service import CaseResult, CaseService, EscalationStage, Prompt, Template
+from bot.cases.templates import TemplateBook
 from bot.cases.texts import format_escalation
 from bot.core.clock import Clock, to_ms
 from bot.core.quiet import CustomerQuietHours
@@ -152,6 +153,37 @@ async def enqueue_text(
         ref_id=case_id,
         payload={"text": text},
     )
+
+
+async def enqueue_card_refresh(conn: Connection, result: CaseResult, now: int) -> None:
+    """After a change of state: queue the alert card's edit (and the removal of the
+    buttons of prompts it retired), wherever the change was made."""
+    if result.changed and result.case is not None:
+        case = await case_repo.get(conn, result.case.id)
+        if case is not None:
+            await alerts.enqueue_card_edit(conn, case, now)
+    for prompt in result.retired:
+        await enqueue_prompt_close(conn, prompt, now)
+
+
+async def enqueue_improved_notice(
+    conn: Connection,
+    case_id: int,
+    templates: TemplateBook,
+    translator: Translator,
+    company: str,
+    now: int,
+) -> None:
+    """Tell the customer the case was resolved (the IMPROVED template, in their language),
+    wherever it was resolved."""
+    card = await case_repo.card(conn, case_id)
+    if card is None or card.customer_telegram_id is None:
+        return
+    improved = templates.get(Template.IMPROVED.value)
+    assert improved is not None  # template_book always keeps it
+    language = translator.resolve(card.language)
+    body = escape(templates.draft(improved, language, company=company, value=None))
+    await enqueue_text(conn, "case_message", card.customer_telegram_id, case_id, body, now)
 
 
 async def enqueue_prompt_close(conn: Connection, prompt: Prompt, now: int) -> None:

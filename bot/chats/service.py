@@ -69,8 +69,13 @@ class ChatDirectory:
     def is_team_chat(self, chat_id: int) -> bool:
         """The managers', escalation, a branch's or a region's chat, under its current id
         or an earlier one (the service message announcing a move comes from the old chat)."""
+        return self.resolve(chat_id) in self.team_chats()
+
+    def team_chats(self) -> set[int]:
+        """Every managers' chat under its current id: the head office, the escalation
+        chat and the catalogue's branch and region chats."""
         configured = [*self._configured.values(), *self._catalogue_chats]
-        return self.resolve(chat_id) in {self.resolve(chat) for chat in configured}
+        return {self.resolve(chat) for chat in configured}
 
     def learn(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Follow a move from now on, in memory; True when it was news."""

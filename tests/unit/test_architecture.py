@@ -8,7 +8,17 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ("admin", "anniversaries", "cases", "chats", "customers", "reports", "survey", "visits")
+FEATURES = (
+    "admin",
+    "anniversaries",
+    "cases",
+    "chats",
+    "customers",
+    "dashboard",
+    "reports",
+    "survey",
+    "visits",
+)
 TOP = ("bot.app", "bot.wiring", "bot.maintenance", "bot.cli")
 
 

@@ -1,0 +1,135 @@
+"""The dashboard's figures and actions, free of aiohttp and aiogram.
+
+Every figure comes from the same code as /stats and /api/v1/stats (bot.reports:
+`load_report` over storage.reports' counters, `weekly_points` for the chart), so the
+three always agree; a case is taken or resolved through bot.cases' service in one
+transaction with the card's edit in the outbox, as the chat's buttons do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from bot.cases.outbox import enqueue_card_refresh, enqueue_improved_notice
+from bot.cases.service import CaseResult, CaseService
+from bot.cases.templates import TemplateBook
+from bot.core.clock import Clock, to_ms
+from bot.dashboard.auth import Viewer
+from bot.i18n import Translator
+from bot.locations.routing import Scope
+from bot.reports import service as rules
+from bot.reports.outbox import load_report
+from storage import dashboard as queries
+from storage import reports as report_queries
+from storage.db import Database
+
+PAGE_SIZE = 50
+
+
+def scoped(scope: Scope) -> list[str] | None:
+    """The locations a scope limits a query to; None for everything."""
+    return None if scope.everything else sorted(scope.locations)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    report: rules.Report
+    weeks: list[rules.WeekPoint]
+
+
+class DashboardService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        cases: CaseService,
+        templates: TemplateBook,
+        translator: Translator,
+        kick: Callable[[], None],
+        *,
+        min_sample: int,
+        company: str,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._cases = cases
+        self._templates = templates
+        self._translator = translator
+        self._kick = kick
+        self.min_sample = min_sample
+        self._company = company
+
+    async def overview(self, period: rules.Period, scope: Scope) -> Overview:
+        """The period's report by location (with the period before it) and NPS by week."""
+        locations = scoped(scope)
+        report = await load_report(
+            self._db, period, rules.SegmentBy.LOCATION, self.min_sample, locations
+        )
+        async with self._db.read() as conn:
+            weeks = await report_queries.weekly_totals(conn, period.start, period.end, locations)
+        return Overview(report, rules.weekly_points(weeks, self.min_sample))
+
+    async def responses(
+        self, query: queries.ResponseFilter, before_id: int | None = None
+    ) -> list[queries.Response]:
+        async with self._db.read() as conn:
+            return await queries.responses_page(conn, query, before_id=before_id, limit=PAGE_SIZE)
+
+    async def facets(self, start: date, end: date, scope: Scope) -> queries.Facets:
+        async with self._db.read() as conn:
+            return await queries.facets(conn, start, end, scoped(scope))
+
+    async def open_cases(self, scope: Scope) -> list[queries.OpenCase]:
+        async with self._db.read() as conn:
+            return await queries.open_cases_by_due(conn, scoped(scope))
+
+    async def case_location(self, case_id: int) -> str | None:
+        """The location of a case's visit; None for no such case."""
+        return await self._cases.location_of(case_id)
+
+    async def take(self, case_id: int, viewer: Viewer) -> CaseResult:
+        """Take a case as the chat's Take button does; its card is edited via the outbox."""
+        async with self._db.transaction() as conn:
+            result = await self._cases.take(case_id, viewer.user_id, viewer.name, conn=conn)
+            await enqueue_card_refresh(conn, result, to_ms(self._clock.now()))
+        self._kick()
+        return result
+
+    async def resolve(
+        self, case_id: int, viewer: Viewer, note: str, *, notify: bool, is_admin: bool
+    ) -> CaseResult:
+        """Resolve a case (its owner or an admin, with a note) as the chat's Resolve
+        does: the customer is told when `notify`, the card is edited via the outbox."""
+        async with self._db.transaction() as conn:
+            result = await self._cases.resolve(
+                case_id,
+                viewer.user_id,
+                note,
+                notify,
+                manager_name=viewer.name,
+                is_admin=is_admin,
+                conn=conn,
+            )
+            now = to_ms(self._clock.now())
+            if result.ok and notify:
+                await enqueue_improved_notice(
+                    conn, case_id, self._templates, self._translator, self._company, now
+                )
+            await enqueue_card_refresh(conn, result, now)
+        self._kick()
+        return result
+
+
+def week_series(weeks: Sequence[rules.WeekPoint]) -> list[dict[str, float | int | None]]:
+    """The chart's points: week start (unix seconds), NPS and its margin, n."""
+    return [
+        {
+            "t": int(datetime.combine(week.week_start, time(), UTC).timestamp()),
+            "nps": week.nps.score,
+            "margin": None if week.nps.margin is None else round(week.nps.margin, 2),
+            "n": week.nps.n,
+            "enough": week.nps.enough,
+        }
+        for week in weeks
+    ]

@@ -1,0 +1,360 @@
+"""The dashboard's screens: server-rendered HTML fragments (Jinja2, autoescaped) that
+the page's script puts in place, and the filtered CSV. Every screen is limited to the
+viewer's scope; naming another branch's location or case is 403."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from aiohttp import web
+
+from bot.cases.texts import format_age, refusal_text
+from bot.core.clock import from_ms
+from bot.dashboard.auth import Viewer
+from bot.dashboard.facade import (
+    DASHBOARD_KEY,
+    PREFIX,
+    SCOPE_KEY,
+    VIEWER_KEY,
+    Dashboard,
+    forbidden,
+)
+from bot.dashboard.service import PAGE_SIZE, scoped, week_series
+from bot.i18n import normalize_language
+from bot.locations.routing import Scope
+from bot.reports import service as rules
+from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
+from bot.reports.texts import format_error, segment_name, signed
+from storage import dashboard as queries
+
+PRESETS = ("7d", "30d", "90d", "month", "custom")
+DEFAULT_PRESET = "30d"
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("bot.dashboard", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _dashboard(request: web.Request) -> Dashboard:
+    return request.app[DASHBOARD_KEY]
+
+
+def _viewer(request: web.Request) -> Viewer:
+    return request[VIEWER_KEY]
+
+
+def _scope(request: web.Request) -> Scope:
+    return request[SCOPE_KEY]
+
+
+def render(dashboard: Dashboard, language: str, template: str, **context: Any) -> str:
+    def t(key: str, **args: Any) -> str:
+        return dashboard.translator.get(language, key, **args)
+
+    return _env.get_template(template).render(
+        t=t,
+        lang=language,
+        signed=signed,
+        name_of=lambda key: segment_name(key, dashboard.translator, language),
+        **context,
+    )
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _today(dashboard: Dashboard) -> date:
+    return dashboard.clock.now().astimezone(dashboard.settings.zone).date()
+
+
+def parse_view_period(query: Mapping[str, str], today: date) -> tuple[rules.Period, str]:
+    """The period of a screen's ?period= (a preset, or custom with ?from= and ?to=)."""
+    preset = query.get("period", DEFAULT_PRESET) or DEFAULT_PRESET
+    if preset == "custom":
+        text = f"{query.get('from', '')}..{query.get('to', '')}"
+    elif preset == "month":
+        text = today.strftime("%Y-%m")
+    else:
+        text = preset
+    return rules.parse_period(text, today), preset if preset in PRESETS else "custom"
+
+
+def _period_context(period: rules.Period, preset: str) -> dict[str, Any]:
+    return {
+        "period": period,
+        "preset": preset,
+        "presets": PRESETS,
+        "period_query": {
+            "period": preset,
+            **(
+                {"from": period.start.isoformat(), "to": period.end.isoformat()}
+                if preset == "custom"
+                else {}
+            ),
+        },
+    }
+
+
+def link(screen: str, params: Mapping[str, object]) -> str:
+    """A screen's relative URL with its non-empty parameters."""
+    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+    return f"view/{screen}" + (f"?{query}" if query else "")
+
+
+def _error_fragment(dashboard: Dashboard, language: str, message: str) -> web.Response:
+    return _html(render(dashboard, language, "error.html", message=message), status=400)
+
+
+async def shell(request: web.Request) -> web.Response:
+    """The static page that boots the dashboard; the language of the browser until the
+    viewer's own is known."""
+    dashboard = _dashboard(request)
+    accepted = request.headers.get("Accept-Language", "")
+    language = normalize_language(accepted.split(",")[0].strip() or None)
+    return _html(render(dashboard, language, "shell.html", base=PREFIX))
+
+
+# --- Overview ----------------------------------------------------------------------
+
+
+async def overview(request: web.Request) -> web.Response:
+    """NPS (with its margin), CES, response rate, the change, NPS by week, locations."""
+    dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
+    try:
+        period, preset = parse_view_period(request.query, _today(dashboard))
+    except rules.ReportError as error:
+        message = format_error(error, dashboard.translator, viewer.language)
+        return _error_fragment(dashboard, viewer.language, message)
+    data = await dashboard.service.overview(period, scope)
+    return _html(
+        render(
+            dashboard,
+            viewer.language,
+            "overview.html",
+            screen="overview",
+            report=data.report,
+            total=data.report.total,
+            rows=sorted(data.report.segments, key=lambda item: (-item.nps.n, item.key)),
+            chart=json.dumps(week_series(data.weeks)),
+            link=link,
+            **_period_context(period, preset),
+        )
+    )
+
+
+# --- Responses -----------------------------------------------------------------------
+
+
+def _one(query: Mapping[str, str], name: str) -> str | None:
+    value = query.get(name, "").strip()
+    return value or None
+
+
+def response_filter(
+    query: Mapping[str, str], period: rules.Period, scope: Scope
+) -> queries.ResponseFilter:
+    """The Responses screen's filters; a location outside the scope is PermissionError,
+    an unknown score band ValueError."""
+    location = query.get("location")
+    if location is not None and location != "" and not scope.allows(location):
+        raise PermissionError(location)
+    band = _one(query, "band")
+    return queries.ResponseFilter(
+        start=period.start,
+        end=period.end,
+        locations=scoped(scope),
+        location=location or None,
+        staff=_one(query, "staff"),
+        touchpoint=_one(query, "touchpoint"),
+        band=queries.ScoreBand(band) if band else None,
+        text=(_one(query, "q") or "")[:100] or None,
+    )
+
+
+def _filters_or_error(
+    request: web.Request,
+) -> tuple[rules.Period, str, queries.ResponseFilter] | web.Response:
+    dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
+    try:
+        period, preset = parse_view_period(request.query, _today(dashboard))
+        return period, preset, response_filter(request.query, period, scope)
+    except PermissionError:
+        return forbidden()
+    except rules.ReportError as error:
+        message = format_error(error, dashboard.translator, viewer.language)
+    except ValueError:
+        message = dashboard.translator.get(viewer.language, "dashboard-bad-filter")
+    return _error_fragment(dashboard, viewer.language, message)
+
+
+async def responses(request: web.Request) -> web.Response:
+    """The answers, newest first, with their filters, cases and paging."""
+    dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
+    parsed = _filters_or_error(request)
+    if isinstance(parsed, web.Response):
+        return parsed
+    period, preset, filters = parsed
+    before = request.query.get("before", "")
+    before_id = int(before) if before.isdigit() else None
+    page = await dashboard.service.responses(filters, before_id)
+    facets = await dashboard.service.facets(period.start, period.end, scope)
+    params = {
+        **_period_context(period, preset)["period_query"],
+        "location": filters.location,
+        "staff": filters.staff,
+        "touchpoint": filters.touchpoint,
+        "band": filters.band.value if filters.band else None,
+        "q": filters.text,
+    }
+    zone = dashboard.settings.zone
+    return _html(
+        render(
+            dashboard,
+            viewer.language,
+            "responses.html",
+            screen="responses",
+            items=page,
+            filters=filters,
+            facets=facets,
+            bands=list(queries.ScoreBand),
+            when=lambda ms: from_ms(ms).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            older=link("responses", {**params, "before": page[-1].row.survey_id})
+            if len(page) == PAGE_SIZE
+            else None,
+            newest=link("responses", params) if before_id is not None else None,
+            csv=link("responses.csv", params),
+            params=params,
+            link=link,
+            **_period_context(period, preset),
+        )
+    )
+
+
+async def responses_csv(request: web.Request) -> web.StreamResponse:
+    """The filtered answers as CSV (the columns of /export), streamed."""
+    dashboard = _dashboard(request)
+    parsed = _filters_or_error(request)
+    if isinstance(parsed, web.Response):
+        return parsed
+    period, _, filters = parsed
+    name = csv_filename(period.start.isoformat(), period.end.isoformat())
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": CONTENT_TYPE,
+            "Content-Disposition": f'attachment; filename="{name}"',
+        }
+    )
+    await response.prepare(request)
+    async with dashboard.db.read() as conn:
+        rows = queries.iter_filtered(conn, filters)
+        async for chunk in stream_csv(rows, dashboard.settings.zone):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+# --- Cases -----------------------------------------------------------------------------
+
+
+async def _cases_page(request: web.Request, flash: str | None = None) -> web.Response:
+    dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
+    items = await dashboard.service.open_cases(scope)
+    now_ms = int(dashboard.clock.now().timestamp() * 1000)
+    tr, language = dashboard.translator, viewer.language
+
+    def due(item: queries.OpenCase) -> str:
+        age = format_age(tr, language, timedelta(milliseconds=abs(item.due_at - now_ms)))
+        key = "dashboard-case-overdue" if item.due_at < now_ms else "dashboard-case-due"
+        return tr.get(language, key, age=age)
+
+    return _html(
+        render(
+            dashboard,
+            language,
+            "cases.html",
+            screen="cases",
+            items=items,
+            overdue=sum(1 for item in items if item.due_at < now_ms),
+            now_ms=now_ms,
+            due=due,
+            viewer=viewer,
+            is_admin=dashboard.access.is_admin(viewer.user_id),
+            flash=flash,
+            link=link,
+            **_period_context(*parse_view_period({}, _today(dashboard))),
+        )
+    )
+
+
+async def cases(request: web.Request) -> web.Response:
+    """Open cases, overdue first, with their owner, status and actions."""
+    return await _cases_page(request)
+
+
+async def _case_in_scope(request: web.Request) -> int | web.Response:
+    dashboard = _dashboard(request)
+    try:
+        case_id = int(request.match_info["case_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    location = await dashboard.service.case_location(case_id)
+    if location is None:
+        raise web.HTTPNotFound()
+    if not _scope(request).allows(location):
+        return forbidden()
+    return case_id
+
+
+async def take_case(request: web.Request) -> web.Response:
+    """Take a case from the page: the chat's rules, the chat's card updated."""
+    dashboard, viewer = _dashboard(request), _viewer(request)
+    case_id = await _case_in_scope(request)
+    if isinstance(case_id, web.Response):
+        return case_id
+    result = await dashboard.service.take(case_id, viewer)
+    tr, language = dashboard.translator, viewer.language
+    flash = refusal_text(tr, language, result) or tr.get(
+        language, "dashboard-case-taken", id=case_id
+    )
+    return await _cases_page(request, flash)
+
+
+async def resolve_case(request: web.Request) -> web.Response:
+    """Resolve a case from the page (its owner or an admin, with a note)."""
+    dashboard, viewer = _dashboard(request), _viewer(request)
+    case_id = await _case_in_scope(request)
+    if isinstance(case_id, web.Response):
+        return case_id
+    form = await request.post()
+    note = str(form.get("note", ""))[:1000]
+    result = await dashboard.service.resolve(
+        case_id,
+        viewer,
+        note,
+        notify=form.get("notify") == "1",
+        is_admin=dashboard.access.is_admin(viewer.user_id),
+    )
+    tr, language = dashboard.translator, viewer.language
+    flash = refusal_text(tr, language, result) or tr.get(
+        language, "dashboard-case-resolved", id=case_id
+    )
+    return await _cases_page(request, flash)
+
+
+def add_view_routes(app: web.Application) -> None:
+    app.router.add_get("/view/overview", overview)
+    app.router.add_get("/view/responses", responses)
+    app.router.add_get("/view/responses.csv", responses_csv)
+    app.router.add_get("/view/cases", cases)
+    app.router.add_post("/view/cases/{case_id}/take", take_case)
+    app.router.add_post("/view/cases/{case_id}/resolve", resolve_case)

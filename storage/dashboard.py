@@ -1,0 +1,229 @@
+"""The dashboard's queries: the answers with their filters and cases, the values the
+filters offer, the open cases by SLA, and the single use of a login link.
+
+Report figures are not here: the dashboard reads them through storage.reports like
+/stats and /api/v1/stats, so they always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from storage.db import Connection, Row, id_in
+from storage.models import _FromRow
+from storage.reports import ResponseRow
+
+FACET_LIMIT = 200
+
+
+class ScoreBand(StrEnum):
+    PROMOTER = "promoter"
+    PASSIVE = "passive"
+    DETRACTOR = "detractor"
+
+
+_BANDS = {
+    ScoreBand.PROMOTER: "s.nps >= 9",
+    ScoreBand.PASSIVE: "s.nps BETWEEN 7 AND 8",
+    ScoreBand.DETRACTOR: "s.nps <= 6",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFilter:
+    """What the Responses screen narrows the answers to. `locations` is the viewer's
+    scope (None: every location); `location`, `staff`, `touchpoint` are exact values."""
+
+    start: date
+    end: date
+    locations: Sequence[str] | None = None
+    location: str | None = None
+    staff: str | None = None
+    touchpoint: str | None = None
+    band: ScoreBand | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One answered survey with its case (if any)."""
+
+    row: ResponseRow
+    case_id: int | None
+
+
+_RESPONSES_SQL = """
+SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
+       s.touchpoint, s.status, s.nps, s.ces, s.reason, s.sent_at, s.nps_at, s.ces_at,
+       s.completed_at, c.status AS case_status, c.id AS case_id
+FROM surveys AS s
+JOIN visits AS v ON v.id = s.visit_id
+LEFT JOIN cases AS c ON c.survey_id = s.id
+WHERE {where}
+ORDER BY s.id DESC
+LIMIT :limit
+"""
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(conn: Connection, query: ResponseFilter, params: dict[str, object]) -> str:
+    clauses = [
+        "s.day BETWEEN :start AND :end",
+        "(s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.reason IS NOT NULL)",
+    ]
+    params["start"], params["end"] = query.start.isoformat(), query.end.isoformat()
+    if query.locations is not None:
+        clause, params["ids"] = id_in(conn, "s.location", list(query.locations))
+        clauses.append(clause)
+    for column in ("location", "staff", "touchpoint"):
+        value = getattr(query, column)
+        if value is not None:
+            clauses.append(f"s.{column} = :{column}")
+            params[column] = value
+    if query.band is not None:
+        clauses.append(_BANDS[query.band])
+    if query.text:
+        clauses.append(_text_clause(conn, query.text, params))
+    return " AND ".join(clauses)
+
+
+def _text_clause(conn: Connection, text: str, params: dict[str, object]) -> str:
+    if conn.dialect == "postgresql":
+        params["q"] = _like(text)
+        return "s.reason ILIKE :q ESCAPE '\\'"
+    # SQLite folds only ASCII case: the usual spellings of a Cyrillic word are tried too.
+    variants = dict.fromkeys((text, text.lower(), text.capitalize(), text.upper()))
+    parts = []
+    for index, variant in enumerate(variants):
+        params[f"q{index}"] = _like(variant)
+        parts.append(f"s.reason LIKE :q{index} ESCAPE '\\'")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _response(row: Row) -> Response:
+    data = dict(row)
+    case_id = data.pop("case_id")
+    return Response(ResponseRow(**data), None if case_id is None else int(case_id))
+
+
+async def responses_page(
+    conn: Connection, query: ResponseFilter, *, before_id: int | None = None, limit: int = 50
+) -> list[Response]:
+    """Answers matching `query`, newest first, those with an id below `before_id`."""
+    params: dict[str, object] = {"limit": limit}
+    where = _where(conn, query, params)
+    if before_id is not None:
+        where += " AND s.id < :before"
+        params["before"] = before_id
+    rows = await conn.fetch_all(_RESPONSES_SQL.format(where=where), params)
+    return [_response(row) for row in rows]
+
+
+async def iter_filtered(
+    conn: Connection, query: ResponseFilter, page_size: int = 1000
+) -> AsyncIterator[ResponseRow]:
+    """Every answer matching `query`, newest first, page by page (for the CSV)."""
+    before: int | None = None
+    while True:
+        page = await responses_page(conn, query, before_id=before, limit=page_size)
+        for item in page:
+            yield item.row
+        if len(page) < page_size:
+            return
+        before = page[-1].row.survey_id
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The values the filters offer for a period: those counted in it."""
+
+    locations: list[str]
+    staff: list[str]
+    touchpoints: list[str]
+
+
+async def facets(
+    conn: Connection, start: date, end: date, locations: Sequence[str] | None
+) -> Facets:
+    """Distinct locations, staff and touchpoints with counters in [start, end], of
+    `locations` only when given (read from daily_rollups, not the answers)."""
+    params: dict[str, object] = {"start": start.isoformat(), "end": end.isoformat()}
+    scoped = ""
+    if locations is not None:
+        clause, params["ids"] = id_in(conn, "location", list(locations))
+        scoped = f" AND {clause}"
+    found: dict[str, list[str]] = {}
+    for column in ("location", "staff", "touchpoint"):
+        rows = await conn.fetch_all(
+            f"SELECT DISTINCT {column} AS value FROM daily_rollups"
+            f" WHERE day BETWEEN :start AND :end{scoped}"
+            f" ORDER BY {column} LIMIT {FACET_LIMIT}",
+            params,
+        )
+        found[column] = [str(row["value"]) for row in rows]
+    return Facets(found["location"], found["staff"], found["touchpoint"])
+
+
+@dataclass(slots=True)
+class OpenCase(_FromRow):
+    """One open case as the Cases screen lists it; `due_at` is the SLA deadline that
+    runs now (taking for a new case, resolving for a taken one)."""
+
+    id: int
+    status: str
+    owner_id: int | None
+    owner_name: str | None
+    opened_at: int
+    taken_at: int | None
+    due_at: int
+    location: str
+    nps: int | None
+    ces: int | None
+    reason: str | None
+    customer_name: str | None
+
+
+async def open_cases_by_due(
+    conn: Connection, locations: Sequence[str] | None, limit: int = 200
+) -> list[OpenCase]:
+    """New and taken cases, the earliest SLA deadline (so the overdue) first; at
+    `locations` only when given."""
+    params: dict[str, object] = {"limit": limit}
+    scoped = ""
+    if locations is not None:
+        clause, params["ids"] = id_in(conn, "s.location", list(locations))
+        scoped = f" AND {clause}"
+    rows = await conn.fetch_all(
+        "SELECT c.id, c.status, c.owner_id, c.owner_name, c.opened_at, c.taken_at,"
+        " CASE WHEN c.status = 'new' THEN c.take_due_at"
+        " ELSE COALESCE(c.resolve_due_at, c.take_due_at) END AS due_at,"
+        " s.location, s.nps, s.ces, s.reason, cu.name AS customer_name"
+        " FROM cases c"
+        " JOIN surveys s ON s.id = c.survey_id"
+        " JOIN customers cu ON cu.id = c.customer_id"
+        f" WHERE c.status IN ('new', 'taken'){scoped}"
+        " ORDER BY due_at, c.id LIMIT :limit",
+        params,
+    )
+    return [OpenCase.from_row(row) for row in rows]
+
+
+async def use_login(
+    conn: Connection, nonce: str, user_id: int, *, now: int, expires_at: int
+) -> bool:
+    """Record a login link's nonce as used; False when it was used already. Nonces of
+    links that have expired anyway are forgotten here."""
+    await conn.execute("DELETE FROM dashboard_logins WHERE expires_at < :now", {"now": now})
+    inserted = await conn.execute(
+        "INSERT INTO dashboard_logins (nonce, user_id, used_at, expires_at)"
+        " VALUES (:nonce, :user_id, :now, :expires_at) ON CONFLICT (nonce) DO NOTHING",
+        {"nonce": nonce, "user_id": user_id, "now": now, "expires_at": expires_at},
+    )
+    return inserted == 1

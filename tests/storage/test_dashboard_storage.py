@@ -1,0 +1,70 @@
+"""The dashboard's queries on both databases: filters narrow the answers, paging walks
+them newest first, a login link's nonce is used once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from storage import dashboard
+from storage.db import Database
+from storage.reports import rebuild_rollups
+from tests.support.reports import Answer, insert_customer, insert_survey
+
+DAY = "2026-11-10"
+START, END = date(2026, 11, 1), date(2026, 11, 30)
+
+
+async def _seed(db: Database) -> list[int]:
+    answers = [
+        Answer(DAY, "kyiv", "ann", "till", True, 10, 6, "Great coffee"),
+        Answer(DAY, "kyiv", "bob", "till", True, 3, 2, "Холодный КОФЕ"),
+        Answer(DAY, "lviv", "ann", "web", True, 8, None, "ok 100%"),
+        Answer(DAY, "lviv", "cat", "web", True, None, None, None),  # sent, not answered
+        Answer("2026-12-02", "kyiv", "ann", "till", True, 9, 7, "later"),
+    ]
+    async with db.transaction() as conn:
+        customer = await insert_customer(conn)
+        ids = [await insert_survey(conn, customer, answer) for answer in answers]
+        await rebuild_rollups(conn)
+    return ids
+
+
+async def _ids(db: Database, **filters: object) -> list[int]:
+    query = dashboard.ResponseFilter(start=START, end=END, **filters)  # type: ignore[arg-type]
+    async with db.read() as conn:
+        return [item.row.survey_id for item in await dashboard.responses_page(conn, query)]
+
+
+async def test_filters_narrow_the_answers(db: Database) -> None:
+    ids = await _seed(db)
+    assert await _ids(db) == [ids[2], ids[1], ids[0]]
+    assert await _ids(db, locations=["lviv"]) == [ids[2]]
+    assert await _ids(db, locations=[]) == []
+    assert await _ids(db, location="kyiv") == [ids[1], ids[0]]
+    assert await _ids(db, staff="ann") == [ids[2], ids[0]]
+    assert await _ids(db, touchpoint="web") == [ids[2]]
+    assert await _ids(db, band=dashboard.ScoreBand.DETRACTOR) == [ids[1]]
+    assert await _ids(db, band=dashboard.ScoreBand.PASSIVE) == [ids[2]]
+    assert await _ids(db, band=dashboard.ScoreBand.PROMOTER) == [ids[0]]
+    assert await _ids(db, text="coffee") == [ids[0]]
+    assert await _ids(db, text="кофе") == [ids[1]]
+    assert await _ids(db, text="0%") == [ids[2]]  # a LIKE wildcard is a plain character
+    assert await _ids(db, text="_") == []
+    query = dashboard.ResponseFilter(start=START, end=END)
+    async with db.read() as conn:
+        page = await dashboard.responses_page(conn, query, before_id=ids[1], limit=1)
+        every = [row.survey_id async for row in dashboard.iter_filtered(conn, query, 2)]
+        facets = await dashboard.facets(conn, START, END, ["kyiv"])
+    assert [item.row.survey_id for item in page] == [ids[0]]
+    assert every == [ids[2], ids[1], ids[0]]
+    assert facets == dashboard.Facets(["kyiv"], ["ann", "bob"], ["till"])
+
+
+async def test_a_login_nonce_is_used_once(db: Database) -> None:
+    async with db.transaction() as conn:
+        assert await dashboard.use_login(conn, "n1", 42, now=1_000, expires_at=2_000)
+        assert not await dashboard.use_login(conn, "n1", 42, now=1_500, expires_at=2_000)
+        # Forgotten once it would have expired anyway (it cannot open again then).
+        assert await dashboard.use_login(conn, "n2", 42, now=3_000, expires_at=4_000)
+        row = await conn.fetch_one("SELECT COUNT(*) AS n FROM dashboard_logins")
+    assert row is not None and int(row["n"]) == 1
