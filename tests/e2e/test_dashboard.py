@@ -4,6 +4,7 @@ case taken from the page shown as taken on the chat's card."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -208,3 +209,31 @@ async def test_dashboard_command_gives_managers_the_app_and_a_one_time_link(
         await h.fake.send_text(CUSTOMERS[0], "/dashboard")
         await h.settled()
         assert not [m for m in h.fake.sent[since:] if m.chat_id == CUSTOMERS[0]]
+
+
+async def test_the_page_weighs_under_300_kb_gzipped_and_forbids_inline_code(
+    tmp_path: Path,
+) -> None:
+    """What a first visit downloads: the shell, its script, styles and the chart library,
+    and the Overview screen."""
+    async with running_bot(tmp_path, min_sample=2) as h:
+        await chain_with_answers(h)
+        token = await session_for(h, KATE)
+        total = 0
+        async with h.http.get(h.api_url + "/app/") as shell:
+            html = await shell.text()
+            policy = shell.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "style-src 'self';" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert "<script>" not in html and "style=" not in html
+        total += len(gzip.compress(html.encode()))
+        assets = re.findall(r'(?:src|href)="(static/[^"]+)"', html)
+        assert len(assets) == 4
+        for asset in assets:
+            async with h.http.get(f"{h.api_url}/app/{asset}") as response:
+                assert response.status == 200
+                total += len(gzip.compress(await response.read()))
+        status, overview = await view(h, token, "overview")
+        assert status == 200 and "style=" not in overview and "<script" not in overview
+        total += len(gzip.compress(overview.encode()))
+        assert 10_000 < total <= 300 * 1024
