@@ -292,11 +292,13 @@ class Settings(BaseSettings):
         if value is None:
             return None
         path = urlsplit(value).path
-        # The webhook shares the API's aiohttp app, whose /api/ routes want a bearer token.
-        if not path or path == "/" or path.startswith("/api/") or path == "/healthz":
+        # The webhook shares the API's aiohttp app: /api/ wants a bearer token, /app/ is the
+        # dashboard's.
+        taken = path.startswith(("/api/", "/app/")) or path in ("/healthz", "/app")
+        if not path or path == "/" or taken:
             raise ValueError(
                 "expected a URL with its own path, e.g. https://bot.example.com/telegram/webhook"
-                " (not /, /healthz or under /api/)"
+                " (not /, /healthz, or under /api/ or the dashboard's /app/)"
             )
         return value
 

@@ -35,6 +35,7 @@ CUSTOMER_COMMANDS = ("start", "stop", "forget", "help")
 MANAGER_COMMANDS = ("stats", "chart", "cases", "case", "export")
 ADMIN_COMMANDS = (
     "admin",
+    "dashboard",
     "stats",
     "chart",
     "export",

@@ -4,9 +4,11 @@ one-time links signed, expiring and bound to their purpose."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from pydantic import ValidationError
 
 from bot.dashboard.auth import (
     AuthError,
@@ -17,7 +19,7 @@ from bot.dashboard.auth import (
     verify_init_data,
 )
 from tests.support.dashboard import sign_init_data
-from tests.support.settings import BOT_TOKEN
+from tests.support.settings import BOT_TOKEN, make_settings
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -80,3 +82,14 @@ def test_login_links_last_five_minutes_and_carry_a_nonce() -> None:
     with pytest.raises(AuthError) as caught:
         links.open(first, NOW + timedelta(minutes=5))
     assert caught.value.failure is AuthFailure.EXPIRED
+
+
+def test_public_url_must_be_https_and_the_webhook_keeps_off_app(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, public_url=" https://bot.example.com/ ")
+    assert settings.public_url == "https://bot.example.com"
+    assert make_settings(tmp_path, public_url="").public_url is None
+    for bad in ("http://bot.example.com", "bot.example.com", "https://bot.example.com/?x=1"):
+        with pytest.raises(ValidationError, match="https base URL"):
+            make_settings(tmp_path, public_url=bad)
+    with pytest.raises(ValidationError, match="/app/"):
+        make_settings(tmp_path, webhook_url="https://bot.example.com/app/hook")

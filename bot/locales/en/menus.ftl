@@ -9,6 +9,7 @@ menu-cases = Open cases
 menu-case = One case's history: /case 12
 menu-export = Answers as a CSV file
 menu-admin = Admin commands
+menu-dashboard = The dashboard (Mini App)
 menu-locations = The chain's locations
 menu-anniversaries = Anniversary thank-yous
 menu-customer = Find a customer

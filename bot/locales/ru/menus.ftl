@@ -9,6 +9,7 @@ menu-cases = Открытые обращения
 menu-case = История обращения: /case 12
 menu-export = Ответы в CSV-файле
 menu-admin = Команды администратора
+menu-dashboard = Панель (Mini App)
 menu-locations = Точки сети
 menu-anniversaries = Благодарности в годовщину
 menu-customer = Найти клиента

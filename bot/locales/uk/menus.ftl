@@ -9,6 +9,7 @@ menu-cases = Відкриті звернення
 menu-case = Історія звернення: /case 12
 menu-export = Відповіді у CSV-файлі
 menu-admin = Команди адміністратора
+menu-dashboard = Панель (Mini App)
 menu-locations = Точки мережі
 menu-anniversaries = Подяки в річницю
 menu-customer = Знайти клієнта
