@@ -25,6 +25,7 @@ from bot.telegram.menus import set_command_menus
 from bot.telegram.once import UpdateOnceMiddleware
 from bot.telegram.startup import Sleep, TokenRefused, reach_bot_api
 from bot.telegram.webhook import WebhookHandler
+from bot.webhooks.endpoints import WebhookError
 from bot.wiring import build_services, create_dispatcher, create_fsm_storage
 from storage import outbox
 from storage.db import DatabaseUnavailable, migrate
@@ -93,6 +94,8 @@ class Otklik:
         self.case_outbox = s.case_outbox
         self.surveys = s.surveys
         self.dashboard = s.dashboard
+        self.webhooks = s.webhooks
+        self.webhook_worker = s.webhook_worker
         self.instance_id = settings.instance_id
         self.dispatcher = create_dispatcher(
             s.dependencies(),
@@ -122,6 +125,11 @@ class Otklik:
             raise StartupError(f"DATABASE_URL: {error}") from None
         if self.settings.migrate_on_start:
             await migrate(self.db)
+        try:
+            await self.webhooks.seed(self.settings.webhooks)
+        except WebhookError as error:
+            await self._close_resources()
+            raise StartupError(f"WEBHOOKS: {error}", exit_code=2) from None
         await self.chats.refresh()
         # Visits are stored (durably) while Telegram is still being reached.
         await self._start_api()
@@ -147,6 +155,7 @@ class Otklik:
         # Claims a crashed run left are taken back now, before maintenance and delivery.
         await self.worker.recover()
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
+        self._tasks.append(asyncio.create_task(self.webhook_worker.run(), name="webhooks"))
         if self._webhook:
             await self._emit("startup")
             await self._set_webhook()
@@ -265,6 +274,7 @@ class Otklik:
             with contextlib.suppress(RuntimeError):  # polling had not started
                 await self.dispatcher.stop_polling()
         await self.worker.stop()
+        await self.webhook_worker.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -281,6 +291,7 @@ class Otklik:
             await self._runner.cleanup()
             self._runner = None
         await self.dispatcher.storage.close()
+        await self.webhook_worker.close()
         await self.bot.session.close()
         await self.db.close()
 

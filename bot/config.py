@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -179,6 +180,12 @@ class Settings(BaseSettings):
     dashboard_auth_max_age: Duration = timedelta(hours=1)
     dashboard_session_ttl: Duration = timedelta(hours=1)
     dashboard_member_cache: Duration = timedelta(minutes=5)
+    # Outgoing webhooks (bot/webhooks/): endpoints put at start-up from a JSON object
+    # {"name": {"url": ..., "secret": "whsec_...", "events": [...]}}, plain http beyond
+    # loopback addresses, and each request's timeout.
+    webhooks: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict)
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
 
     log_level: str = "INFO"
 
@@ -310,6 +317,19 @@ class Settings(BaseSettings):
             raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("webhooks", mode="before")
+    @classmethod
+    def _webhooks(cls, value: Any) -> Any:
+        # Never echo the value: it holds secrets. Each entry is checked at start-up.
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError:
+                raise ValueError("expected a JSON object of endpoints by name") from None
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ValueError('expected a JSON object such as {"crm": {"url": ..., "secret": ...}}')
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
@@ -367,6 +387,11 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str | None:
         """Where the API app serves Telegram's POSTs (the path of WEBHOOK_URL)."""
         return urlsplit(self.webhook_url).path if self.webhook_url else None
+
+    @property
+    def webhook_seed_secrets(self) -> list[str]:
+        """The secrets in WEBHOOKS, for the log filter."""
+        return [str(entry["secret"]) for entry in self.webhooks.values() if entry.get("secret")]
 
     @property
     def zone(self) -> ZoneInfo:

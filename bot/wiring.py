@@ -58,6 +58,8 @@ from bot.survey.texts import Wording
 from bot.telegram.locale import LocaleMiddleware
 from bot.telegram.once import UpdateOnceMiddleware
 from bot.visits.service import VisitService
+from bot.webhooks.delivery import WebhookWorker
+from bot.webhooks.endpoints import WebhookService
 from storage.db import Database, create_database
 
 # Telegram's global group limit, which the instances share.
@@ -209,6 +211,8 @@ class Services:
     surveys: SurveyService
     templates: TemplateBook
     dashboard: Dashboard
+    webhooks: WebhookService
+    webhook_worker: WebhookWorker
 
     def dependencies(self) -> Dependencies:
         return Dependencies(
@@ -314,6 +318,17 @@ def build_services(
         ),
         templates=templates,
         dashboard=dashboard,
+        webhooks=WebhookService(db, clock, allow_http=settings.webhook_allow_http),
+        # Its own worker and HTTP client: a dead receiver never holds up the outbox.
+        webhook_worker=WebhookWorker(
+            db,
+            clock,
+            owner=settings.instance_id,
+            sole=db.dialect == "sqlite",
+            timeout=settings.webhook_timeout_seconds,
+            allow_http=settings.webhook_allow_http,
+            idle_poll=delivery_poll_seconds,
+        ),
     )
 
 

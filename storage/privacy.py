@@ -4,8 +4,9 @@ Forgetting keeps the customer row (anonymous, so visits, surveys and cases keep
 their foreign keys) and every score: daily_rollups and funnel_daily are never
 touched, so past NPS/CES reports do not change. What identifies the person goes:
 Telegram id, phone, external id, name, username, link token, language, the
-relationship date, the free-text reasons they wrote, their messages in cases, and
-the payloads of queued or finished messages to their chat. With telegram_id
+relationship date, the free-text reasons they wrote, their messages in cases, the
+payloads of queued or finished messages to their chat, and what outgoing webhooks
+carry about them (storage/webhooks.py `forget_customer`). With telegram_id
 NULL, a later /start from the same Telegram account creates a new customer.
 """
 
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from storage import webhooks
 from storage.db import Connection, for_update
 from storage.models import AnniversarySendStatus, CaseStatus, Customer, OutboxStatus, SurveyStatus
 
@@ -231,6 +233,7 @@ async def forget_customer(conn: Connection, customer_id: int, now: int) -> bool:
     await _cancel_anniversaries(conn, customer_id, now)
     if await _table_exists(conn, "case_events"):
         await _erase_case_messages(conn, customer_id, telegram_id)
+    await webhooks.forget_customer(conn, customer_id, now)
     return True
 
 

@@ -1,4 +1,5 @@
-"""The HTTP API served beside the bot: visits, customers, reports, the catalogue, health."""
+"""The HTTP API served beside the bot: visits, customers, reports, the catalogue, webhooks,
+health."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.api.locations import add_location_routes
 from bot.api.openapi import add_openapi_route
 from bot.api.reports import add_report_routes
 from bot.api.routes import add_routes, auth_middleware
+from bot.api.webhooks import add_webhook_routes
 
 
 def create_api_app(services: ApiServices, api_token: str, max_body_bytes: int) -> web.Application:
@@ -20,6 +22,7 @@ def create_api_app(services: ApiServices, api_token: str, max_body_bytes: int) -
     add_report_routes(app)
     add_location_routes(app)
     add_openapi_route(app)
+    add_webhook_routes(app)
     return app
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.customers.service import CustomerService
 from bot.locations.service import LocationService
 from bot.visits.service import VisitService
+from bot.webhooks.endpoints import WebhookService
 
 
 class ApiServices(Protocol):
@@ -17,6 +18,7 @@ class ApiServices(Protocol):
     visits: VisitService
     accounts: CustomerService
     locations: LocationService
+    webhooks: WebhookService
     bot_username: str | None
 
     async def health(self) -> dict[str, Any]: ...

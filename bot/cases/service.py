@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock, from_ms, to_ms
 from bot.locations.hours import working_deadline
+from bot.webhooks import events as webhooks
+from bot.webhooks.events import Event
 from storage import cases as repo
 from storage import locations
 from storage.alert_folds import FoldEntry
@@ -385,6 +387,7 @@ class CaseService:
         )
         if case_id is not None:
             await repo.add_event(conn, case_id, at=now_ms, kind=EventKind.OPENED)
+            await webhooks.case(conn, Event.CASE_OPENED, case_id, now_ms)
         return case_id
 
     async def take(
@@ -423,6 +426,7 @@ class CaseService:
                 actor_id=manager_id,
                 actor_name=manager_name,
             )
+            await webhooks.case(tx, Event.CASE_TAKEN, case_id, now)
             return _done(case)
 
     async def record_message(
@@ -527,6 +531,7 @@ class CaseService:
                 actor_name=_actor_name(case, manager_id, manager_name),
                 text=note.strip(),
             )
+            await webhooks.case(tx, Event.CASE_RESOLVED, case_id, now)
             return CaseResult(case=case, changed=True, retired=tuple(retired))
 
     async def close_without_fix(
@@ -568,6 +573,7 @@ class CaseService:
                 actor_name=_actor_name(case, manager_id, manager_name),
                 text=reason.strip(),
             )
+            await webhooks.case(tx, Event.CASE_CLOSED, case_id, now)
             return CaseResult(case=case, changed=True, retired=tuple(retired))
 
     async def add_note(

@@ -1,5 +1,5 @@
 """`otklik` on the command line: the parser and the dispatch to one module per command
-group (run, imports, locations, reports, db, anniversaries, topics)."""
+group (run, imports, locations, reports, db, anniversaries, topics, webhooks)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--send", action="store_true", help="queue them; the running bot delivers"
     )
     topics_cli.add_parser(commands)
+    webhooks = commands.add_parser("webhooks", help="outgoing webhooks")
+    webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    webhooks_log = webhooks_commands.add_parser(
+        "log", help="the newest deliveries: delivered, waiting, or failed with the reason"
+    )
+    webhooks_log.add_argument("--name", default=None, help="only this endpoint's")
+    webhooks_log.add_argument(
+        "--status", default=None, choices=["pending", "sending", "delivered", "failed"]
+    )
+    webhooks_log.add_argument("--limit", type=int, default=50, help="lines (default 50)")
+    webhooks_test = webhooks_commands.add_parser(
+        "test", help="send a signed webhook.ping to the endpoint NAME now"
+    )
+    webhooks_test.add_argument("name")
     return parser
 
 
@@ -99,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.bot_token.get_secret_value(),
             settings.api_token.get_secret_value(),
             settings.webhook_secret_token,
+            *settings.webhook_seed_secrets,
         ],
     )
     try:
@@ -137,6 +152,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.imports import import_visits
 
         return await import_visits(settings, args.file)
+    if args.command == "webhooks":
+        from bot.cli.webhooks import webhooks_log, webhooks_test
+
+        if args.webhooks_command == "test":
+            return await webhooks_test(settings, args.name)
+        return await webhooks_log(settings, name=args.name, status=args.status, limit=args.limit)
     if args.command == "anniversaries":
         from bot.cli.anniversaries import anniversaries_cli
 

@@ -23,6 +23,8 @@ from bot.core.policy import SurveyPolicy, is_detractor
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import normalize_language
 from bot.outbox.contracts import Priority
+from bot.webhooks import events as webhooks
+from bot.webhooks.events import Event
 from storage import customers, outbox, rollups, surveys, updates
 from storage.db import Connection, Database
 from storage.models import OutboxStatus, Survey, SurveyStatus
@@ -310,6 +312,7 @@ class SurveyService:
         ) -> None:
             tally.add_nps(segment_of(survey), score)
             tally.add_funnel(survey.day, survey.location, "answered")
+            await webhooks.response(conn, Event.RESPONSE_CREATED, survey.id, now)
             if is_detractor(score, None, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, first=True)
 
@@ -330,6 +333,7 @@ class SurveyService:
             conn: Connection, tally: rollups.Tally, survey: Survey, now: int
         ) -> None:
             tally.add_ces(segment_of(survey), score)
+            await webhooks.response(conn, Event.RESPONSE_UPDATED, survey.id, now, changed=("ces",))
             ces_max = self._policy.detractor_ces_max
             if is_detractor(survey.nps, score, ces_max):
                 first = not is_detractor(survey.nps, None, ces_max)
@@ -359,6 +363,11 @@ class SurveyService:
         async def consequences(
             conn: Connection, tally: rollups.Tally, survey: Survey, now: int
         ) -> None:
+            if text:
+                await webhooks.response(
+                    conn, Event.RESPONSE_UPDATED, survey.id, now, changed=("reason",)
+                )
+            await webhooks.response(conn, Event.RESPONSE_COMPLETED, survey.id, now)
             if text and is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, first=False)
 
@@ -448,6 +457,8 @@ class SurveyService:
             if customer is None:
                 return False
             await customers.set_opted_out(conn, customer.id, True, now)
+            if not customer.opted_out:
+                await webhooks.customer(conn, Event.CUSTOMER_OPTED_OUT, customer.id, now)
             for survey in await surveys.scheduled_for_customer(conn, customer.id):
                 if await surveys.close(conn, survey.id, SurveyStatus.SKIPPED, "opted_out", now):
                     await rollups.add_funnel(

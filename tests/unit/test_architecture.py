@@ -63,7 +63,7 @@ def test_the_database_facade_knows_no_repository() -> None:
 
 def test_shared_layers_know_no_feature() -> None:
     features = tuple(f"bot.{name}" for name in FEATURES) + TOP
-    for folder in ("bot/core", "bot/outbox", "bot/telegram"):
+    for folder in ("bot/core", "bot/outbox", "bot/telegram", "bot/webhooks"):
         assert _violations(folder, features) == [], folder
 
 
