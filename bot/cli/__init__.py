@@ -16,6 +16,17 @@ from bot.logging_setup import setup_logging
 from storage.db import create_database, migrate
 
 
+def _lines(text: str) -> int:
+    """A count of lines to print, 1 to 10,000 (argparse names the option when refused)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("expected 1 to 10000")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="otklik", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     webhooks_log.add_argument(
         "--status", default=None, choices=["pending", "sending", "delivered", "failed"]
     )
-    webhooks_log.add_argument("--limit", type=int, default=50, help="lines (default 50)")
+    webhooks_log.add_argument(
+        "--limit", type=_lines, default=50, help="lines, 1 to 10000 (default 50)"
+    )
     webhooks_test = webhooks_commands.add_parser(
         "test", help="send a signed webhook.ping to the endpoint NAME now"
     )
