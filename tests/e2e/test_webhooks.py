@@ -17,7 +17,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from bot.cli.webhooks import webhooks_log, webhooks_test
-from bot.core.clock import FakeClock
+from bot.core.clock import FakeClock, to_ms
 from storage import webhooks as repo
 from storage.db import Database
 from tests.support.admin import admin_says
@@ -65,6 +65,10 @@ async def until_rows(
         while not check(found := await deliveries(db)):  # noqa: ASYNC110 -- the database has no event
             await asyncio.sleep(0.02)
     return found
+
+
+def _all_delivered(rows: list[repo.Delivery]) -> bool:
+    return {row.status for row in rows} == {"delivered"}
 
 
 def _attempt_recorded(n: int) -> Callable[[list[repo.Delivery]], bool]:
@@ -288,3 +292,36 @@ async def test_webhooks_seeded_from_the_setting_sign_with_its_secret(
         await opt_out(h)
         [request] = await receiver.wait_for(1)
         assert request.type == "customer.opted_out" and independently_signed(secret, request)
+
+
+async def test_two_instances_on_postgresql_deliver_each_event_once_in_order(
+    tmp_path: Path, clock: FakeClock, receiver: Receiver, postgres_url: str
+) -> None:
+    async with running_instances(tmp_path, clock, database_url=postgres_url, count=2) as cluster:
+        first = cluster.members[0]
+        await subscribe(first.harness, receiver)
+        async with first.app.db.transaction() as conn:
+            for number in range(120):
+                customer = number % 12
+                await repo.enqueue(
+                    conn,
+                    ["crm"],
+                    event="case.taken",
+                    data={"case": {"n": number}},
+                    order_key=repo.customer_key(customer),
+                    customer_id=customer,
+                    now=to_ms(clock.now()),
+                )
+        for member in cluster.members:
+            member.app.webhook_worker.kick()
+        got = await receiver.wait_for(120, timeout=20)
+        await asyncio.sleep(0.3)
+        assert len(receiver.received) == 120
+        assert len({request.message_id for request in got}) == 120
+        numbers = [request.payload["data"]["case"]["n"] for request in got]
+        for customer in range(12):
+            mine = [n for n in numbers if n % 12 == customer]
+            assert mine == sorted(mine)  # each customer's events in order
+        rows = await until_rows(first.app.db, _all_delivered)
+        assert {r.attempts for r in rows} == {1}
+        assert {r.lease_owner for r in rows} == {None}

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,3 +129,17 @@ def test_a_good_body() -> None:
         allow_http=False,
     )
     assert (parsed.url, parsed.secret, parsed.events) == ("https://x.example/", secret, EVENTS[:2])
+
+
+def test_the_readme_verification_snippet_accepts_ours_and_refuses_a_tampered_body() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```python\n(import base64.*?)```", readme, re.S)
+    assert found is not None
+    namespace: dict[str, Any] = {}
+    exec(found.group(1), namespace)
+    secret = signing.generate_secret()
+    body = b'{"type":"customer.opted_out"}'
+    headers = signing.headers(secret, "msg_1", int(time.time()), body)
+    assert namespace["verify"](secret, headers, body) is True
+    assert namespace["verify"](secret, headers, body + b" ") is False
+    assert namespace["verify"](signing.generate_secret(), headers, body) is False
