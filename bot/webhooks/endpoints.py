@@ -12,14 +12,18 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from bot.core.clock import Clock, to_ms
-from bot.webhooks.events import EVENTS
+from bot.webhooks.events import EVENTS, Event
 from bot.webhooks.signing import BadSecret, generate_secret, secret_key
 from storage import webhooks as repo
 from storage.db import Database
 from storage.webhooks import DeliveryStatus, Endpoint
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+NAME = re.compile(NAME_PATTERN)
 MAX_URL_LENGTH = 2000
+# No whitespace nor control characters (the document states it; check_url enforces it).
+URL_PATTERN = r"^[^\s\x00-\x1f\x7f]+$"
+SECRET_PATTERN = r"^whsec_[A-Za-z0-9+/]+={0,2}$"
 
 
 class WebhookError(ValueError):
@@ -37,9 +41,41 @@ class EndpointBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: Annotated[StrictStr, Field(min_length=1, max_length=MAX_URL_LENGTH)]
-    secret: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
-    events: Annotated[list[StrictStr], Field(min_length=1, max_length=len(EVENTS))] | None = None
+    url: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=MAX_URL_LENGTH,
+            pattern=URL_PATTERN,
+            description="https://...; plain http only to a loopback address"
+            " (127.0.0.1, ::1, localhost) unless WEBHOOK_ALLOW_HTTP=true",
+        ),
+    ]
+    secret: (
+        Annotated[
+            StrictStr,
+            Field(
+                min_length=10,
+                max_length=200,
+                pattern=SECRET_PATTERN,
+                description="whsec_ and the base64 of a 24-64 byte key; omitted: one is"
+                " generated (for a new endpoint) or the current one kept",
+            ),
+        ]
+        | None
+    ) = None
+    events: (
+        Annotated[
+            list[Event],
+            Field(
+                min_length=1,
+                max_length=len(EVENTS),
+                json_schema_extra={"uniqueItems": True},
+                description="the events to send; omitted: every event",
+            ),
+        ]
+        | None
+    ) = None
 
 
 def check_name(name: str) -> str:
@@ -59,8 +95,8 @@ def is_loopback(host: str) -> bool:
 
 def check_url(url: str, *, allow_http: bool) -> str:
     """An https URL, or http to a loopback address (or anywhere with WEBHOOK_ALLOW_HTTP)."""
-    if any(ch.isspace() for ch in url):
-        raise WebhookError("url", "must not contain spaces")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise WebhookError("url", "must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- a port out of range raises here
@@ -76,15 +112,13 @@ def check_url(url: str, *, allow_http: bool) -> str:
     return url
 
 
-def check_events(events: list[str] | None) -> tuple[str, ...] | None:
+def check_events(events: list[Event] | None) -> tuple[str, ...] | None:
     if events is None:
         return None
     for index, event in enumerate(events):
-        if event not in EVENTS:
-            raise WebhookError(f"events.{index}", f"unknown event; expected one of {EVENTS}")
         if events.index(event) != index:
             raise WebhookError(f"events.{index}", "listed twice")
-    return tuple(events)
+    return tuple(event.value for event in events)
 
 
 def check_secret(secret: str | None) -> str | None:
