@@ -21,6 +21,7 @@ from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.outbox import load_report
 from storage import dashboard as queries
+from storage import locations as catalogue
 from storage import reports as report_queries
 from storage.db import Database
 
@@ -83,6 +84,11 @@ class DashboardService:
     async def open_cases(self, scope: Scope) -> list[queries.OpenCase]:
         async with self._db.read() as conn:
             return await queries.open_cases_by_due(conn, scoped(scope))
+
+    async def location_names(self) -> dict[str, str]:
+        """The catalogue's name of each location code (a chain has tens to hundreds)."""
+        async with self._db.read() as conn:
+            return {item.code: item.name for item in await catalogue.all_locations(conn)}
 
     async def case_location(self, case_id: int) -> str | None:
         """The location of a case's visit; None for no such case."""

@@ -56,16 +56,23 @@ def _scope(request: web.Request) -> Scope:
     return request[SCOPE_KEY]
 
 
-def render(dashboard: Dashboard, language: str, template: str, **context: Any) -> str:
+def render(
+    dashboard: Dashboard,
+    language: str,
+    template: str,
+    names: Mapping[str, str] | None = None,
+    **context: Any,
+) -> str:
+    """A template in `language`; `names` are the catalogue's names of location codes."""
+
     def t(key: str, **args: Any) -> str:
         return dashboard.translator.get(language, key, **args)
 
+    def name_of(code: str) -> str:
+        return (names or {}).get(code) or segment_name(code, dashboard.translator, language)
+
     return _env.get_template(template).render(
-        t=t,
-        lang=language,
-        signed=signed,
-        name_of=lambda key: segment_name(key, dashboard.translator, language),
-        **context,
+        t=t, lang=language, signed=signed, name_of=name_of, **context
     )
 
 
@@ -141,6 +148,7 @@ async def overview(request: web.Request) -> web.Response:
             dashboard,
             viewer.language,
             "overview.html",
+            await dashboard.service.location_names(),
             screen="overview",
             report=data.report,
             total=data.report.total,
@@ -222,6 +230,7 @@ async def responses(request: web.Request) -> web.Response:
             dashboard,
             viewer.language,
             "responses.html",
+            await dashboard.service.location_names(),
             screen="responses",
             items=page,
             filters=filters,
@@ -282,6 +291,7 @@ async def _cases_page(request: web.Request, flash: str | None = None) -> web.Res
             dashboard,
             language,
             "cases.html",
+            await dashboard.service.location_names(),
             screen="cases",
             items=items,
             overdue=sum(1 for item in items if item.due_at < now_ms),

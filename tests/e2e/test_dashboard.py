@@ -106,6 +106,7 @@ async def test_overview_shows_the_numbers_of_the_stats_api(tmp_path: Path) -> No
         assert float(metric(html, "ces")) == total["ces_mean"]
         assert float(metric(html, "response-rate")) == total["response_rate"]
         assert 'data-location="kyiv"' in html and 'data-location="lviv"' in html
+        assert ">Kyiv</a>" in html  # the catalogue's name, not the code
 
 
 async def test_a_branch_manager_sees_only_their_locations(tmp_path: Path) -> None:
