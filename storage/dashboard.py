@@ -63,7 +63,7 @@ FROM surveys AS s
 JOIN visits AS v ON v.id = s.visit_id
 LEFT JOIN cases AS c ON c.survey_id = s.id
 WHERE {where}
-ORDER BY s.id DESC
+ORDER BY s.day DESC, s.id DESC
 LIMIT :limit
 """
 
@@ -113,31 +113,60 @@ def _response(row: Row) -> Response:
     return Response(ResponseRow(**data), None if case_id is None else int(case_id))
 
 
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page of answers ended: the next page holds those before it."""
+
+    day: str
+    survey_id: int
+
+    def __str__(self) -> str:
+        return f"{self.day}.{self.survey_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor | None:
+        """The cursor of `str(cursor)`; None for anything else."""
+        day, _, number = text.partition(".")
+        if not number.isdigit() or len(day) != 10:
+            return None
+        try:
+            return cls(date.fromisoformat(day).isoformat(), int(number))
+        except ValueError:
+            return None
+
+
 async def responses_page(
-    conn: Connection, query: ResponseFilter, *, before_id: int | None = None, limit: int = 50
+    conn: Connection, query: ResponseFilter, *, before: Cursor | None = None, limit: int = 50
 ) -> list[Response]:
-    """Answers matching `query`, newest first, those with an id below `before_id`."""
+    """Answers matching `query`, newest first (by day, then as they came), those before
+    `before`. The order follows the (day, id) index, so a page reads about as many rows
+    as it shows however many answers the period holds."""
     params: dict[str, object] = {"limit": limit}
     where = _where(conn, query, params)
-    if before_id is not None:
-        where += " AND s.id < :before"
-        params["before"] = before_id
+    if before is not None:
+        where += " AND (s.day, s.id) < (:before_day, :before_id)"
+        params["before_day"], params["before_id"] = before.day, before.survey_id
     rows = await conn.fetch_all(_RESPONSES_SQL.format(where=where), params)
     return [_response(row) for row in rows]
+
+
+def cursor_after(page: Sequence[Response]) -> Cursor:
+    last = page[-1].row
+    return Cursor(last.day, last.survey_id)
 
 
 async def iter_filtered(
     conn: Connection, query: ResponseFilter, page_size: int = 1000
 ) -> AsyncIterator[ResponseRow]:
     """Every answer matching `query`, newest first, page by page (for the CSV)."""
-    before: int | None = None
+    before: Cursor | None = None
     while True:
-        page = await responses_page(conn, query, before_id=before, limit=page_size)
+        page = await responses_page(conn, query, before=before, limit=page_size)
         for item in page:
             yield item.row
         if len(page) < page_size:
             return
-        before = page[-1].row.survey_id
+        before = cursor_after(page)
 
 
 @dataclass(frozen=True, slots=True)

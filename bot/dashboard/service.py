@@ -72,10 +72,10 @@ class DashboardService:
         return Overview(report, rules.weekly_points(weeks, self.min_sample))
 
     async def responses(
-        self, query: queries.ResponseFilter, before_id: int | None = None
+        self, query: queries.ResponseFilter, before: queries.Cursor | None = None
     ) -> list[queries.Response]:
         async with self._db.read() as conn:
-            return await queries.responses_page(conn, query, before_id=before_id, limit=PAGE_SIZE)
+            return await queries.responses_page(conn, query, before=before, limit=PAGE_SIZE)
 
     async def facets(self, start: date, end: date, scope: Scope) -> queries.Facets:
         async with self._db.read() as conn:

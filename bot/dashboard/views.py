@@ -212,9 +212,8 @@ async def responses(request: web.Request) -> web.Response:
     if isinstance(parsed, web.Response):
         return parsed
     period, preset, filters = parsed
-    before = request.query.get("before", "")
-    before_id = int(before) if before.isdigit() else None
-    page = await dashboard.service.responses(filters, before_id)
+    before = queries.Cursor.parse(request.query.get("before", ""))
+    page = await dashboard.service.responses(filters, before)
     facets = await dashboard.service.facets(period.start, period.end, scope)
     params = {
         **_period_context(period, preset)["period_query"],
@@ -237,10 +236,10 @@ async def responses(request: web.Request) -> web.Response:
             facets=facets,
             bands=list(queries.ScoreBand),
             when=lambda ms: from_ms(ms).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            older=link("responses", {**params, "before": page[-1].row.survey_id})
+            older=link("responses", {**params, "before": str(queries.cursor_after(page))})
             if len(page) == PAGE_SIZE
             else None,
-            newest=link("responses", params) if before_id is not None else None,
+            newest=link("responses", params) if before is not None else None,
             csv=link("responses.csv", params),
             params=params,
             link=link,

@@ -52,10 +52,19 @@ async def test_filters_narrow_the_answers(db: Database) -> None:
     assert await _ids(db, text="_") == []
     query = dashboard.ResponseFilter(start=START, end=END)
     async with db.read() as conn:
-        page = await dashboard.responses_page(conn, query, before_id=ids[1], limit=1)
+        first = await dashboard.responses_page(conn, query, limit=2)
+        page = await dashboard.responses_page(
+            conn, query, before=dashboard.cursor_after(first), limit=2
+        )
         every = [row.survey_id async for row in dashboard.iter_filtered(conn, query, 2)]
         facets = await dashboard.facets(conn, START, END, ["kyiv"])
+    assert [item.row.survey_id for item in first] == [ids[2], ids[1]]
     assert [item.row.survey_id for item in page] == [ids[0]]
+    assert dashboard.Cursor.parse(str(dashboard.cursor_after(first))) == dashboard.Cursor(
+        DAY, ids[1]
+    )
+    for bad in ("", "12", "2026-13-01.5", "2026-11-10.x", "2026-11-10"):
+        assert dashboard.Cursor.parse(bad) is None
     assert every == [ids[2], ids[1], ids[0]]
     assert facets == dashboard.Facets(["kyiv"], ["ann", "bob"], ["till"])
 
