@@ -238,3 +238,22 @@ async def test_the_page_weighs_under_300_kb_gzipped_and_forbids_inline_code(
         assert status == 200 and "style=" not in overview and "<script" not in overview
         total += len(gzip.compress(overview.encode()))
         assert 10_000 < total <= 300 * 1024
+
+
+async def test_membership_is_asked_of_telegram_once_per_cache_period(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, min_sample=2) as h:
+        await chain_with_answers(h)
+        token = await session_for(h, LEO)
+        asked = len(h.fake.calls("getChatMember"))
+        for _ in range(3):
+            assert (await view(h, token, "overview"))[0] == 200
+        assert len(h.fake.calls("getChatMember")) == asked
+        # Leo leaves the Lviv chat: within DASHBOARD_MEMBER_CACHE he keeps the page,
+        # after it he loses it.
+        h.fake.add_member(LVIV_CHAT, LEO, "left")
+        h.clock.advance(timedelta(minutes=4))
+        assert (await view(h, token, "overview"))[0] == 200
+        h.clock.advance(timedelta(minutes=2))
+        status, text = await view(h, token, "overview")
+        assert (status, text) == (403, '{"ok": false, "error": "forbidden"}')
+        assert len(h.fake.calls("getChatMember")) > asked
