@@ -219,29 +219,68 @@ class OpenCase(_FromRow):
     customer_name: str | None
 
 
+# The SLA deadline running now: taking for a new case, resolving for a taken one.
+_DUE = (
+    "CASE WHEN c.status = 'new' THEN c.take_due_at"
+    " ELSE COALESCE(c.resolve_due_at, c.take_due_at) END"
+)
+
+
+def _open_cases(
+    conn: Connection, locations: Sequence[str] | None, params: dict[str, object]
+) -> str:
+    """FROM and WHERE of the open cases (at `locations`, through their surveys)."""
+    if locations is None:
+        return "cases c WHERE c.status IN ('new', 'taken')"
+    clause, params["ids"] = id_in(conn, "s.location", list(locations))
+    return (
+        "cases c JOIN surveys s ON s.id = c.survey_id"
+        f" WHERE c.status IN ('new', 'taken') AND {clause}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCounts:
+    open: int
+    overdue: int
+
+
 async def open_cases_by_due(
-    conn: Connection, locations: Sequence[str] | None, limit: int = 200
+    conn: Connection, locations: Sequence[str] | None, limit: int = 50
 ) -> list[OpenCase]:
     """New and taken cases, the earliest SLA deadline (so the overdue) first; at
-    `locations` only when given."""
+    `locations` only when given. The order is found on the cases (and their surveys'
+    locations) alone; only the page's rows are joined to their answers and customers."""
     params: dict[str, object] = {"limit": limit}
-    scoped = ""
-    if locations is not None:
-        clause, params["ids"] = id_in(conn, "s.location", list(locations))
-        scoped = f" AND {clause}"
+    source = _open_cases(conn, locations, params)
     rows = await conn.fetch_all(
         "SELECT c.id, c.status, c.owner_id, c.owner_name, c.opened_at, c.taken_at,"
-        " CASE WHEN c.status = 'new' THEN c.take_due_at"
-        " ELSE COALESCE(c.resolve_due_at, c.take_due_at) END AS due_at,"
-        " s.location, s.nps, s.ces, s.reason, cu.name AS customer_name"
-        " FROM cases c"
+        " page.due_at, s.location, s.nps, s.ces, s.reason, cu.name AS customer_name"
+        f" FROM (SELECT c.id, {_DUE} AS due_at FROM {source}"
+        " ORDER BY due_at, c.id LIMIT :limit) AS page"
+        " JOIN cases c ON c.id = page.id"
         " JOIN surveys s ON s.id = c.survey_id"
         " JOIN customers cu ON cu.id = c.customer_id"
-        f" WHERE c.status IN ('new', 'taken'){scoped}"
-        " ORDER BY due_at, c.id LIMIT :limit",
+        " ORDER BY page.due_at, page.id",
         params,
     )
     return [OpenCase.from_row(row) for row in rows]
+
+
+async def count_open_cases(
+    conn: Connection, locations: Sequence[str] | None, now: int
+) -> OpenCounts:
+    """How many cases are open, and how many of them past their SLA deadline."""
+    params: dict[str, object] = {"now": now}
+    source = _open_cases(conn, locations, params)
+    row = await conn.fetch_one(
+        f"SELECT COUNT(*) AS open, SUM(CASE WHEN {_DUE} < :now THEN 1 ELSE 0 END) AS overdue"
+        f" FROM {source}",
+        params,
+    )
+    if row is None:
+        return OpenCounts(0, 0)
+    return OpenCounts(int(row["open"] or 0), int(row["overdue"] or 0))
 
 
 async def use_login(

@@ -81,9 +81,13 @@ class DashboardService:
         async with self._db.read() as conn:
             return await queries.facets(conn, start, end, scoped(scope))
 
-    async def open_cases(self, scope: Scope) -> list[queries.OpenCase]:
+    async def open_cases(self, scope: Scope) -> tuple[list[queries.OpenCase], queries.OpenCounts]:
+        """The first PAGE_SIZE open cases by SLA deadline, and how many are open."""
+        locations = scoped(scope)
         async with self._db.read() as conn:
-            return await queries.open_cases_by_due(conn, scoped(scope))
+            items = await queries.open_cases_by_due(conn, locations, PAGE_SIZE)
+            counts = await queries.count_open_cases(conn, locations, to_ms(self._clock.now()))
+        return items, counts
 
     async def location_names(self) -> dict[str, str]:
         """The catalogue's name of each location code (a chain has tens to hundreds)."""

@@ -276,7 +276,7 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
 
 async def _cases_page(request: web.Request, flash: str | None = None) -> web.Response:
     dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
-    items = await dashboard.service.open_cases(scope)
+    items, counts = await dashboard.service.open_cases(scope)
     now_ms = int(dashboard.clock.now().timestamp() * 1000)
     tr, language = dashboard.translator, viewer.language
 
@@ -293,7 +293,7 @@ async def _cases_page(request: web.Request, flash: str | None = None) -> web.Res
             await dashboard.service.location_names(),
             screen="cases",
             items=items,
-            overdue=sum(1 for item in items if item.due_at < now_ms),
+            counts=counts,
             now_ms=now_ms,
             due=due,
             viewer=viewer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from storage import dashboard
+from storage import cases, dashboard
 from storage.db import Database
 from storage.reports import rebuild_rollups
 from tests.support.reports import Answer, insert_customer, insert_survey
@@ -77,3 +77,41 @@ async def test_a_login_nonce_is_used_once(db: Database) -> None:
         assert await dashboard.use_login(conn, "n2", 42, now=3_000, expires_at=4_000)
         row = await conn.fetch_one("SELECT COUNT(*) AS n FROM dashboard_logins")
     assert row is not None and int(row["n"]) == 1
+
+
+async def test_open_cases_come_by_their_running_deadline(db: Database) -> None:
+    ids = await _seed(db)
+    async with db.transaction() as conn:
+        customer = await insert_customer(conn)
+        late_new = await cases.insert(
+            conn, survey_id=ids[1], customer_id=customer, now=0, take_due_at=500
+        )
+        taken = await cases.insert(
+            conn, survey_id=ids[0], customer_id=customer, now=0, take_due_at=100
+        )
+        later_new = await cases.insert(
+            conn, survey_id=ids[2], customer_id=customer, now=0, take_due_at=3_000
+        )
+        done = await cases.insert(
+            conn, survey_id=ids[4], customer_id=customer, now=0, take_due_at=50
+        )
+        assert None not in (late_new, taken, later_new, done)
+        assert taken is not None and done is not None
+        # Taken: its resolve deadline runs now (2,000), not the take deadline it met.
+        assert await cases.try_take(
+            conn, taken, owner_id=7, owner_name="Kate", now=90, resolve_due_at=2_000
+        )
+        await conn.execute("UPDATE cases SET status = 'resolved' WHERE id = :id", {"id": done})
+        every = await dashboard.open_cases_by_due(conn, None)
+        kyiv = await dashboard.open_cases_by_due(conn, ["kyiv"], limit=1)
+        counts = await dashboard.count_open_cases(conn, None, now=1_000)
+        lviv = await dashboard.count_open_cases(conn, ["lviv"], now=5_000)
+    assert [(item.id, item.due_at) for item in every] == [
+        (late_new, 500),
+        (taken, 2_000),
+        (later_new, 3_000),
+    ]
+    assert every[1].owner_name == "Kate" and every[0].reason == "Холодный КОФЕ"
+    assert [item.id for item in kyiv] == [late_new]
+    assert counts == dashboard.OpenCounts(open=3, overdue=1)
+    assert lviv == dashboard.OpenCounts(open=1, overdue=1)

@@ -91,6 +91,7 @@ dashboard-cases-count = { $count ->
     [one] { $count } open case
    *[other] { $count } open cases
 } · { $overdue } overdue
+dashboard-cases-first = the first { $shown } by deadline below
 dashboard-cases-none = No open cases.
 dashboard-case-overdue = overdue by { $age }
 dashboard-case-due = due in { $age }

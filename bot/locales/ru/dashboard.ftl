@@ -96,6 +96,7 @@ dashboard-cases-count = { $count ->
     [few] { $count } открытых обращения
    *[other] { $count } открытых обращений
 } · просрочено: { $overdue }
+dashboard-cases-first = ниже первые { $shown } по сроку
 dashboard-cases-none = Открытых обращений нет.
 dashboard-case-overdue = просрочено на { $age }
 dashboard-case-due = осталось { $age }

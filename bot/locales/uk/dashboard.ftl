@@ -96,6 +96,7 @@ dashboard-cases-count = { $count ->
     [few] { $count } відкриті звернення
    *[other] { $count } відкритих звернень
 } · прострочено: { $overdue }
+dashboard-cases-first = нижче перші { $shown } за терміном
 dashboard-cases-none = Відкритих звернень немає.
 dashboard-case-overdue = прострочено на { $age }
 dashboard-case-due = залишилось { $age }
