@@ -52,6 +52,10 @@ class Case(_FromRow):
     # 0017_case_drafts.sql.
     pending_template: str | None = None
     pending_draft: str | None = None
+    # Closing the loop, measured; see 0013_recovery.sql.
+    first_contact_at: int | None = None
+    reopened_count: int = 0
+    reopened_at: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -247,7 +251,7 @@ async def try_take(
     """new -> taken; False when the case is not new any more (someone was first)."""
     count = await conn.execute(
         "UPDATE cases SET status = 'taken', owner_id = :owner_id, owner_name = :owner_name,"
-        " taken_at = :now, resolve_due_at = :resolve_due_at, updated_at = :now"
+        " taken_at = COALESCE(taken_at, :now), resolve_due_at = :resolve_due_at, updated_at = :now"
         " WHERE id = :id AND status = 'new'",
         {
             "id": case_id,
@@ -275,6 +279,8 @@ async def try_resolve(
     count = await conn.execute(
         "UPDATE cases SET status = 'resolved', resolved_at = :now, resolution_note = :note,"
         " notify_customer = :notify, followup_due_at = :followup_due_at,"
+        # A reopened case's earlier follow-up is over: this resolution may ask again.
+        " followup_sent_at = NULL, followup_answer = NULL, followup_at = NULL,"
         " pending_action = NULL, pending_by_id = NULL, pending_at = NULL,"
         " pending_prompt_chat_id = NULL, pending_prompt_message_id = NULL, updated_at = :now"
         " WHERE id = :id AND status = 'taken' AND (owner_id = :actor_id OR :is_admin = 1)",
@@ -339,6 +345,42 @@ async def try_touch_for_message(
         " pending_by_id = CASE WHEN pending_by_id = :actor_id THEN NULL ELSE pending_by_id END"
         " WHERE id = :id AND status = 'taken' AND (owner_id = :actor_id OR :is_admin = 1)",
         {"id": case_id, "actor_id": actor_id, "is_admin": int(is_admin), "now": now},
+    )
+    return count == 1
+
+
+async def try_set_first_contact(conn: Connection, case_id: int, now: int) -> bool:
+    """Record the team's first message to the customer; False when there was one."""
+    count = await conn.execute(
+        "UPDATE cases SET first_contact_at = :now WHERE id = :id AND first_contact_at IS NULL",
+        {"id": case_id, "now": now},
+    )
+    return count == 1
+
+
+async def try_reopen(
+    conn: Connection, case_id: int, *, now: int, take_due_at: int, resolve_due_at: int
+) -> bool:
+    """resolved -> taken again by its owner (new when it has none), with fresh SLA
+    deadlines and no escalation yet. The follow-up's "no" stays on the case (the card
+    shows it) until the next resolution, which may ask again."""
+    count = await conn.execute(
+        "UPDATE cases SET"
+        " status = CASE WHEN owner_id IS NULL THEN 'new' ELSE 'taken' END,"
+        " take_due_at = CASE WHEN owner_id IS NULL"
+        " THEN CAST(:take_due_at AS BIGINT) ELSE take_due_at END,"
+        " escalated_take_at = CASE WHEN owner_id IS NULL THEN NULL ELSE escalated_take_at END,"
+        " resolve_due_at = CASE WHEN owner_id IS NULL"
+        " THEN NULL ELSE CAST(:resolve_due_at AS BIGINT) END,"
+        " escalated_resolve_at = NULL, resolved_at = NULL, notify_customer = 0,"
+        " followup_due_at = NULL, reopened_count = reopened_count + 1, reopened_at = :now,"
+        " updated_at = :now WHERE id = :id AND status = 'resolved'",
+        {
+            "id": case_id,
+            "now": now,
+            "take_due_at": take_due_at,
+            "resolve_due_at": resolve_due_at,
+        },
     )
     return count == 1
 

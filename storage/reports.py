@@ -472,10 +472,25 @@ async def funnel_totals(
 ) -> list[FunnelCounts]:
     """Delivery-funnel events per location over the period, ordered by location;
     whole months come from funnel_monthly, like `rollup_totals`."""
+    return await _event_totals(conn, _FUNNEL_TIERS, start_day, end_day)
+
+
+_RECOVERY_TIERS = _Tiers("recovery_daily", "recovery_monthly", "location, event", ("count",))
+
+
+async def recovery_totals(
+    conn: Connection, start_day: DayLike, end_day: DayLike
+) -> list[FunnelCounts]:
+    """Closing-the-loop events (storage/recovery.py) per location over the period,
+    ordered by location; read like `funnel_totals`."""
+    return await _event_totals(conn, _RECOVERY_TIERS, start_day, end_day)
+
+
+async def _event_totals(
+    conn: Connection, tiers: _Tiers, start_day: DayLike, end_day: DayLike
+) -> list[FunnelCounts]:
     params: dict[str, object] = {}
-    union = _tiered_query(
-        _FUNNEL_TIERS, plan_period(_as_date(start_day), _as_date(end_day)), params
-    )
+    union = _tiered_query(tiers, plan_period(_as_date(start_day), _as_date(end_day)), params)
     rows = await conn.fetch_all(
         f"SELECT location, event, SUM(count) AS total FROM ({union}) AS tiers"
         " GROUP BY location, event ORDER BY location, event",

@@ -60,6 +60,9 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "monthly_segment_rollups": (("kind", "month", "segment_key"), ROLLUP_COUNTERS),
     "funnel_daily": (("day", "location", "event"), ("count",)),
     "funnel_monthly": (("month", "location", "event"), ("count",)),
+    # Closing the loop (storage/recovery.py): per day and month of the case's visit.
+    "recovery_daily": (("day", "location", "event"), ("count",)),
+    "recovery_monthly": (("month", "location", "event"), ("count",)),
 }
 # Rows are written in this table order and in key order within a table, so that
 # concurrent transactions (PostgreSQL, several instances) lock shared rows alike.
@@ -137,6 +140,12 @@ class Tally:
         failed, blocked, expired) in its day's and its month's row."""
         self._add("funnel_daily", (day, location, event), {"count": count})
         self._add("funnel_monthly", (day[:7], location, event), {"count": count})
+
+    def add_recovery(self, day: str, location: str, event: str, count: int = 1) -> None:
+        """A closing-the-loop event (storage/recovery.py names them) of a case or a
+        detractor's survey, counted on the business day of its visit and on its month."""
+        self._add("recovery_daily", (day, location, event), {"count": count})
+        self._add("recovery_monthly", (day[:7], location, event), {"count": count})
 
     async def write(self, conn: Connection) -> None:
         """Add everything counted so far, in one execute_each; the tally is then empty."""

@@ -720,13 +720,17 @@ async def followup_button(
     case_outbox: CaseOutbox,
     db: Database,
     clock: Clock,
+    settings: Settings,
 ) -> None:
-    """The customer's yes/no to "did we fix it?", stored once."""
+    """The customer's yes/no to "did we fix it?", stored once; a "no" reopens the case
+    and its owner hears it."""
     async with db.transaction() as conn:
         result = await cases.answer_followup(
             callback_data.case_id, query.from_user.id, bool(callback_data.fixed), conn=conn
         )
         await _edit_card(conn, result, clock)
+        if result.reopened and result.case is not None:
+            await case_outbox.notify_reopened(conn, result.case, settings.zone)
     case_outbox.kick()
     if not result.ok:
         await _answer(query, _refusal(texts, result))

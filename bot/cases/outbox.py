@@ -8,15 +8,23 @@ import json
 from collections.abc import Callable
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import ReplyParameters
 
 from bot.cases import alerts
 from bot.cases.alerts import ALERT_EDIT_KIND, ALERT_KIND, CARD_KIND, AlertRenderer, FoldRenderer
 from bot.cases.keyboards import followup_keyboard
-from bot.cases.service import CaseResult, CaseService, EscalationStage, Prompt, Template
+from bot.cases.service import (
+    CaseResult,
+    CaseService,
+    CaseStatus,
+    EscalationStage,
+    Prompt,
+    Template,
+)
 from bot.cases.templates import TemplateBook
-from bot.cases.texts import format_escalation
+from bot.cases.texts import format_escalation, format_reopened
 from bot.core.clock import Clock, to_ms
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import Texts, Translator
@@ -232,6 +240,19 @@ class CaseOutbox:
         answer's transaction."""
         chat_id = await self._routing.team_chat(conn, survey.location)
         await alerts.on_detractor(conn, self.cases, survey, now, first=first, chat_id=chat_id)
+
+    async def notify_reopened(self, conn: Connection, case: Case, zone: ZoneInfo) -> None:
+        """Tell the reopened case's owner (mentioned, in the case's managers' chat, as a
+        reply to its card) or, with none, that chat; in the reopen's transaction."""
+        mention = (
+            f'<a href="tg://user?id={case.owner_id}">{escape(case.owner_name or "")}</a>'
+            if case.owner_id and case.status == CaseStatus.TAKEN
+            else None
+        )
+        text = format_reopened(self._translator, self._language, case, zone, mention)
+        location = await self.cases.location_of(case.id, conn=conn) or ""
+        chat_id = case.alert_chat_id or await self._routing.team_chat(conn, location)
+        await enqueue_text(conn, "case_thread", chat_id, case.id, text, to_ms(self._clock.now()))
 
     def _mention(self, case: Case, stage: EscalationStage) -> str:
         if stage == EscalationStage.RESOLVE and case.owner_id:

@@ -26,7 +26,7 @@ from bot.locations.hours import working_deadline
 from bot.webhooks import events as webhooks
 from bot.webhooks.events import Event
 from storage import cases as repo
-from storage import locations
+from storage import locations, recovery
 from storage.alert_folds import FoldEntry
 from storage.cases import Case, CaseCard, CaseEvent, CaseListItem, FollowupTarget, Prompt
 from storage.db import Connection, Database
@@ -70,6 +70,7 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     FOLLOWUP_SENT = "followup_sent"
     FOLLOWUP_ANSWER = "followup_answer"
+    REOPENED = "reopened"
     NOTE = "note"
 
 
@@ -155,7 +156,8 @@ class CaseResult:
     when the refusal is ALREADY_TAKEN_BY; `acknowledge` says a customer's message
     should be answered with "passed to the team" (see `needs_acknowledgement`);
     `retired` lists prompts whose buttons no longer apply because the pending action
-    they asked for ended (take their buttons away)."""
+    they asked for ended (take their buttons away); `reopened` says the customer's
+    "not fixed" reopened the case (tell its owner, see `reopen`)."""
 
     case: Case | None
     refusal: Refusal | None = None
@@ -163,6 +165,7 @@ class CaseResult:
     owner_name: str | None = None
     acknowledge: bool = False
     retired: tuple[Prompt, ...] = ()
+    reopened: bool = False
 
     @property
     def ok(self) -> bool:
@@ -388,6 +391,7 @@ class CaseService:
         if case_id is not None:
             await repo.add_event(conn, case_id, at=now_ms, kind=EventKind.OPENED)
             await webhooks.case(conn, Event.CASE_OPENED, case_id, now_ms)
+            await recovery.count(conn, case_id, {recovery.OPENED: 1})
         return case_id
 
     async def take(
@@ -427,6 +431,8 @@ class CaseService:
                 actor_name=manager_name,
             )
             await webhooks.case(tx, Event.CASE_TAKEN, case_id, now)
+            if case.taken_at == now:  # the first take; a reopened case keeps its first
+                await _count_timed(tx, case, recovery.Stage.TAKE, now)
             return _done(case)
 
     async def record_message(
@@ -461,6 +467,7 @@ class CaseService:
                 if not allowed:
                     refusal = _owner_refusal(case, actor_id, is_admin)
                     return _refused(refusal or Refusal.INVALID_TRANSITION, case)
+                await _first_contact(tx, case, now)
                 kind = EventKind.MESSAGE_OUT
             else:
                 case = await repo.get(tx, case_id)
@@ -522,6 +529,10 @@ class CaseService:
             if not done:
                 refusal = _owner_refusal(case, manager_id, is_admin)
                 return _refused(refusal or _text_or_invalid(note), case)
+            if notify_customer:
+                await _first_contact(tx, case, now)
+            resolution = recovery.resolution_of(case.status, int(notify_customer))
+            await _count_timed(tx, case, recovery.Stage.RESOLVE, now, resolution)
             await repo.add_event(
                 tx,
                 case_id,
@@ -564,6 +575,7 @@ class CaseService:
             if not done:
                 refusal = _close_refusal(case, manager_id, is_admin)
                 return _refused(refusal or _text_or_invalid(reason), case)
+            await _count_timed(tx, case, recovery.Stage.RESOLVE, now, recovery.Resolution.CLOSED)
             await repo.add_event(
                 tx,
                 case_id,
@@ -856,6 +868,7 @@ class CaseService:
             if not marked:
                 return _refused(Refusal.INVALID_TRANSITION, case)
             await repo.add_event(tx, case_id, at=now, kind=EventKind.FOLLOWUP_SENT)
+            await recovery.count(tx, case_id, {recovery.FOLLOWUP_ASKED: 1})
             return _done(case)
 
     async def answer_followup(
@@ -867,7 +880,8 @@ class CaseService:
         conn: Connection | None = None,
     ) -> CaseResult:
         """Store the customer's yes/no once. With customer_telegram_id, only the case's
-        customer may answer (pass None only for trusted callers such as the API)."""
+        customer may answer (pass None only for trusted callers such as the API). A
+        "no" reopens the case (`reopen`): the result then has reopened=True."""
         now = self._now()
         answer = "yes" if fixed else "no"
         async with self._tx(conn) as tx:
@@ -891,6 +905,46 @@ class CaseService:
                 actor_id=customer_telegram_id,
                 text=answer,
             )
+            event = recovery.FOLLOWUP_YES if fixed else recovery.FOLLOWUP_NO
+            await recovery.count(tx, case_id, {event: 1})
+            if not fixed:
+                reopened = await self.reopen(case_id, actor_id=customer_telegram_id, conn=tx)
+                if reopened.changed:
+                    return CaseResult(case=reopened.case, changed=True, reopened=True)
+            return _done(await repo.get(tx, case_id))
+
+    async def reopen(
+        self, case_id: int, *, actor_id: int | None = None, conn: Connection | None = None
+    ) -> CaseResult:
+        """resolved -> open again, because the customer says it is not fixed: back to
+        its owner as taken with the resolve SLA restarting now (with no owner: new, the
+        take SLA restarting), in the history as `reopened`, in the figures as a reopen
+        that takes the resolution back. The one place a case reopens: the caller tells
+        the owner (CaseOutbox.notify_reopened). Refused INVALID_TRANSITION unless the
+        case is resolved."""
+        now = self._now()
+        async with self._tx(conn) as tx:
+            case = await repo.get(tx, case_id)
+            if case is None:
+                return _refused(Refusal.NOT_FOUND)
+            location = await repo.location_of(tx, case_id)
+            start = from_ms(now)
+            reopened = await repo.try_reopen(
+                tx,
+                case_id,
+                now=now,
+                take_due_at=await self._sla_deadline(tx, location, start, self.take_sla),
+                resolve_due_at=await self._sla_deadline(tx, location, start, self.resolve_sla),
+            )
+            if not reopened:
+                return _refused(Refusal.INVALID_TRANSITION, case)
+            events = {recovery.REOPENED: 1}
+            resolution = recovery.resolution_of(case.status, case.notify_customer)
+            if resolution is not None and case.resolved_at is not None:
+                taken_back = case.resolved_at - case.opened_at
+                events[recovery.timed_event(recovery.Stage.RESOLVE, taken_back, resolution)] = -1
+            await recovery.count(tx, case_id, events)
+            await repo.add_event(tx, case_id, at=now, kind=EventKind.REOPENED, actor_id=actor_id)
             return _done(await repo.get(tx, case_id))
 
     # --- reads and the alert message ---------------------------------------------
@@ -955,6 +1009,24 @@ class CaseService:
 
 def _ms(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1000)
+
+
+async def _count_timed(
+    conn: Connection,
+    case: Case,
+    stage: recovery.Stage,
+    now: int,
+    resolution: recovery.Resolution | None = None,
+) -> None:
+    """Count a timed step of the case, `now - opened_at` after it opened."""
+    event = recovery.timed_event(stage, now - case.opened_at, resolution)
+    await recovery.count(conn, case.id, {event: 1})
+
+
+async def _first_contact(conn: Connection, case: Case, now: int) -> None:
+    """The team writes to the customer: counted the first time only."""
+    if await repo.try_set_first_contact(conn, case.id, now):
+        await _count_timed(conn, case, recovery.Stage.CONTACT, now)
 
 
 def _due_at(item: DueEscalation) -> int:

@@ -113,6 +113,8 @@ def format_card(
         lines.append(tr.get(lang, "case-card-resolution", note=escape(case.resolution_note)))
     if case.followup_answer:
         lines.append(tr.get(lang, "case-card-followup", answer=case.followup_answer))
+    if case.reopened_count:
+        lines.append(tr.get(lang, "case-card-reopened", count=case.reopened_count))
     return "\n".join(lines)
 
 
@@ -215,6 +217,18 @@ def format_escalation(
     )
 
 
+def format_reopened(
+    tr: Translator, lang: str | None, case: Case, zone: ZoneInfo, mention: str | None
+) -> str:
+    """The managers' news that the customer's "not fixed" reopened the case: to its
+    owner (`mention`, markup as given) or, with none, to whoever takes it."""
+    if mention is not None and case.resolve_due_at is not None:
+        due = format_time(case.resolve_due_at, zone)
+        return tr.get(lang, "case-reopened-owner", mention=mention, id=case.id, due=due)
+    due = format_time(case.take_due_at, zone)
+    return tr.get(lang, "case-reopened-nobody", id=case.id, due=due)
+
+
 def refusal_text(tr: Translator, lang: str | None, result: CaseResult) -> str:
     """The answer to a refused button press or command ("" when not refused)."""
     if result.refusal is None:
@@ -302,6 +316,8 @@ def case_footer(texts: Texts, zone: ZoneInfo, case: Case) -> str:
         lines.append(texts("case-card-resolution", note=escape(case.resolution_note)))
     if case.followup_answer:
         lines.append(texts("case-card-followup", answer=case.followup_answer))
+    if case.reopened_count:
+        lines.append(texts("case-card-reopened", count=case.reopened_count))
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from bot.i18n import normalize_language
 from bot.outbox.contracts import Priority
 from bot.webhooks import events as webhooks
 from bot.webhooks.events import Event
-from storage import customers, outbox, rollups, surveys, updates
+from storage import customers, outbox, recovery, rollups, surveys, updates
 from storage.db import Connection, Database
 from storage.models import OutboxStatus, Survey, SurveyStatus
 
@@ -313,6 +313,8 @@ class SurveyService:
             tally.add_nps(segment_of(survey), score)
             tally.add_funnel(survey.day, survey.location, "answered")
             await webhooks.response(conn, Event.RESPONSE_CREATED, survey.id, now)
+            # A detractor coming back: their previous survey learns this score (won back).
+            await recovery.note_comeback(conn, tally, survey.id, survey.customer_id, score)
             if is_detractor(score, None, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, first=True)
 

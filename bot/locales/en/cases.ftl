@@ -24,6 +24,10 @@ case-card-followup = { $answer ->
     [yes] Follow-up: the customer says it is fixed 👍
    *[other] Follow-up: the customer says it is not fixed 👎
 }
+case-card-reopened = 🔁 Reopened { $count ->
+    [one] once
+   *[other] { $count } times
+}: the customer says it is not fixed
 
 ## Buttons
 
@@ -119,6 +123,8 @@ case-thread-out = ↩️ Case #{ NUMBER($id, useGrouping: 0) }, { $owner } to th
 
 case-escalation-take = ⏰ { $mention } Case #{ NUMBER($id, useGrouping: 0) } has been waiting for { $age } and nobody has taken it.
 case-escalation-resolve = ⏰ { $mention } Case #{ NUMBER($id, useGrouping: 0) }, taken by { $owner }, is still not resolved after { $age }.
+case-reopened-owner = 🔁 { $mention } Case #{ NUMBER($id, useGrouping: 0) } is open again: the customer says the problem is not fixed. It is yours again; resolve it by { $due }.
+case-reopened-nobody = 🔁 Case #{ NUMBER($id, useGrouping: 0) } is open again: the customer says the problem is not fixed. Nobody owns it now: take it by { $due }.
 
 ## Ages
 
@@ -166,6 +172,7 @@ case-event-followup-answer = { $time } { $text ->
     [yes] the customer says it is fixed
    *[other] the customer says it is not fixed
 }
+case-event-reopened = { $time } reopened: the customer says it is not fixed
 case-event-note = { $time } note by { $actor }: { $text }
 
 ## Many alerts at once: the waiting ones folded into one message

@@ -24,6 +24,11 @@ case-card-followup = { $answer ->
     [yes] Повторный опрос: клиент говорит, что проблема решена 👍
    *[other] Повторный опрос: клиент говорит, что проблема не решена 👎
 }
+case-card-reopened = 🔁 Открыт заново { $count ->
+    [one] { $count } раз
+    [few] { $count } раза
+   *[many] { $count } раз
+}: клиент говорит, что проблема не решена
 
 ## Кнопки
 
@@ -119,6 +124,8 @@ case-thread-out = ↩️ Кейс #{ NUMBER($id, useGrouping: 0) }, { $owner } �
 
 case-escalation-take = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } ждёт уже { $age }, и никто его не взял.
 case-escalation-resolve = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } (взял { $owner }) не решён уже { $age }.
+case-reopened-owner = 🔁 { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } снова открыт: клиент говорит, что проблема не решена. Он снова ваш; решите его до { $due }.
+case-reopened-nobody = 🔁 Кейс #{ NUMBER($id, useGrouping: 0) } снова открыт: клиент говорит, что проблема не решена. У него нет ответственного: возьмите его до { $due }.
 
 ## Возраст
 
@@ -170,6 +177,7 @@ case-event-followup-answer = { $time } { $text ->
     [yes] клиент говорит, что проблема решена
    *[other] клиент говорит, что проблема не решена
 }
+case-event-reopened = { $time } открыт заново: клиент говорит, что проблема не решена
 case-event-note = { $time } заметка, { $actor }: { $text }
 
 ## Много алертов сразу: ожидающие собраны в одно сообщение

@@ -24,6 +24,11 @@ case-card-followup = { $answer ->
     [yes] Повторне опитування: клієнт каже, що проблему вирішено 👍
    *[other] Повторне опитування: клієнт каже, що проблему не вирішено 👎
 }
+case-card-reopened = 🔁 Відкрито знову { $count ->
+    [one] { $count } раз
+    [few] { $count } рази
+   *[many] { $count } разів
+}: клієнт каже, що проблему не вирішено
 
 ## Кнопки
 
@@ -119,6 +124,8 @@ case-thread-out = ↩️ Кейс #{ NUMBER($id, useGrouping: 0) }, { $owner } �
 
 case-escalation-take = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } чекає вже { $age }, і ніхто його не взяв.
 case-escalation-resolve = ⏰ { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } (взяв { $owner }) не вирішено вже { $age }.
+case-reopened-owner = 🔁 { $mention } Кейс #{ NUMBER($id, useGrouping: 0) } знову відкрито: клієнт каже, що проблему не вирішено. Він знову ваш; вирішіть його до { $due }.
+case-reopened-nobody = 🔁 Кейс #{ NUMBER($id, useGrouping: 0) } знову відкрито: клієнт каже, що проблему не вирішено. У нього немає відповідального: візьміть його до { $due }.
 
 ## Вік
 
@@ -170,6 +177,7 @@ case-event-followup-answer = { $time } { $text ->
     [yes] клієнт каже, що проблему вирішено
    *[other] клієнт каже, що проблему не вирішено
 }
+case-event-reopened = { $time } відкрито знову: клієнт каже, що проблему не вирішено
 case-event-note = { $time } нотатка, { $actor }: { $text }
 
 ## Багато алертів одразу: ті, що чекають, зібрані в одне повідомлення
