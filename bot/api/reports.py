@@ -1,5 +1,6 @@
-"""Reports over HTTP for dashboards: GET /api/v1/stats (JSON) and
-GET /api/v1/responses.csv (streamed). Auth is the API's bearer middleware."""
+"""Reports over HTTP for dashboards: GET /api/v1/stats (JSON, with the closing-the-loop
+figures as `recovery`), GET /api/v1/responses.csv and GET /api/v1/cases.csv (streamed).
+Auth is the API's bearer middleware."""
 
 from __future__ import annotations
 
@@ -12,8 +13,18 @@ from bot.api.keys import SERVICES_KEY
 from bot.api.openapi import Answer, documented
 from bot.config import Settings
 from bot.core.clock import Clock
-from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
+from bot.reports.export import (
+    CASE_CSV_COLUMNS,
+    CONTENT_TYPE,
+    CSV_COLUMNS,
+    Cells,
+    case_cells,
+    csv_filename,
+    response_cells,
+    stream_csv,
+)
 from bot.reports.outbox import load_funnel, load_report
+from bot.reports.recovery import load_recovery, recovery_to_dict
 from bot.reports.service import (
     ReportError,
     StatsQuery,
@@ -21,6 +32,7 @@ from bot.reports.service import (
     parse_segment,
     report_to_dict,
 )
+from storage import recovery
 from storage import reports as queries
 from storage.db import Database
 
@@ -88,11 +100,13 @@ async def get_stats(request: web.Request) -> web.Response:
         services.db, query.period, query.segment, services.settings.min_sample
     )
     funnel = await load_funnel(services.db, query.period)
+    closing = await load_recovery(services.db, query.period, services.settings.min_sample)
     return web.json_response(
         {
             "ok": True,
             **report_to_dict(report),
             "funnel": [{"location": row.location, **row.events} for row in funnel],
+            "recovery": recovery_to_dict(closing),
         }
     )
 
@@ -105,24 +119,43 @@ async def get_stats(request: web.Request) -> web.Response:
 )
 async def get_responses_csv(request: web.Request) -> web.StreamResponse:
     """The responses of ?period=.. as CSV, streamed page by page."""
+    return await _stream(request, "responses")
+
+
+async def get_cases_csv(request: web.Request) -> web.StreamResponse:
+    """The cases of ?period=.. (by their visit's day) as CSV, one row each with its
+    timings, streamed page by page."""
+    return await _stream(request, "cases")
+
+
+async def _stream(request: web.Request, what: str) -> web.StreamResponse:
     services = _services(request)
     try:
         query = _query(request, services)
     except ReportError as error:
         return _bad_request(error)
-    start, end = query.period.start, query.period.end
+    start, end = query.period.start.isoformat(), query.period.end.isoformat()
     response = web.StreamResponse(
         headers={
             "Content-Type": CONTENT_TYPE,
-            "Content-Disposition": (
-                f'attachment; filename="{csv_filename(start.isoformat(), end.isoformat())}"'
-            ),
+            "Content-Disposition": f'attachment; filename="{csv_filename(start, end, what)}"',
         }
     )
     await response.prepare(request)
+    cells: Cells = case_cells if what == "cases" else response_cells
     async with services.db.read() as conn:
-        rows = queries.iter_responses(conn, start, end)
-        async for chunk in stream_csv(rows, services.settings.zone):
+        rows = (
+            recovery.iter_case_rows(conn, start, end)
+            if what == "cases"
+            else queries.iter_responses(conn, start, end)
+        )
+        chunks = stream_csv(
+            rows,
+            services.settings.zone,
+            cells=cells,
+            columns=CASE_CSV_COLUMNS if what == "cases" else CSV_COLUMNS,
+        )
+        async for chunk in chunks:
             await response.write(chunk)
     await response.write_eof()
     return response
@@ -131,3 +164,4 @@ async def get_responses_csv(request: web.Request) -> web.StreamResponse:
 def add_report_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/stats", get_stats)
     app.router.add_get("/api/v1/responses.csv", get_responses_csv)
+    app.router.add_get("/api/v1/cases.csv", get_cases_csv)

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the responses of a period as CSV")
     export.add_argument("--period", default="", help="7d, 30d, 2026-10, 2026-10-01..2026-10-31")
     export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+    export.add_argument(
+        "--cases", action="store_true", help="the cases instead, one row each with its timings"
+    )
     anniversaries = commands.add_parser(
         "anniversaries", help="a day's anniversary thank-yous: show them, or queue them"
     )
@@ -143,7 +146,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "export":
         from bot.cli.reports import export_responses
 
-        return await export_responses(settings, args.period, args.output)
+        return await export_responses(settings, args.period, args.output, cases=args.cases)
     if args.command == "db" and args.db_command == "rebuild-rollups":
         from bot.cli.reports import rebuild
 

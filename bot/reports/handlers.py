@@ -13,6 +13,7 @@ from bot.i18n import Texts
 from bot.locations.routing import Routing
 from bot.reports.export import csv_filename
 from bot.reports.outbox import (
+    case_csv_bytes,
     chart_png,
     csv_bytes,
     format_funnel,
@@ -20,6 +21,7 @@ from bot.reports.outbox import (
     load_funnel,
     load_report,
 )
+from bot.reports.recovery import format_recovery, load_recovery
 from bot.reports.service import (
     Report,
     ReportError,
@@ -105,9 +107,13 @@ async def stats_command(
     if report is None:
         return
     text = format_report(report, texts.translator, texts.language)
+    recovery = await load_recovery(db, query.period, settings.min_sample, locations)
+    closing = format_recovery(
+        recovery, texts.translator, texts.language, by_location=query.segment is SegmentBy.LOCATION
+    )
     funnel_rows = await load_funnel(db, query.period, locations)
     funnel = format_funnel(funnel_rows, texts.translator, texts.language)
-    await message.answer(html_text(text + "\n\n" + funnel))
+    await message.answer(html_text("\n\n".join((text, closing, funnel))))
 
 
 async def chart_command(
@@ -149,14 +155,25 @@ async def export_command(
     db: Database,
     routing: Routing,
 ) -> None:
-    """The period's responses as a CSV document: of the locations this chat may see."""
+    """The period's responses (`/export cases [period]`: its cases, one row each with
+    their timings) as a CSV document: of the locations this chat may see."""
+    words = (command.args or "").split()
+    cases = bool(words) and words[0].lower() == "cases"
+    if cases:
+        command = CommandObject(command=command.command, args=" ".join(words[1:]))
     query = await _query(message, command, texts, settings, clock)
     if query is None:
         return
     period = query.period
-    data = await csv_bytes(db, period, settings.zone, await _scope(message, routing))
+    scope = await _scope(message, routing)
     start, end = period.start.isoformat(), period.end.isoformat()
+    if cases:
+        data = await case_csv_bytes(db, period, settings.zone, scope)
+        name, caption = csv_filename(start, end, "cases"), "reports-export-cases-caption"
+    else:
+        data = await csv_bytes(db, period, settings.zone, scope)
+        name, caption = csv_filename(start, end), "reports-export-caption"
     await message.answer_document(
-        BufferedInputFile(data, csv_filename(start, end)),
-        caption=html_text(texts("reports-export-caption", start=start, end=end)),
+        BufferedInputFile(data, name),
+        caption=html_text(texts(caption, start=start, end=end)),
     )

@@ -20,9 +20,11 @@ from bot.i18n import Translator
 from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendResult
 from bot.reports import service as rules
 from bot.reports import texts as report_texts
-from bot.reports.export import export_csv
+from bot.reports.export import CASE_CSV_COLUMNS, case_cells, export_csv
+from bot.reports.recovery import format_recovery, load_recovery
 from storage import locations as catalogue
 from storage import outbox
+from storage import recovery as recovery_queries
 from storage import reports as queries
 from storage.db import Connection, Database
 from storage.models import OutboxItem
@@ -129,6 +131,18 @@ async def csv_bytes(
     async with db.read() as conn:
         rows = queries.iter_responses(conn, period.start, period.end, locations=scoped)
         return await export_csv(rows, zone)
+
+
+async def case_csv_bytes(
+    db: Database, period: rules.Period, zone: ZoneInfo, locations: Collection[str] | None = None
+) -> bytes:
+    """The cases CSV (one row per case with its timings) of the period's visits."""
+    scoped = None if locations is None else sorted(locations)
+    async with db.read() as conn:
+        rows = recovery_queries.iter_case_rows(
+            conn, period.start.isoformat(), period.end.isoformat(), locations=scoped
+        )
+        return await export_csv(rows, zone, cells=case_cells, columns=CASE_CSV_COLUMNS)
 
 
 def format_funnel(
@@ -366,7 +380,9 @@ async def _digest_text(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None
     """The weekly digest: the week's numbers by location, rendered when due."""
     report = await _digest_report(ctx, item)
     text = report_texts.format_report(report, ctx.translator, ctx.manager_language, digest=True)
-    return Outgoing(chat_id=item.chat_id, text=html_text(text))
+    recovery = await load_recovery(ctx.db, report.period, ctx.min_sample, _digest_scope(item))
+    closing = format_recovery(recovery, ctx.translator, ctx.manager_language, by_location=True)
+    return Outgoing(chat_id=item.chat_id, text=html_text(text + "\n\n" + closing))
 
 
 async def _digest_chart(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:

@@ -4,37 +4,20 @@ cases CSV; a detractor won back."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from storage import cases as case_repo
+from bot.reports.recovery import load_recovery
+from bot.reports.service import Period
+from tests.e2e.test_e2e_cases import _case, _press
 from tests.support.fake_telegram import SentMessage
 from tests.support.harness import BotHarness, running_bot
-from tests.support.settings import MANAGER_CHAT_ID
+from tests.support.settings import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
 
 ANN = 501
 ALICE = 701
-
-
-async def _press(h: BotHarness, user_id: int, message: SentMessage, label: str) -> str:
-    """Press the button whose label contains `label`; the callback answer's text."""
-    button = message.button(label)
-    update = await h.fake.press(
-        user_id, message.message_id, button["callback_data"], chat_id=message.chat_id
-    )
-    query_id = update["callback_query"]["id"]
-    answer = await h.fake.wait_for_call(
-        "answerCallbackQuery", lambda r: str(r.params.get("callback_query_id")) == query_id
-    )
-    return str(answer.params.get("text") or "")
-
-
-async def _case(h: BotHarness, case_id: int = 1) -> case_repo.Case:
-    await h.app.worker.drain()
-    async with h.app.db.read() as conn:
-        case = await case_repo.get(conn, case_id)
-    assert case is not None
-    return case
 
 
 async def _resolved_and_asked(h: BotHarness) -> SentMessage:
@@ -109,3 +92,222 @@ async def test_a_no_reopens_the_case_tells_its_owner_and_restarts_the_sla(
             lambda m: m.chat_id == MANAGER_CHAT_ID and m.text.startswith("Case #1"), since=since
         )
         assert "reopened: the customer says it is not fixed" in history.text
+
+
+# --- the figures of a scripted set of cases ------------------------------------------
+
+BEN, CAT, DAN = 502, 503, 504
+BOB = 702
+
+
+async def _detractor(h: BotHarness, user_id: int, location: str, visit: str) -> SentMessage:
+    """A customer visits `location`, answers 3: the case's card in the managers' chat."""
+    await h.start_customer(user_id)
+    await h.post_visit(user_id, visit, location=location)
+    since = len(h.fake.sent)
+    await h.press(user_id, await h.survey_for(user_id), "3")
+    card = await h.fake.wait_for(
+        lambda m: m.chat_id == MANAGER_CHAT_ID and "Case #" in m.text and bool(m.buttons),
+        since=since,
+    )
+    await h.app.worker.drain()
+    return card
+
+
+async def _take(h: BotHarness, user_id: int, card: SentMessage) -> SentMessage:
+    await _press(h, user_id, card, "Take")
+    return await h.fake.wait_for(lambda m: m.message_id == card.message_id and "Taken" in m.text)
+
+
+async def _menu_choice(h: BotHarness, user_id: int, card: SentMessage, choice: str) -> None:
+    since = len(h.fake.sent)
+    await _press(h, user_id, card, "Resolve")
+    menu = await h.fake.wait_for(
+        lambda m: m.chat_id == MANAGER_CHAT_ID and any(choice in b["text"] for b in m.buttons),
+        since=since,
+    )
+    await _press(h, user_id, menu, choice)
+
+
+async def _text_after(
+    h: BotHarness, user_id: int, card: SentMessage, button: str, text: str
+) -> None:
+    """Press `button` (Write, Close) and send the text it asks for; wait for the answer."""
+    since = len(h.fake.sent)
+    await _press(h, user_id, card, button)
+    await h.fake.wait_for(lambda m: m.chat_id == MANAGER_CHAT_ID and "#" in m.text, since=since)
+    await _send_and_wait(h, user_id, text)
+
+
+async def _send_and_wait(h: BotHarness, user_id: int, text: str) -> None:
+    since = len(h.fake.sent)
+    await h.fake.send_text(user_id, text, chat_id=MANAGER_CHAT_ID)
+    await h.fake.wait_for(lambda m: m.chat_id == MANAGER_CHAT_ID, since=since)
+    await h.app.worker.drain()
+
+
+async def _scripted_cases(h: BotHarness) -> None:
+    """Four detractors at t0 (three at Main St, one at Oak Rd), then:
+    case 1 taken after 4 min, written to after 12 min, resolved telling the customer
+    after 2 h 30 min; case 2 taken after 50 min, resolved silently after 20 h; case 3
+    closed without a fix after 3 days, never taken; case 4 left alone."""
+    for uid, name in ((ALICE, "Alice"), (BOB, "Bob")):
+        h.fake.user(uid, name)
+        h.fake.add_member(MANAGER_CHAT_ID, uid)
+    t0 = h.clock.now()
+    one = await _detractor(h, ANN, "Main St", "v-ann-1")
+    two = await _detractor(h, BEN, "Main St", "v-ben-1")
+    three = await _detractor(h, CAT, "Main St", "v-cat-1")
+    await _detractor(h, DAN, "Oak Rd", "v-dan-1")
+
+    h.clock.set(t0 + timedelta(minutes=4))
+    one = await _take(h, ALICE, one)
+    h.clock.set(t0 + timedelta(minutes=12))
+    await _text_after(h, ALICE, one, "Write", "Sorry, we will fix it")
+    h.clock.set(t0 + timedelta(minutes=50))
+    two = await _take(h, BOB, two)
+    h.clock.set(t0 + timedelta(hours=2, minutes=30))
+    await _menu_choice(h, ALICE, one, "tell the customer")
+    await _send_and_wait(h, ALICE, "Gave a coffee")
+    h.clock.set(t0 + timedelta(hours=20))
+    await _menu_choice(h, BOB, two, "without telling")
+    await _send_and_wait(h, BOB, "Fixed the till")
+    h.clock.set(t0 + timedelta(days=3))
+    await _text_after(h, BOB, three, "Close", "A prank")
+
+
+async def test_figures_of_scripted_cases_match_hand_computed_values(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, min_sample=2, survey_cooldown_days=0) as h:
+        await _scripted_cases(h)
+        since = len(h.fake.sent)
+        await h.fake.send_text(ALICE, "/stats 7d location", chat_id=MANAGER_CHAT_ID)
+        stats = await h.fake.wait_for(
+            lambda m: m.chat_id == MANAGER_CHAT_ID and "Closing the loop" in m.text, since=since
+        )
+        text = stats.text
+        # By hand: taken 4 min (bucket 5 min) and 50 min (1 h): p50 is the 1st of 2, p90
+        # the 2nd. Contacted: 12 min (15 min). Resolved: 2 h 30 (3 h), 20 h (1 d), 3 d
+        # (3 d): p50 the 2nd of 3, p90 the 3rd.
+        assert "4 detractors · 4 cases opened" in text
+        assert "Taken: 2 of 4 (50%) · half within 5 min, 90% within 1 h" in text
+        assert "Customer contacted: 1 of 4 (25%) · half within 15 min, 90% within 15 min" in text
+        assert "Resolved: 3 of 4 (75%) · half within 1 d, 90% within 3 d" in text
+        assert "fixed and told 1 · fixed silently 1 · closed without a fix 1" in text
+        assert "Main St: 3 cases · taken 67% · resolved 100% · won back 0 of 0" in text
+        assert "Oak Rd: 1 case · taken 0% · resolved 0% · won back 0 of 0" in text
+
+        response = await h.http.get(
+            h.api_url + "/api/v1/stats?period=7d",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
+        body = await response.json()
+        total = body["recovery"]["total"]
+        assert total["opened"] == 4 and total["detractors"] == 4
+        assert total["taken"] == {
+            "count": 2,
+            "share": 0.5,
+            "p50": {"le_s": 300},
+            "p90": {"le_s": 3600},
+        }
+        assert total["first_contact"]["p90"] == {"le_s": 900}
+        assert total["resolved"]["p50"] == {"le_s": 86400}
+        assert total["resolved"]["p90"] == {"le_s": 259200}
+        assert total["resolved"]["by_resolution"] == {"notified": 1, "silent": 1, "closed": 1}
+        oak = next(item for item in body["recovery"]["locations"] if item["key"] == "Oak Rd")
+        assert oak["opened"] == 1 and oak["taken"]["count"] == 0
+
+        csv_response = await h.http.get(
+            h.api_url + "/api/v1/cases.csv?period=7d",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
+        assert csv_response.status == 200
+        rows = list(csv.DictReader(io.StringIO((await csv_response.read()).decode("utf-8-sig"))))
+        assert [row["case_id"] for row in rows] == ["1", "2", "3", "4"]
+        first, second, third, fourth = rows
+        assert (first["take_s"], first["first_contact_s"], first["resolve_s"]) == (
+            "240",
+            "720",
+            "9000",
+        )
+        assert first["resolution"] == "notified" and first["owner"] == "Alice"
+        assert (second["take_s"], second["resolve_s"], second["resolution"]) == (
+            "3000",
+            "72000",
+            "silent",
+        )
+        assert third["take_s"] == "" and third["resolve_s"] == str(3 * 86400)
+        assert third["resolution"] == "closed" and fourth["status"] == "new"
+
+        # A branch's view: only its own location's cases count.
+        scoped = await load_recovery(h.app.db, _period(h), 2, frozenset({"Oak Rd"}))
+        assert scoped.total.opened == 1 and scoped.total.detractors == 1
+
+        # /export cases: the same rows as a document.
+        since = len(h.fake.sent)
+        await h.fake.send_text(ALICE, "/export cases 7d", chat_id=MANAGER_CHAT_ID)
+        document = await h.fake.wait_for(
+            lambda m: m.chat_id == MANAGER_CHAT_ID and m.media == "document", since=since
+        )
+        assert document.filename is not None and document.filename.startswith("otklik-cases-")
+        assert document.document is not None
+        assert len(document.document.decode("utf-8-sig").splitlines()) == 5
+
+
+async def test_a_detractor_won_back_on_their_next_visit(tmp_path: Path) -> None:
+    async with running_bot(
+        tmp_path, min_sample=2, survey_cooldown_days=0, digest_at="tue 09:00"
+    ) as h:
+        await _detractor(h, ANN, "Main St", "v-ann-1")
+        await _detractor(h, BEN, "Oak Rd", "v-ben-1")
+        # Ann comes back three hours later and is happy; Ben does not come back.
+        h.clock.advance(timedelta(hours=3))
+        since = len(h.fake.sent)
+        await h.post_visit(ANN, "v-ann-2", location="Oak Rd")
+        await h.press(ANN, await h.survey_for(ANN, since=since), "9")
+        await h.app.worker.drain()
+
+        h.fake.user(ADMIN_ID, "Ada", "en")
+        since = len(h.fake.sent)
+        await h.fake.send_text(ADMIN_ID, "/stats 7d")
+        stats = await h.fake.wait_for(
+            lambda m: m.chat_id == ADMIN_ID and "Closing the loop" in m.text, since=since
+        )
+        assert (
+            "Won back: of 1 detractor who came back, 1 scored 9–10 and 0 scored 7–8"
+            " (0 again 0–6) — too few to say (n=1, at least 2 needed)"
+        ) in stats.text
+
+        # The weekly digest carries the same block.
+        h.clock.set(datetime(2026, 11, 24, 9, 0, 30, tzinfo=UTC))
+        await h.app.maintenance()
+        digest = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="Weekly digest")
+        assert "Closing the loop" in digest.text and "Won back: of 1 detractor" in digest.text
+        # Won back counts on the location the detractor was unhappy with.
+        assert "Main St: 1 case · taken 0% · resolved 0% · won back 1 of 1" in digest.text
+        assert "Oak Rd: 1 case · taken 0% · resolved 0% · won back 0 of 0" in digest.text
+
+
+def _period(h: BotHarness) -> Period:
+    today = h.clock.now().astimezone(h.settings.zone).date()
+    return Period.last_days(7, today)
+
+
+async def test_cli_exports_the_cases_and_rebuilds_their_counters(tmp_path: Path) -> None:
+    from bot.cli.reports import export_responses, rebuild
+
+    async with running_bot(tmp_path, survey_cooldown_days=0) as h:
+        await _detractor(h, ANN, "Main St", "v-ann-1")
+        await _detractor(h, BEN, "Oak Rd", "v-ben-1")
+        settings, db = h.settings, h.app.db
+        before = await load_recovery(db, _period(h), 2)
+        period = _period(h)
+    output = tmp_path / "cases.csv"
+    # The command line reads the system clock: name the fake clock's days.
+    assert await export_responses(settings, period.label, output, cases=True) == 0
+    lines = output.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("case_id,survey_id,day,location,") and len(lines) == 3
+    assert await export_responses(settings, "someday", output, cases=True) == 2
+    assert await rebuild(settings) == 0
+    async with running_bot(tmp_path, survey_cooldown_days=0) as h:
+        after = await load_recovery(h.app.db, period, 2)
+    assert after == before and after.total.opened == 2
