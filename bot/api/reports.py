@@ -60,9 +60,17 @@ class StatsAnswer(BaseModel):
 
     ok: Literal[True]
     funnel: list[dict[str, Any]]
+    recovery: dict[str, Any] = Field(
+        description=(
+            "closing the loop: total and per location, cases taken, first contact and"
+            " resolved (count, share, p50/p90 as le_s or gt_s seconds), follow-up,"
+            " reopened, won back"
+        )
+    )
 
 
 CSV_SCHEMA = {"type": "string", "description": "one row per response, with a header row"}
+CASES_CSV_SCHEMA = {"type": "string", "description": "one row per case, with a header row"}
 
 
 class ReportServices(Protocol):
@@ -122,6 +130,12 @@ async def get_responses_csv(request: web.Request) -> web.StreamResponse:
     return await _stream(request, "responses")
 
 
+@documented(
+    "The cases as CSV, one row each with its timings",
+    {200: Answer("the CSV, streamed", media_type=CONTENT_TYPE, schema=CASES_CSV_SCHEMA)},
+    query=ReportQuery,
+    tag="reports",
+)
 async def get_cases_csv(request: web.Request) -> web.StreamResponse:
     """The cases of ?period=.. (by their visit's day) as CSV, one row each with its
     timings, streamed page by page."""

@@ -11,40 +11,22 @@ from pathlib import Path
 
 from bot.reports.recovery import load_recovery
 from bot.reports.service import Period
-from tests.e2e.test_e2e_cases import _case, _press
+from tests.support.cases import ALICE, ANN, BOB, add_managers, case_one, detractor_case, press
 from tests.support.fake_telegram import SentMessage
 from tests.support.harness import BotHarness, running_bot
 from tests.support.settings import ADMIN_ID, API_TOKEN, MANAGER_CHAT_ID
-
-ANN = 501
-ALICE = 701
 
 
 async def _resolved_and_asked(h: BotHarness) -> SentMessage:
     """Ann's detractor case, taken by Alice and resolved telling Ann; 14 days later the
     follow-up question reaches Ann."""
-    h.fake.user(ALICE, "Alice")
-    h.fake.add_member(MANAGER_CHAT_ID, ALICE)
-    await h.start_customer(ANN)
-    await h.post_visit(ANN, "pos-1", location="Main St")
-    await h.press(ANN, await h.survey_for(ANN), "3")
-    card = await h.fake.wait_for(
-        lambda m: m.chat_id == MANAGER_CHAT_ID and "Case #1" in m.text and bool(m.buttons)
-    )
+    add_managers(h)
+    card = await detractor_case(h)
     await h.app.worker.drain()
-    await _press(h, ALICE, card, "Take")
+    await press(h, ALICE, card, "Take")
     card = await h.fake.wait_for(lambda m: m.message_id == card.message_id and "Alice" in m.text)
-    since = len(h.fake.sent)
-    await _press(h, ALICE, card, "Resolve")
-    menu = await h.fake.wait_for(
-        lambda m: (
-            m.chat_id == MANAGER_CHAT_ID
-            and any("tell the customer" in b["text"] for b in m.buttons)
-        ),
-        since=since,
-    )
-    await _press(h, ALICE, menu, "tell the customer")
-    await h.fake.send_text(ALICE, "Gave a coffee", chat_id=MANAGER_CHAT_ID)
+    await _menu_choice(h, ALICE, card, "tell the customer")
+    await _send_and_wait(h, ALICE, "Gave a coffee")
     await h.fake.wait_for(lambda m: m.chat_id == ANN and "improved" in m.text.lower())
     h.clock.advance(timedelta(days=14, minutes=1))
     await h.app.maintenance()
@@ -59,7 +41,7 @@ async def test_a_no_reopens_the_case_tells_its_owner_and_restarts_the_sla(
     async with running_bot(tmp_path, case_resolve_sla_hours=48, case_followup_days=14) as h:
         question = await _resolved_and_asked(h)
         since = len(h.fake.sent)
-        await _press(h, ANN, question, "No")
+        await press(h, ANN, question, "No")
         await h.fake.wait_for(
             lambda m: m.message_id == question.message_id and "look into it" in m.text
         )
@@ -68,7 +50,7 @@ async def test_a_no_reopens_the_case_tells_its_owner_and_restarts_the_sla(
             lambda m: m.chat_id == MANAGER_CHAT_ID and "open again" in m.text, since=since
         )
         assert f"tg://user?id={ALICE}" in notice.raw_text and "yours again" in notice.text
-        case = await _case(h)
+        case = await case_one(h)
         assert notice.reply_to_message_id == case.alert_message_id
         assert case.status == "taken" and case.owner_id == ALICE and case.reopened_count == 1
         # The card has its buttons back and says it was reopened.
@@ -97,7 +79,6 @@ async def test_a_no_reopens_the_case_tells_its_owner_and_restarts_the_sla(
 # --- the figures of a scripted set of cases ------------------------------------------
 
 BEN, CAT, DAN = 502, 503, 504
-BOB = 702
 
 
 async def _detractor(h: BotHarness, user_id: int, location: str, visit: str) -> SentMessage:
@@ -115,18 +96,18 @@ async def _detractor(h: BotHarness, user_id: int, location: str, visit: str) -> 
 
 
 async def _take(h: BotHarness, user_id: int, card: SentMessage) -> SentMessage:
-    await _press(h, user_id, card, "Take")
+    await press(h, user_id, card, "Take")
     return await h.fake.wait_for(lambda m: m.message_id == card.message_id and "Taken" in m.text)
 
 
 async def _menu_choice(h: BotHarness, user_id: int, card: SentMessage, choice: str) -> None:
     since = len(h.fake.sent)
-    await _press(h, user_id, card, "Resolve")
+    await press(h, user_id, card, "Resolve")
     menu = await h.fake.wait_for(
         lambda m: m.chat_id == MANAGER_CHAT_ID and any(choice in b["text"] for b in m.buttons),
         since=since,
     )
-    await _press(h, user_id, menu, choice)
+    await press(h, user_id, menu, choice)
 
 
 async def _text_after(
@@ -134,7 +115,7 @@ async def _text_after(
 ) -> None:
     """Press `button` (Write, Close) and send the text it asks for; wait for the answer."""
     since = len(h.fake.sent)
-    await _press(h, user_id, card, button)
+    await press(h, user_id, card, button)
     await h.fake.wait_for(lambda m: m.chat_id == MANAGER_CHAT_ID and "#" in m.text, since=since)
     await _send_and_wait(h, user_id, text)
 
@@ -151,9 +132,7 @@ async def _scripted_cases(h: BotHarness) -> None:
     case 1 taken after 4 min, written to after 12 min, resolved telling the customer
     after 2 h 30 min; case 2 taken after 50 min, resolved silently after 20 h; case 3
     closed without a fix after 3 days, never taken; case 4 left alone."""
-    for uid, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        h.fake.user(uid, name)
-        h.fake.add_member(MANAGER_CHAT_ID, uid)
+    add_managers(h)
     t0 = h.clock.now()
     one = await _detractor(h, ANN, "Main St", "v-ann-1")
     two = await _detractor(h, BEN, "Main St", "v-ben-1")

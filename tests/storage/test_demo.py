@@ -124,7 +124,7 @@ async def test_every_case_state_and_reasons_in_three_languages(tmp_path: Path) -
     for state in (
         ("taken", 0, None),
         ("resolved", 1, "yes"),
-        ("resolved", 1, "no"),
+        ("taken", 0, "no"),  # the customer's "no" reopened it (issue 16)
         ("resolved", 0, None),
         ("closed", 0, None),
     ):

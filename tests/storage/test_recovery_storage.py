@@ -14,6 +14,7 @@ from bot.core.clock import FakeClock, to_ms
 from storage import recovery
 from storage import reports as queries
 from storage.db import Database
+from storage.db.migrate import migration_files, render_migration
 from storage.rollups import Tally
 
 ALICE = 101
@@ -111,6 +112,15 @@ async def rebuilt(db: Database) -> dict[str, int]:
     return await counters(db)
 
 
+async def backfilled(db: Database) -> dict[str, int]:
+    """What migration 0014 computes for a database from before these counters."""
+    sql = next(text for version, _, text in migration_files() if version == 14)
+    async with db.transaction() as conn:
+        for statement in render_migration(sql, db.dialect):
+            await conn.execute(statement)
+    return await counters(db)
+
+
 def test_duration_buckets_hold_their_upper_bound() -> None:
     assert recovery.duration_bucket(0) == "60"
     assert recovery.duration_bucket(60_000) == "60"
@@ -173,6 +183,7 @@ async def test_a_scripted_set_of_cases_counts_what_happened(
     assert await counters(db, "Obolon") == expected_obolon
     everything = await counters(db)
     assert await rebuilt(db) == everything
+    assert await backfilled(db) == everything
 
 
 async def test_a_no_reopens_the_case_and_takes_its_resolution_back(
@@ -216,6 +227,7 @@ async def test_a_no_reopens_the_case_and_takes_its_resolution_back(
     clock.set(start + timedelta(days=29, hours=1))
     assert [t.case_id for t in await service.due_followups()] == [case_id]
     assert await rebuilt(db) == final
+    assert await backfilled(db) == final
 
 
 async def test_only_a_resolved_case_reopens(
@@ -261,3 +273,12 @@ async def test_a_detractor_coming_back_is_counted_once_on_their_first_visit(
         )
     assert row == {"next_survey_id": second, "next_nps": 9}
     assert await rebuilt(db) == {"next:promoters": 1}
+    # A database from before: the migration finds the comeback by visit time.
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE surveys SET next_survey_id = NULL, next_nps = NULL")
+    assert await backfilled(db) == {"next:promoters": 1}
+    async with db.read() as conn:
+        again = await conn.fetch_one(
+            "SELECT next_survey_id, next_nps FROM surveys WHERE id = :id", {"id": first}
+        )
+    assert again == row
