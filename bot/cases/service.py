@@ -945,6 +945,7 @@ class CaseService:
                 events[recovery.timed_event(recovery.Stage.RESOLVE, taken_back, resolution)] = -1
             await recovery.count(tx, case_id, events)
             await repo.add_event(tx, case_id, at=now, kind=EventKind.REOPENED, actor_id=actor_id)
+            await webhooks.case(tx, Event.CASE_REOPENED, case_id, now)
             return _done(await repo.get(tx, case_id))
 
     # --- reads and the alert message ---------------------------------------------

@@ -5,6 +5,7 @@ against a rebuild from the cases."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from bot.cases.service import CaseService, CaseStatus, Direction, EventKind
 from bot.core.clock import FakeClock, to_ms
 from storage import recovery
 from storage import reports as queries
+from storage import webhooks as webhook_repo
 from storage.db import Database
 from storage.db.migrate import migration_files, render_migration
 from storage.rollups import Tally
@@ -198,6 +200,11 @@ async def test_a_no_reopens_the_case_and_takes_its_resolution_back(
     await service.mark_followup_sent(case_id)
     before = await counters(db)
     assert before["resolve:notified:3600"] == 1
+    async with db.transaction() as conn:  # an integrator listens for reopened cases
+        await webhook_repo.put_endpoint(
+            conn, "crm", url="https://crm.example/hook", secret=None,
+            new_secret="whsec_" + "A" * 32, events=["case.reopened"], now=0,
+        )  # fmt: skip
 
     clock.set(start + timedelta(days=14, hours=2))
     result = await service.answer_followup(case_id, 5002, False)
@@ -211,6 +218,14 @@ async def test_a_no_reopens_the_case_and_takes_its_resolution_back(
     assert case.followup_answer == "no"
     kinds = [event.kind for event in await service.history(case_id)]
     assert kinds[-2:] == [EventKind.FOLLOWUP_ANSWER, EventKind.REOPENED]
+    async with db.read() as conn:
+        [queued] = await webhook_repo.log(conn, limit=10)
+    case_data = json.loads(queued.payload)["data"]["case"]
+    assert (queued.event, case_data["id"], case_data["status"]) == (
+        "case.reopened",
+        case_id,
+        "taken",
+    )
     after = await counters(db)
     assert after.get("resolve:notified:3600", 0) == 0
     assert after["reopened"] == 1 and after["followup_no"] == 1
