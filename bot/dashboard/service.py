@@ -20,6 +20,7 @@ from bot.i18n import Translator
 from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.outbox import load_report
+from bot.reports.recovery import RecoveryReport, load_recovery
 from storage import dashboard as queries
 from storage import locations as catalogue
 from storage import reports as report_queries
@@ -88,6 +89,10 @@ class DashboardService:
             items = await queries.open_cases_by_due(conn, locations, PAGE_SIZE)
             counts = await queries.count_open_cases(conn, locations, to_ms(self._clock.now()))
         return items, counts
+
+    async def recovery(self, period: rules.Period, scope: Scope) -> RecoveryReport:
+        """Closing the loop in the period, from the counters /stats reads."""
+        return await load_recovery(self._db, period, self.min_sample, scoped(scope))
 
     async def location_names(self) -> dict[str, str]:
         """The catalogue's name of each location code (a chain has tens to hundreds)."""

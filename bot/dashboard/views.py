@@ -29,6 +29,7 @@ from bot.i18n import normalize_language
 from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
+from bot.reports.recovery import format_recovery
 from bot.reports.texts import format_error, segment_name, signed
 from storage import dashboard as queries
 
@@ -276,9 +277,14 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
 
 async def _cases_page(request: web.Request, flash: str | None = None) -> web.Response:
     dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
-    items, counts = await dashboard.service.open_cases(scope)
-    now_ms = int(dashboard.clock.now().timestamp() * 1000)
     tr, language = dashboard.translator, viewer.language
+    try:
+        period, preset = parse_view_period(request.query, _today(dashboard))
+    except rules.ReportError as error:
+        return _error_fragment(dashboard, language, format_error(error, tr, language))
+    items, counts = await dashboard.service.open_cases(scope)
+    recovery = await dashboard.service.recovery(period, scope)
+    now_ms = int(dashboard.clock.now().timestamp() * 1000)
 
     def due(item: queries.OpenCase) -> str:
         age = format_age(tr, language, timedelta(milliseconds=abs(item.due_at - now_ms)))
@@ -299,14 +305,18 @@ async def _cases_page(request: web.Request, flash: str | None = None) -> web.Res
             viewer=viewer,
             is_admin=dashboard.access.is_admin(viewer.user_id),
             flash=flash,
+            # The block of /stats, line by line (its title is the section's heading).
+            recovery=recovery,
+            recovery_lines=format_recovery(recovery, tr, language).splitlines()[1:],
             link=link,
-            **_period_context(*parse_view_period({}, _today(dashboard))),
+            **_period_context(period, preset),
         )
     )
 
 
 async def cases(request: web.Request) -> web.Response:
-    """Open cases, overdue first, with their owner, status and actions."""
+    """Open cases, overdue first, with their owner, status and actions; below them the
+    period's closing-the-loop figures (those of /stats), by location."""
     return await _cases_page(request)
 
 

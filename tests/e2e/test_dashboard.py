@@ -257,3 +257,31 @@ async def test_membership_is_asked_of_telegram_once_per_cache_period(tmp_path: P
         status, text = await view(h, token, "overview")
         assert (status, text) == (403, '{"ok": false, "error": "forbidden"}')
         assert len(h.fake.calls("getChatMember")) > asked
+
+
+async def test_the_cases_screen_shows_closing_the_loop_as_stats_does(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, min_sample=2) as h:
+        surveys = await chain_with_answers(h)
+        kate = await session_for(h, KATE)
+        kyiv_case = await _case_of(h, surveys[503])
+        assert (await view(h, kate, f"cases/{kyiv_case}/take", form={}))[0] == 200
+        code, stats = await h.call("GET", "/api/v1/stats?period=30d")
+        assert code == 200
+        recovery = stats["recovery"]["total"]
+        assert (recovery["opened"], recovery["taken"]["count"]) == (2, 1)
+
+        status, html = await view(h, kate, "cases?period=30d")
+        assert status == 200
+        assert 'data-recovery-opened="2"' in html
+        assert "Taken: 1 of 2 (50%)" in html  # the line of /stats
+        assert 'data-recovery-location="kyiv"' in html
+        assert 'data-recovery-location="lviv"' in html
+        # A branch manager sees their branch's figures only.
+        leo = await session_for(h, LEO, language="ru")
+        status, html = await view(h, leo, "cases?period=30d")
+        assert status == 200 and 'data-recovery-opened="1"' in html
+        assert "Взято в работу: 0 из 1 (0%)" in html
+        assert 'data-recovery-location="kyiv"' not in html
+        # A period it cannot read is a clear error, not a 500.
+        status, html = await view(h, kate, "cases?period=custom&from=2026-13-01&to=x")
+        assert status == 400

@@ -62,6 +62,13 @@ dashboard-col-ces = CES
 dashboard-col-rate = Response rate
 dashboard-col-delta = Change
 dashboard-small-sample = small sample
+dashboard-col-detractors = Detractors
+dashboard-col-cases = Cases
+dashboard-col-taken = Taken
+dashboard-col-resolved = Resolved
+dashboard-col-reopened = Reopened
+dashboard-col-won-back = Won back
+dashboard-won-back = { $won } of { $back }
 
 dashboard-filter-location = Location
 dashboard-filter-staff = Staff member

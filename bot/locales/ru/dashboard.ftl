@@ -66,6 +66,13 @@ dashboard-col-ces = CES
 dashboard-col-rate = Доля ответов
 dashboard-col-delta = Изменение
 dashboard-small-sample = мало ответов
+dashboard-col-detractors = Критики
+dashboard-col-cases = Обращения
+dashboard-col-taken = Взяты
+dashboard-col-resolved = Решены
+dashboard-col-reopened = Открыты снова
+dashboard-col-won-back = Вернули
+dashboard-won-back = { $won } из { $back }
 
 dashboard-filter-location = Точка
 dashboard-filter-staff = Сотрудник

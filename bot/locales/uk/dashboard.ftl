@@ -66,6 +66,13 @@ dashboard-col-ces = CES
 dashboard-col-rate = Частка відповідей
 dashboard-col-delta = Зміна
 dashboard-small-sample = замало відповідей
+dashboard-col-detractors = Критики
+dashboard-col-cases = Звернення
+dashboard-col-taken = Взяті
+dashboard-col-resolved = Вирішені
+dashboard-col-reopened = Відкриті знову
+dashboard-col-won-back = Повернули
+dashboard-won-back = { $won } з { $back }
 
 dashboard-filter-location = Точка
 dashboard-filter-staff = Працівник
