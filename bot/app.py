@@ -25,6 +25,7 @@ from bot.telegram.menus import set_command_menus
 from bot.telegram.once import UpdateOnceMiddleware
 from bot.telegram.startup import Sleep, TokenRefused, reach_bot_api
 from bot.telegram.webhook import WebhookHandler
+from bot.topics import TaxonomyError
 from bot.webhooks.endpoints import WebhookError
 from bot.wiring import build_services, create_dispatcher, create_fsm_storage
 from storage import outbox
@@ -76,6 +77,8 @@ class Otklik:
             )
         except TemplatesFileError as error:
             raise StartupError(f"TEMPLATES_FILE: {error}", exit_code=2) from None
+        except TaxonomyError as error:
+            raise StartupError(f"TOPICS_FILE: {error}", exit_code=2) from None
         s = self.services
         # The parts by name, as handlers, the API and the tests reach them.
         self.db = s.db

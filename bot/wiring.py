@@ -57,6 +57,7 @@ from bot.survey.service import SurveyService
 from bot.survey.texts import Wording
 from bot.telegram.locale import LocaleMiddleware
 from bot.telegram.once import UpdateOnceMiddleware
+from bot.topics import Taxonomy, TopicClassifier, load_taxonomy
 from bot.visits.service import VisitService
 from bot.webhooks.delivery import WebhookWorker
 from bot.webhooks.endpoints import WebhookService
@@ -212,6 +213,9 @@ class Services:
     templates: TemplateBook
     dashboard: Dashboard
     webhooks: WebhookService
+    # What the reasons say: the taxonomy (TOPICS_FILE) and its classifier, built once.
+    taxonomy: Taxonomy
+    classifier: TopicClassifier
     webhook_worker: WebhookWorker
 
     def dependencies(self) -> Dependencies:
@@ -244,9 +248,12 @@ def build_services(
     delivery_poll_seconds: float = 1.0,
 ) -> Services:
     """Everything but the process's lifecycle (bot/app.py): nothing is connected yet.
-    TemplatesFileError when TEMPLATES_FILE cannot be used."""
+    TemplatesFileError when TEMPLATES_FILE cannot be used, TaxonomyError when
+    TOPICS_FILE cannot."""
     translator = load_translator().with_fallback(settings.default_language)
     templates = template_book(translator, settings.templates_file)
+    taxonomy = load_taxonomy(settings.topics_file)
+    classifier = TopicClassifier(taxonomy)
     db = create_database(settings.database_url)
     bot = create_bot(settings, session)
     policy = SurveyPolicy.from_settings(settings)
@@ -314,7 +321,12 @@ def build_services(
         case_outbox=case_outbox,
         routing=routing,
         surveys=SurveyService(
-            db, clock, policy, on_detractor=case_outbox.on_detractor, on_enqueued=worker.kick
+            db,
+            clock,
+            policy,
+            on_detractor=case_outbox.on_detractor,
+            on_enqueued=worker.kick,
+            classify=lambda text: classifier.classify(text).topics,
         ),
         templates=templates,
         dashboard=dashboard,
@@ -329,6 +341,8 @@ def build_services(
             allow_http=settings.webhook_allow_http,
             idle_poll=delivery_poll_seconds,
         ),
+        taxonomy=taxonomy,
+        classifier=classifier,
     )
 
 

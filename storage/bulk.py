@@ -1,5 +1,5 @@
 """Bulk writes for generated data sets (the demo's benchmark database of a million
-answers): rows of customers, visits, surveys, cases and case events with ids the
+answers): rows of customers, visits, surveys, their topics, cases and case events with ids the
 caller chose, many per statement, into tables the caller fills from empty.
 
 The report counters are not written here: the caller counts the same rows with
@@ -101,6 +101,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "updated_at",
     ),
     "case_events": ("case_id", "at", "actor_id", "actor_name", "kind", "text"),
+    "survey_topics": ("survey_id", "topic"),
 }
 # The tables with ids the caller chooses (case events number themselves).
 ID_TABLES = ("customers", "visits", "surveys", "cases")

@@ -17,7 +17,7 @@ from bot.reports.export import (
     write_csv,
 )
 from bot.reports.service import ReportError, parse_period
-from storage import recovery
+from storage import recovery, topics
 from storage import reports as queries
 from storage.db import create_database, migrate
 
@@ -70,7 +70,11 @@ async def rebuild(settings: Settings) -> int:
         async with db.transaction() as conn:
             rows = await queries.rebuild_rollups(conn)
             recovered = await recovery.rebuild(conn)
+            topical = await topics.rebuild(conn)
     finally:
         await db.close()
-    print(f"rebuilt rollups: {rows} daily rows; closing the loop: {recovered} daily rows")
+    print(
+        f"rebuilt rollups: {rows} daily rows; closing the loop: {recovered} daily rows;"
+        f" topics: {topical} daily rows"
+    )
     return 0

@@ -35,6 +35,8 @@ from bot.demo.plan import (
     ceil_tick,
 )
 from bot.locations.hours import working_deadline
+from bot.survey.service import MAX_REASON_LENGTH
+from bot.topics import TopicClassifier, load_taxonomy
 from storage import bulk, rollups
 from storage import locations as catalogue
 from storage.db import Connection, Database
@@ -67,6 +69,7 @@ class _Counts:
     def __init__(self) -> None:
         self.segments: dict[rollups.Segment, Counter[str]] = defaultdict(Counter)
         self.funnel: Counter[tuple[str, str, str]] = Counter()
+        self.topics: Counter[tuple[str, str, str, int]] = Counter()
 
     def add_sent(self, segment: rollups.Segment) -> None:
         self.segments[segment]["sent"] += 1
@@ -85,12 +88,17 @@ class _Counts:
     def add_funnel(self, day: str, location: str, event: str) -> None:
         self.funnel[day, location, event] += 1
 
+    def add_topic(self, day: str, location: str, topic: str, score: int) -> None:
+        self.topics[day, location, topic, score] += 1
+
     def tally(self) -> rollups.Tally:
         tally = rollups.Tally()
         for segment, counts in self.segments.items():
             tally.add_counts(segment, dict(counts))
         for (day, location, event), count in self.funnel.items():
             tally.add_funnel(day, location, event, count)
+        for (day, location, topic, score), count in self.topics.items():
+            tally.add_topic(day, location, topic, score, count)
         return tally
 
 
@@ -100,16 +108,22 @@ class _Batch:
     surveys: list[Row] = field(default_factory=list)
     cases: list[Row] = field(default_factory=list)
     events: list[Row] = field(default_factory=list)
+    topics: list[Row] = field(default_factory=list)
     tally: _Counts = field(default_factory=_Counts)
 
 
 class BulkWriter:
-    """Writes `plan` into `db` (migrated, with no customers, visits or cases yet)."""
+    """Writes `plan` into `db` (migrated, with no customers, visits or cases yet). The
+    reasons' topics come from the classifier of the plan's settings (TOPICS_FILE), as the
+    services would classify them."""
 
     def __init__(self, db: Database, plan: DemoPlan) -> None:
         self._db = db
         self._plan = plan
         settings = plan.settings
+        self._classifier = TopicClassifier(load_taxonomy(settings.topics_file))
+        # The demo's reasons come from a few texts: each is classified once.
+        self._topics: dict[str, tuple[str, ...]] = {}
         self._expires_after = _ms(settings.survey_expires_after)
         self._take_sla = timedelta(minutes=settings.case_take_sla_minutes)
         self._resolve_sla = timedelta(hours=settings.case_resolve_sla_hours)
@@ -160,6 +174,7 @@ class BulkWriter:
             await bulk.insert(conn, "surveys", batch.surveys)
             await bulk.insert(conn, "cases", batch.cases)
             await bulk.insert(conn, "case_events", batch.events)
+            await bulk.insert(conn, "survey_topics", batch.topics)
             await batch.tally.tally().write(conn)
 
     async def _catalogue(self, conn: Connection, now: int) -> None:
@@ -320,6 +335,8 @@ class BulkWriter:
                 status=SurveyStatus.COMPLETED,
                 completed_at=visit.reason_at,
             )
+            if visit.reason:
+                self._reason_topics(visit, survey_id, row["nps"], batch)
         elif row["expires_at"] <= now:
             row.update(
                 status=SurveyStatus.EXPIRED,
@@ -329,6 +346,20 @@ class BulkWriter:
             tally.add_funnel(visit.day, visit.location, "expired")
         if visit.case is not None and visit.case_opened_at <= now:
             self._case(visit, survey_id, customer_id, batch)
+
+    def _reason_topics(
+        self, visit: VisitPlan, survey_id: int, nps: int | None, batch: _Batch
+    ) -> None:
+        """The reason's topics, stored and counted as `storage.topics.store` does."""
+        assert visit.reason is not None
+        text = visit.reason.strip()[:MAX_REASON_LENGTH]
+        found = self._topics.get(text)
+        if found is None:
+            found = self._topics[text] = self._classifier.classify(text).topics
+        for topic in sorted(found):
+            batch.topics.append({"survey_id": survey_id, "topic": topic})
+            if nps is not None:
+                batch.tally.add_topic(visit.day, visit.location, topic, nps)
 
     # --- its case ------------------------------------------------------------------
 

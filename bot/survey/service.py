@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -25,7 +25,7 @@ from bot.i18n import normalize_language
 from bot.outbox.contracts import Priority
 from bot.webhooks import events as webhooks
 from bot.webhooks.events import Event
-from storage import customers, outbox, recovery, rollups, surveys, updates
+from storage import customers, outbox, recovery, rollups, surveys, topics, updates
 from storage.db import Connection, Database
 from storage.models import OutboxStatus, Survey, SurveyStatus
 
@@ -66,8 +66,17 @@ class DetractorHook(Protocol):
     ) -> None: ...
 
 
+# The topics of a reason (bot/topics' classifier, loaded once per process by the wiring).
+Classify = Callable[[str], Sequence[str]]
+
+
 def segment_of(survey: Survey) -> rollups.Segment:
     return rollups.Segment(survey.day, survey.location, survey.staff, survey.touchpoint)
+
+
+def topic_key(survey: Survey) -> topics.SurveyKey:
+    """Where the survey's topics are counted (storage/topics.py)."""
+    return topics.SurveyKey(survey.id, survey.day, survey.location, survey.nps)
 
 
 # One answer's work inside a batch's transaction: its statements, and its counts added
@@ -151,8 +160,10 @@ class SurveyService:
         *,
         on_detractor: DetractorHook,
         on_enqueued: Callable[[], None] | None = None,
+        classify: Classify | None = None,
     ) -> None:
         self._db = db
+        self._classify = classify
         self._clock = clock
         self._policy = policy
         self._quiet = CustomerQuietHours(policy.quiet_hours, policy.zone)
@@ -312,6 +323,8 @@ class SurveyService:
         ) -> None:
             tally.add_nps(segment_of(survey), score)
             tally.add_funnel(survey.day, survey.location, "answered")
+            if survey.reason:
+                await topics.count_answered(conn, tally, topic_key(survey))
             await webhooks.response(conn, Event.RESPONSE_CREATED, survey.id, now)
             # A detractor coming back: their previous survey learns this score (won back).
             await recovery.note_comeback(conn, tally, survey.id, survey.customer_id, score)
@@ -361,11 +374,14 @@ class SurveyService:
     ) -> AnswerResult:
         """Store the free-text reason (None when skipped) and finish the survey."""
         text = (reason.strip()[:MAX_REASON_LENGTH] if reason else None) or None
+        # Classified before the transaction: it holds the writer for no CPU work.
+        found = self.topics_of(text) if text else ()
 
         async def consequences(
             conn: Connection, tally: rollups.Tally, survey: Survey, now: int
         ) -> None:
             if text:
+                await topics.store(conn, tally, topic_key(survey), found)
                 await webhooks.response(
                     conn, Event.RESPONSE_UPDATED, survey.id, now, changed=("reason",)
                 )
@@ -381,6 +397,13 @@ class SurveyService:
             None,
             update_id,
         )
+
+    def topics_of(self, text: str) -> tuple[str, ...]:
+        """The topics of a reason (none without a classifier). A changed reason's new
+        reading goes in with `storage.topics.replace` in the change's transaction."""
+        if self._classify is None:
+            return ()
+        return tuple(self._classify(text))
 
     async def awaiting_reason(self, telegram_id: int) -> Survey | None:
         async with self._db.read() as conn:

@@ -13,7 +13,7 @@ import pytest
 from bot.demo.build import demo_settings, generate
 from bot.demo.bulk import BulkWriter
 from bot.demo.plan import DemoPlan, Scale
-from storage import bulk, reports
+from storage import bulk, reports, topics
 from storage.db import Database, Row, create_database, migrate
 from storage.rollups import ROLLUP_COUNTERS
 from tests.support.databases import SharedSchema, require_postgres
@@ -25,6 +25,8 @@ COUNTER_TABLES = (
     "monthly_segment_rollups",
     "funnel_daily",
     "funnel_monthly",
+    "topic_daily",
+    "topic_monthly",
 )
 
 
@@ -75,8 +77,10 @@ async def test_counters_are_what_the_plan_implies_and_a_rebuild_gives(database_u
         assert cases is not None and cases["n"] == want.cases
 
         before = await _snapshot(db)
+        assert before["topic_daily"]  # the demo's reasons have their topics
         async with db.transaction() as conn:
             await reports.rebuild_rollups(conn)
+            await topics.rebuild(conn)
         assert await _snapshot(db) == before
     finally:
         await db.close()
@@ -168,6 +172,11 @@ async def _records(url: str) -> dict[str, object]:
                 f"SELECT v.visit_key, {CASE_FIELDS} FROM cases AS c"
                 " JOIN surveys AS s ON s.id = c.survey_id JOIN visits AS v ON v.id = s.visit_id"
                 " ORDER BY v.visit_key"
+            )
+            found["topics"] = await conn.fetch_all(
+                "SELECT v.visit_key, t.topic FROM survey_topics AS t"
+                " JOIN surveys AS s ON s.id = t.survey_id JOIN visits AS v ON v.id = s.visit_id"
+                " ORDER BY v.visit_key, t.topic"
             )
             found["events"] = await conn.fetch_all(
                 "SELECT v.visit_key, e.at, e.kind, e.actor_id, e.text FROM case_events AS e"
