@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8080, ge=0, le=65535)
     api_token: SecretStr
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # A bearer token that opens GET /metrics only (API_TOKEN opens it too).
+    metrics_token: SecretStr | None = None
 
     # The chain: a visit naming a location not in the catalogue is accepted (and
     # catalogued with no chat of its own) or refused with 400.
@@ -188,6 +190,7 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     # Topics of the reasons: a file extending or replacing the built-in taxonomy
     # (README "What the reasons say"); unset = the built-in one.
@@ -337,6 +340,11 @@ class Settings(BaseSettings):
             raise ValueError("expected redis://host:6379/0, rediss://... or unix://...")
         return value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("instance_id")
     @classmethod
     def _instance_id(cls, value: str) -> str:
@@ -359,10 +367,10 @@ class Settings(BaseSettings):
             raise ValueError("expected a token like 123456:ABC-DEF from @BotFather")
         return value
 
-    @field_validator("api_token")
+    @field_validator("api_token", "metrics_token")
     @classmethod
-    def _api_token(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
+    def _api_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters long")
         return value
 
@@ -392,6 +400,17 @@ class Settings(BaseSettings):
     def webhook_seed_secrets(self) -> list[str]:
         """The secrets in WEBHOOKS, for the log filter."""
         return [str(entry["secret"]) for entry in self.webhooks.values() if entry.get("secret")]
+
+    @property
+    def log_secrets(self) -> list[str]:
+        """Every secret the logs must never show (bot/logging_setup.py redacts them)."""
+        return [
+            self.bot_token.get_secret_value(),
+            self.api_token.get_secret_value(),
+            self.metrics_token.get_secret_value() if self.metrics_token else "",
+            self.webhook_secret_token,
+            *self.webhook_seed_secrets,
+        ]
 
     @property
     def zone(self) -> ZoneInfo:

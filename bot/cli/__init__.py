@@ -123,15 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    setup_logging(
-        settings.log_level,
-        [
-            settings.bot_token.get_secret_value(),
-            settings.api_token.get_secret_value(),
-            settings.webhook_secret_token,
-            *settings.webhook_seed_secrets,
-        ],
-    )
+    setup_logging(settings.log_level, settings.log_secrets, settings.log_format)
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
