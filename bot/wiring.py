@@ -289,7 +289,7 @@ def build_services(
         quiet=CustomerQuietHours.from_settings(settings),
     )
     dashboard = create_dashboard(
-        settings, clock, db, bot, translator, chats, routing, cases, worker, templates
+        settings, clock, db, bot, translator, chats, routing, cases, worker, templates, taxonomy
     )
     return Services(
         settings=settings,
@@ -357,6 +357,7 @@ def create_dashboard(
     cases: CaseService,
     worker: DeliveryWorker,
     templates: TemplateBook,
+    taxonomy: Taxonomy,
 ) -> Dashboard:
     """The managers' dashboard (bot/dashboard), served under /app/ by bot/app.py."""
     access = DashboardAccess(
@@ -376,5 +377,6 @@ def create_dashboard(
         worker.kick,
         min_sample=settings.min_sample,
         company=settings.company_name,
+        taxonomy=taxonomy,
     )
     return Dashboard(settings, clock, db, translator, access, service)

@@ -1,5 +1,6 @@
-"""The dashboard's queries: the answers with their filters and cases, the values the
-filters offer, the open cases by SLA, and the single use of a login link.
+"""The dashboard's queries: the answers with their filters (a topic among them) and
+cases, the values the filters offer, the open cases by SLA, and the single use of a
+login link.
 
 Report figures are not here: the dashboard reads them through storage.reports like
 /stats and /api/v1/stats, so they always agree.
@@ -45,6 +46,10 @@ class ResponseFilter:
     touchpoint: str | None = None
     band: ScoreBand | None = None
     text: str | None = None
+    # A topic id (bot/topics): answers whose reason mentions it (survey_topics).
+    topic: str | None = None
+    # Only answers with words in their reason (the Topics screen's examples).
+    with_reason: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,15 @@ def _where(conn: Connection, query: ResponseFilter, params: dict[str, object]) -
         clauses.append(_BANDS[query.band])
     if query.text:
         clauses.append(_text_clause(conn, query.text, params))
+    if query.with_reason:
+        clauses.append("s.reason IS NOT NULL AND s.reason <> ''")
+    if query.topic is not None:
+        # One probe of survey_topics' primary key per answer read along (day, id).
+        clauses.append(
+            "EXISTS (SELECT 1 FROM survey_topics AS st"
+            " WHERE st.survey_id = s.id AND st.topic = :topic)"
+        )
+        params["topic"] = query.topic
     return " AND ".join(clauses)
 
 

@@ -21,6 +21,7 @@ from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.outbox import load_report
 from bot.reports.recovery import RecoveryReport, load_recovery
+from bot.topics import Taxonomy
 from storage import dashboard as queries
 from storage import locations as catalogue
 from storage import reports as report_queries
@@ -52,6 +53,7 @@ class DashboardService:
         *,
         min_sample: int,
         company: str,
+        taxonomy: Taxonomy,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -61,6 +63,8 @@ class DashboardService:
         self._kick = kick
         self.min_sample = min_sample
         self._company = company
+        # The topics' ids and labels (bot/topics, TOPICS_FILE): the Responses filter.
+        self.taxonomy = taxonomy
 
     async def overview(self, period: rules.Period, scope: Scope) -> Overview:
         """The period's report by location (with the period before it) and NPS by week."""

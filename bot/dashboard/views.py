@@ -5,7 +5,7 @@ viewer's scope; naming another branch's location or case is 403."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -170,13 +170,19 @@ def _one(query: Mapping[str, str], name: str) -> str | None:
 
 
 def response_filter(
-    query: Mapping[str, str], period: rules.Period, scope: Scope
+    query: Mapping[str, str],
+    period: rules.Period,
+    scope: Scope,
+    topics: Collection[str] = (),
 ) -> queries.ResponseFilter:
     """The Responses screen's filters; a location outside the scope is PermissionError,
-    an unknown score band ValueError."""
+    an unknown score band or a topic not among `topics` (the taxonomy's ids) ValueError."""
     location = query.get("location")
     if location is not None and location != "" and not scope.allows(location):
         raise PermissionError(location)
+    topic = _one(query, "topic")
+    if topic is not None and topic not in topics:
+        raise ValueError(topic)
     band = _one(query, "band")
     return queries.ResponseFilter(
         start=period.start,
@@ -187,6 +193,7 @@ def response_filter(
         touchpoint=_one(query, "touchpoint"),
         band=queries.ScoreBand(band) if band else None,
         text=(_one(query, "q") or "")[:100] or None,
+        topic=topic,
     )
 
 
@@ -196,7 +203,8 @@ def _filters_or_error(
     dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
     try:
         period, preset = parse_view_period(request.query, _today(dashboard))
-        return period, preset, response_filter(request.query, period, scope)
+        topics = dashboard.service.taxonomy.ids()
+        return period, preset, response_filter(request.query, period, scope, topics)
     except PermissionError:
         return forbidden()
     except rules.ReportError as error:
@@ -204,6 +212,15 @@ def _filters_or_error(
     except ValueError:
         message = dashboard.translator.get(viewer.language, "dashboard-bad-filter")
     return _error_fragment(dashboard, viewer.language, message)
+
+
+def _topic_options(dashboard: Dashboard, language: str) -> list[tuple[str, str]]:
+    """(id, label in `language`) of every topic of the taxonomy, by label."""
+    taxonomy = dashboard.service.taxonomy
+    return sorted(
+        ((topic_id, taxonomy.label(topic_id, language)) for topic_id in taxonomy.ids()),
+        key=lambda item: item[1].casefold(),
+    )
 
 
 async def responses(request: web.Request) -> web.Response:
@@ -223,6 +240,7 @@ async def responses(request: web.Request) -> web.Response:
         "touchpoint": filters.touchpoint,
         "band": filters.band.value if filters.band else None,
         "q": filters.text,
+        "topic": filters.topic,
     }
     zone = dashboard.settings.zone
     return _html(
@@ -236,6 +254,7 @@ async def responses(request: web.Request) -> web.Response:
             filters=filters,
             facets=facets,
             bands=list(queries.ScoreBand),
+            topics=_topic_options(dashboard, viewer.language),
             when=lambda ms: from_ms(ms).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             older=link("responses", {**params, "before": str(queries.cursor_after(page))})
             if len(page) == PAGE_SIZE

@@ -69,6 +69,36 @@ async def test_filters_narrow_the_answers(db: Database) -> None:
     assert facets == dashboard.Facets(["kyiv"], ["ann", "bob"], ["till"])
 
 
+async def test_a_topic_narrows_the_answers_to_those_mentioning_it(db: Database) -> None:
+    ids = await _seed(db)
+    async with db.transaction() as conn:
+        await conn.execute_many(
+            "INSERT INTO survey_topics (survey_id, topic) VALUES (:id, :topic)",
+            [
+                {"id": ids[0], "topic": "product"},
+                {"id": ids[1], "topic": "product"},
+                {"id": ids[1], "topic": "staff_attitude"},
+                {"id": ids[4], "topic": "product"},  # outside the period
+            ],
+        )
+        # A forgotten customer's reason is blanked; its answer stays.
+        await conn.execute("UPDATE surveys SET reason = '' WHERE id = :id", {"id": ids[2]})
+    assert await _ids(db, topic="product") == [ids[1], ids[0]]
+    assert await _ids(db, topic="staff_attitude") == [ids[1]]
+    assert await _ids(db, topic="product", location="kyiv", band=dashboard.ScoreBand.PROMOTER) == [
+        ids[0]
+    ]
+    assert await _ids(db, topic="wait") == []
+    assert await _ids(db, topic="product", locations=["lviv"]) == []
+    # The Topics screen's examples: answers with words only.
+    assert await _ids(db) == [ids[2], ids[1], ids[0]]
+    assert await _ids(db, with_reason=True) == [ids[1], ids[0]]
+    query = dashboard.ResponseFilter(start=START, end=END, topic="product")
+    async with db.read() as conn:
+        every = [row.survey_id async for row in dashboard.iter_filtered(conn, query, 1)]
+    assert every == [ids[1], ids[0]]
+
+
 async def test_a_login_nonce_is_used_once(db: Database) -> None:
     async with db.transaction() as conn:
         assert await dashboard.use_login(conn, "n1", 42, now=1_000, expires_at=2_000)

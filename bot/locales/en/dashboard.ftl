@@ -74,6 +74,7 @@ dashboard-filter-location = Location
 dashboard-filter-staff = Staff member
 dashboard-filter-touchpoint = Touchpoint
 dashboard-filter-band = Score
+dashboard-filter-topic = Topic
 dashboard-filter-any = Any
 dashboard-filter-text = Search the reasons
 dashboard-filter-apply = Filter

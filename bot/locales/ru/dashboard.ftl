@@ -78,6 +78,7 @@ dashboard-filter-location = Точка
 dashboard-filter-staff = Сотрудник
 dashboard-filter-touchpoint = Точка контакта
 dashboard-filter-band = Оценка
+dashboard-filter-topic = Тема
 dashboard-filter-any = Все
 dashboard-filter-text = Поиск по причинам
 dashboard-filter-apply = Фильтровать

@@ -78,6 +78,7 @@ dashboard-filter-location = Точка
 dashboard-filter-staff = Працівник
 dashboard-filter-touchpoint = Точка контакту
 dashboard-filter-band = Оцінка
+dashboard-filter-topic = Тема
 dashboard-filter-any = Усі
 dashboard-filter-text = Пошук у причинах
 dashboard-filter-apply = Фільтрувати
