@@ -153,6 +153,8 @@ class Survey(_FromRow):
     reminded_at: int | None
     closed_reason: str | None
     created_at: int
+    # The customer's message that gave the reason (its edits replace it while open).
+    reason_message_id: int | None = None
 
 
 @dataclass(slots=True)

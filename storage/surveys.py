@@ -193,15 +193,41 @@ async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> 
 
 
 async def answer_reason(
-    conn: Connection, survey_id: int, reason: str | None, now: int
+    conn: Connection,
+    survey_id: int,
+    reason: str | None,
+    now: int,
+    *,
+    message_id: int | None = None,
+    steps: Sequence[str] = (SurveyStep.REASON,),
 ) -> Survey | None:
-    """Store the reason (None = skipped) and complete the survey."""
+    """Store the reason (None = skipped) and complete the survey. `message_id`: the
+    customer's message that gave it (its edits replace it); `steps`: the steps the
+    survey may be at (a text at a later score step is its reason too)."""
+    where = ", ".join(f"'{SurveyStep(step)}'" for step in steps)
     row = await conn.fetch_one(
         f"UPDATE surveys SET reason = :reason, reason_at = :now, step = '{SurveyStep.DONE}',"
-        f" status = '{SurveyStatus.COMPLETED}', completed_at = :now"
-        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.REASON}'"
+        f" status = '{SurveyStatus.COMPLETED}', completed_at = :now,"
+        " reason_message_id = :message_id"
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step IN ({where})"
         " RETURNING *",
-        {"reason": reason, "now": now, "id": survey_id},
+        {"reason": reason, "now": now, "id": survey_id, "message_id": message_id},
+    )
+    return Survey.from_row(row) if row else None
+
+
+async def edit_reason(
+    conn: Connection, chat_id: int, message_id: int, reason: str, now: int
+) -> Survey | None:
+    """Replace the reason given by this message of this chat, while the survey's answer
+    window lasts (before expires_at). None when no such survey is open to edits, or
+    when the reason already says exactly this."""
+    row = await conn.fetch_one(
+        "UPDATE surveys SET reason = :reason"
+        " WHERE chat_id = :chat_id AND reason_message_id = :message_id"
+        f" AND status = '{SurveyStatus.COMPLETED}' AND expires_at > :now"
+        " AND reason IS NOT NULL AND reason <> :reason RETURNING *",
+        {"reason": reason, "chat_id": chat_id, "message_id": message_id, "now": now},
     )
     return Survey.from_row(row) if row else None
 
@@ -211,6 +237,18 @@ async def awaiting_reason(conn: Connection, chat_id: int) -> Survey | None:
     row = await conn.fetch_one(
         f"SELECT * FROM surveys WHERE chat_id = :chat_id AND status = '{SurveyStatus.SENT}'"
         f" AND step = '{SurveyStep.REASON}' ORDER BY sent_at DESC LIMIT 1",
+        {"chat_id": chat_id},
+    )
+    return Survey.from_row(row) if row else None
+
+
+async def awaiting_score(conn: Connection, chat_id: int, steps: Sequence[str]) -> Survey | None:
+    """The open survey of this chat that waits for a score (at one of `steps`), if any:
+    what a typed number answers."""
+    where = ", ".join(f"'{SurveyStep(step)}'" for step in steps)
+    row = await conn.fetch_one(
+        f"SELECT * FROM surveys WHERE chat_id = :chat_id AND status = '{SurveyStatus.SENT}'"
+        f" AND step IN ({where}) ORDER BY sent_at DESC LIMIT 1",
         {"chat_id": chat_id},
     )
     return Survey.from_row(row) if row else None

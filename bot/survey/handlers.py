@@ -10,13 +10,13 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import Texts
+from bot.survey import typed
 from bot.survey.callbacks import SurveyCallback, SurveyStep
-from bot.survey.keyboards import ces_keyboard, skip_reason_keyboard
 from bot.survey.service import AnswerResult, Refusal, SurveyService
-from bot.survey.texts import Wording, ces_text, reason_text, thanks_text
+from bot.survey.texts import Wording, thanks_text
+from bot.survey.views import step_view
 from bot.telegram.once import IN_TRANSACTION, UpdateClaim
 from storage.models import Survey
-from storage.models import SurveyStep as AnsweredStep
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,16 @@ def get_buttons_router() -> Router:
     router.callback_query.register(survey_button, SurveyCallback.filter(), flags=IN_TRANSACTION)
     # Unknown or outdated button data (an older bot version) is answered, not ignored.
     router.callback_query.register(stale_button, F.data.startswith("sv"))
+    # A score typed instead of tapped, taken like the tap (before a case thread reads it).
+    typed.register_scores(router)
     return router
 
 
 def get_reason_router() -> Router:
     """Any other private text answers 'why?': a catch-all, so this router goes last."""
     router = Router(name="survey-reason")
+    # Text at a score step (a hint, or the reason after the NPS); an edited reason.
+    typed.register_texts(router)
     router.message.register(reason_message, F.chat.type == "private", F.text)
     return router
 
@@ -94,12 +98,7 @@ async def _show_next_step(
     message = query.message
     if not isinstance(message, Message):
         return
-    if survey.step == AnsweredStep.CES:
-        text, keyboard = ces_text(texts, wording, survey.nps or 0), ces_keyboard(survey.id)
-    elif survey.step == AnsweredStep.REASON:
-        text, keyboard = reason_text(texts, survey.nps), skip_reason_keyboard(survey.id, texts)
-    else:
-        text, keyboard = thanks_text(texts, survey.nps), None
+    text, keyboard = step_view(texts, wording, survey)
     try:
         await message.edit_text(text, reply_markup=keyboard)
     except TelegramBadRequest as error:
@@ -138,7 +137,9 @@ async def reason_message(
     if pending is None:
         await message.answer(texts("survey-no-open"))
         return
-    result = await surveys.answer_reason(pending.id, message.from_user.id, message.text)
+    result = await surveys.answer_reason(
+        pending.id, message.from_user.id, message.text, message_id=message.message_id
+    )
     if not result.ok or result.survey is None:
         await message.answer(texts("survey-no-open"))
         return

@@ -27,7 +27,7 @@ from bot.webhooks import events as webhooks
 from bot.webhooks.events import Event
 from storage import customers, outbox, recovery, rollups, surveys, topics, updates
 from storage.db import Connection, Database
-from storage.models import OutboxStatus, Survey, SurveyStatus
+from storage.models import OutboxStatus, Survey, SurveyStatus, SurveyStep
 
 MAX_REASON_LENGTH = 2000
 # Answers written together at most: bounds how long one transaction holds the writer.
@@ -371,11 +371,17 @@ class SurveyService:
         reason: str | None,
         *,
         update_id: int | None = None,
+        message_id: int | None = None,
+        early: bool = False,
     ) -> AnswerResult:
-        """Store the free-text reason (None when skipped) and finish the survey."""
+        """Store the free-text reason (None when skipped) and finish the survey.
+        `message_id`: the customer's message that gave it (its edits replace it);
+        `early`: the text came at a score step after the NPS (the score steps left
+        stay unanswered, as in a survey that expires)."""
         text = (reason.strip()[:MAX_REASON_LENGTH] if reason else None) or None
         # Classified before the transaction: it holds the writer for no CPU work.
         found = self.topics_of(text) if text else ()
+        steps = (SurveyStep.REASON, *self.LATER_SCORE_STEPS) if early else (SurveyStep.REASON,)
 
         async def consequences(
             conn: Connection, tally: rollups.Tally, survey: Survey, now: int
@@ -392,7 +398,9 @@ class SurveyService:
         return await self._answer(
             survey_id,
             telegram_id,
-            lambda conn, now: surveys.answer_reason(conn, survey_id, text, now),
+            lambda conn, now: surveys.answer_reason(
+                conn, survey_id, text, now, message_id=message_id, steps=steps
+            ),
             consequences,
             None,
             update_id,
@@ -405,9 +413,54 @@ class SurveyService:
             return ()
         return tuple(self._classify(text))
 
+    async def edit_reason(self, chat_id: int, message_id: int, reason: str) -> Survey | None:
+        """The customer edited the message that gave a reason: while the survey's answer
+        window lasts the edit replaces the stored reason, and what a stored reason sets
+        off runs again (its topics, the response.updated webhook, a detractor's case
+        card). None
+        when nothing changed (no such reason, the window closed, the same text)."""
+        text = reason.strip()[:MAX_REASON_LENGTH]
+        if not text:
+            return None
+        now = self._now()
+        found = self.topics_of(text)
+
+        async def work(conn: Connection, tally: rollups.Tally) -> AnswerResult:
+            survey = await surveys.edit_reason(conn, chat_id, message_id, text, now)
+            if survey is None:
+                return AnswerResult(None, Refusal.CLOSED)
+            await topics.replace(conn, tally, topic_key(survey), found)
+            await webhooks.response(
+                conn, Event.RESPONSE_UPDATED, survey.id, now, changed=("reason",)
+            )
+            if is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
+                await self._on_detractor(conn, survey, now, first=False)
+            return AnswerResult(survey)
+
+        result = await self._batches.submit(work)
+        if result.ok:
+            self._wake()
+        return result.survey if result.ok else None
+
+    async def claim_update(self, update_id: int) -> bool:
+        """Write an update's once-record on its own, for a handler registered to write it
+        in its answer's transaction that ends up storing nothing (a typed score off the
+        scale gets a hint): False for a duplicate."""
+        async with self._db.transaction() as conn:
+            return await updates.claim(conn, update_id, now=self._now())
+
     async def awaiting_reason(self, telegram_id: int) -> Survey | None:
         async with self._db.read() as conn:
             return await surveys.awaiting_reason(conn, telegram_id)
+
+    # The score steps a survey may wait at, and those after the NPS.
+    SCORE_STEPS = (SurveyStep.NPS, SurveyStep.CES)
+    LATER_SCORE_STEPS = (SurveyStep.CES,)
+
+    async def awaiting_score(self, telegram_id: int) -> Survey | None:
+        """The customer's open survey waiting for a score, if any."""
+        async with self._db.read() as conn:
+            return await surveys.awaiting_score(conn, telegram_id, self.SCORE_STEPS)
 
     async def expire_due(self) -> int:
         """Close surveys past their expiry and queue the removal of their buttons.

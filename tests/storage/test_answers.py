@@ -58,7 +58,12 @@ class World:
 @pytest.fixture
 def world(db: Database, clock: FakeClock, tmp_path: Path) -> World:
     """The real services, wired as bot/wiring.py wires them, on the `db` under test."""
-    settings = make_settings(tmp_path)
+    return make_world(db, clock, tmp_path)
+
+
+def make_world(db: Database, clock: FakeClock, tmp_path: Path, **overrides: Any) -> World:
+    """`world` with settings `overrides`."""
+    settings = make_settings(tmp_path, **overrides)
     policy = SurveyPolicy.from_settings(settings)
     translator = load_translator()
     chats = ChatDirectory(db, clock, settings.manager_chat_id, settings.alert_escalation_chat_id)

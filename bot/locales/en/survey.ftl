@@ -37,6 +37,7 @@ survey-already-answered = You have already answered this question.
 survey-reminder = A gentle reminder: your opinion of your visit to { $location } matters to us. The survey above takes two taps.
 survey-reminder-no-location = A gentle reminder: your opinion of { $company } matters to us. The survey above takes two taps.
 survey-use-buttons = Please use the buttons of the survey above.
+survey-type-score = Please tap a score in the survey above, or type a number from { $low } to { $high }.
 survey-no-open = Thank you for your message! If you want to tell us about a visit, we will ask you after the next one.
 
 alert-title = ⚠️ Unhappy customer

@@ -106,6 +106,24 @@ class UsersMixin(MessagesMixin, UpdatesMixin):
         )
         return self.queue_update({"message": message})
 
+    async def edit_text(self, user_id: int, message_id: int, text: str) -> JSONDict:
+        """The user edits a text message they sent (in their private chat unless it was
+        in a group): Telegram delivers it again as an `edited_message` with edit_date."""
+        original = next(
+            (
+                message
+                for (chat_id, sent_id), message in self._inbox.items()
+                if sent_id == message_id and message["from"]["id"] == user_id and "text" in message
+            ),
+            None,
+        )
+        if original is None:
+            raise ValueError(f"user {user_id} sent no text message {message_id}")
+        edited = dict(original, text=text, edit_date=int(self._wall_clock()))
+        self._inbox[(edited["chat"]["id"], message_id)] = edited
+        self.received.append(edited)
+        return self.queue_update({"edited_message": edited})
+
     async def share_contact(self, user_id: int, phone: str) -> JSONDict:
         """The user shares their own contact (the request_contact keyboard button)."""
         user = self._require_user(user_id)
