@@ -99,6 +99,8 @@ class Otklik:
         self.dashboard = s.dashboard
         self.webhooks = s.webhooks
         self.webhook_worker = s.webhook_worker
+        self.taxonomy = s.taxonomy
+        self.classifier = s.classifier
         self.instance_id = settings.instance_id
         self.dispatcher = create_dispatcher(
             s.dependencies(),

@@ -1,5 +1,6 @@
 """Reports over HTTP for dashboards: GET /api/v1/stats (JSON, with the closing-the-loop
-figures as `recovery`), GET /api/v1/responses.csv and GET /api/v1/cases.csv (streamed).
+figures as `recovery`), GET /api/v1/topics (what the reasons say, JSON),
+GET /api/v1/responses.csv and GET /api/v1/cases.csv (streamed).
 Auth is the API's bearer middleware."""
 
 from __future__ import annotations
@@ -7,11 +8,13 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol, cast
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.api.keys import SERVICES_KEY
 from bot.api.openapi import Answer, documented
+from bot.api.routes import validation_error
 from bot.config import Settings
+from bot.core.bounds import Text
 from bot.core.clock import Clock
 from bot.reports.export import (
     CASE_CSV_COLUMNS,
@@ -32,6 +35,8 @@ from bot.reports.service import (
     parse_segment,
     report_to_dict,
 )
+from bot.reports.topics import load_topics, topic_report_to_dict
+from bot.topics import Taxonomy
 from storage import recovery
 from storage import reports as queries
 from storage.db import Database
@@ -69,6 +74,74 @@ class StatsAnswer(BaseModel):
     )
 
 
+class TopicsQuery(BaseModel):
+    """?period=..&location=..&lang=.. of GET /api/v1/topics."""
+
+    period: str = Field(
+        default="",
+        max_length=40,
+        description="as for /api/v1/stats: 7d, 30d, 2026-10, 2026-10-01..2026-10-31",
+    )
+    location: Text | None = Field(
+        default=None, description="one location's code (default: the whole chain)"
+    )
+    lang: Literal["ru", "uk", "en"] | None = Field(
+        default=None, description="the topics' labels in this language (default: DEFAULT_LANGUAGE)"
+    )
+
+
+class TopicPeriodFigures(BaseModel):
+    mentions: int = Field(description="answers whose reason mentions the topic")
+    promoters: int
+    passives: int
+    detractors: int
+    share: float | None = Field(description="mentions among all answers, in percent")
+    impact: float | None = Field(
+        description=(
+            "NPS minus the NPS without the answers mentioning the topic, in points"
+            " (negative: points lost to it); null: too few answers to say"
+        )
+    )
+
+
+class TopicFigures(TopicPeriodFigures):
+    id: str
+    label: str
+    too_few: bool = Field(description="fewer than MIN_SAMPLE answers to say its impact")
+    share_change: float | None = Field(description="share against the previous period, points")
+    impact_change: float | None
+    previous: TopicPeriodFigures
+
+
+class TopicAnswers(BaseModel):
+    total: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    previous_total: int
+    previous_nps: float | None
+
+
+class DateRange(BaseModel):
+    start: str
+    end: str
+
+
+class TopicsAnswer(BaseModel):
+    """Each topic of the period's reasons: mentions among detractors and promoters, share,
+    change against the period before, and NPS impact, costliest first."""
+
+    ok: Literal[True]
+    location: str | None
+    language: str
+    period: DateRange
+    previous_period: DateRange
+    min_sample: int
+    answers: TopicAnswers
+    topics: list[TopicFigures]
+
+
 CSV_SCHEMA = {"type": "string", "description": "one row per response, with a header row"}
 CASES_CSV_SCHEMA = {"type": "string", "description": "one row per case, with a header row"}
 
@@ -79,6 +152,7 @@ class ReportServices(Protocol):
     settings: Settings
     clock: Clock
     db: Database
+    taxonomy: Taxonomy
 
 
 def _services(request: web.Request) -> ReportServices:
@@ -116,6 +190,40 @@ async def get_stats(request: web.Request) -> web.Response:
             "funnel": [{"location": row.location, **row.events} for row in funnel],
             "recovery": recovery_to_dict(closing),
         }
+    )
+
+
+@documented(
+    "What the reasons say: topics by NPS impact",
+    {200: TopicsAnswer},
+    query=TopicsQuery,
+    tag="reports",
+)
+async def get_topics(request: web.Request) -> web.Response:
+    """The topics of ?period=.. (as /api/v1/stats) of the chain or of ?location=.., with
+    labels in ?lang=.. (default: DEFAULT_LANGUAGE)."""
+    services = _services(request)
+    try:
+        query = TopicsQuery.model_validate(dict(request.query))
+    except ValidationError as error:
+        return validation_error(error)
+    today = services.clock.now().astimezone(services.settings.zone).date()
+    try:
+        period = parse_period(query.period, today)
+    except ReportError as error:
+        return _bad_request(error)
+    language = query.lang or services.settings.default_language
+    taxonomy = services.taxonomy
+    report = await load_topics(
+        services.db,
+        period,
+        taxonomy.ids(),
+        services.settings.min_sample,
+        None if query.location is None else [query.location],
+    )
+    body = topic_report_to_dict(report, lambda topic: taxonomy.label(topic, language))
+    return web.json_response(
+        {"ok": True, "location": query.location, "language": language, **body}
     )
 
 
@@ -177,5 +285,6 @@ async def _stream(request: web.Request, what: str) -> web.StreamResponse:
 
 def add_report_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/stats", get_stats)
+    app.router.add_get("/api/v1/topics", get_topics)
     app.router.add_get("/api/v1/responses.csv", get_responses_csv)
     app.router.add_get("/api/v1/cases.csv", get_cases_csv)

@@ -155,7 +155,7 @@ def error_response(status: int, message: str, field: str | None = None) -> web.R
     return web.json_response(body, status=status)
 
 
-def _validation_error(error: ValidationError) -> web.Response:
+def validation_error(error: ValidationError) -> web.Response:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or None
     message = first["msg"].removeprefix("Value error, ")
@@ -259,7 +259,7 @@ async def post_visit(request: web.Request) -> web.Response:
     try:
         visit = VisitBody.model_validate(body)
     except ValidationError as error:
-        return _validation_error(error)
+        return validation_error(error)
     visits: VisitService = request.app[SERVICES_KEY].visits
     try:
         outcome = await visits.register(
@@ -298,7 +298,7 @@ async def post_customer(request: web.Request) -> web.Response:
     try:
         customer = CustomerBody.model_validate(body)
     except ValidationError as error:
-        return _validation_error(error)
+        return validation_error(error)
     accounts: CustomerService = request.app[SERVICES_KEY].accounts
     try:
         stored, created = await accounts.upsert_crm(
