@@ -325,6 +325,7 @@ def build_services(
             clock,
             policy,
             on_detractor=case_outbox.on_detractor,
+            on_media_reason=case_outbox.on_media_reason,
             on_enqueued=worker.kick,
             classify=lambda text: classifier.classify(text).topics,
         ),

@@ -30,6 +30,7 @@ from bot.cases.keyboards import (
 from bot.cases.outbox import (
     CaseOutbox,
     enqueue_card_refresh,
+    enqueue_copy,
     enqueue_improved_notice,
     enqueue_prompt_close,
     enqueue_text,
@@ -58,6 +59,7 @@ from bot.i18n import Texts
 from bot.locations.routing import Routing
 from bot.survey.service import SurveyService
 from bot.survey.texts import Wording
+from bot.telegram.media import has_media, label_of
 from storage import cases as case_repo
 from storage import customers
 from storage.db import Connection, Database
@@ -99,6 +101,7 @@ def get_router() -> Router:
     router.message.register(show_case, Command("case"), IsManagerChat())
     router.message.register(manager_text, IsManagerChat(), F.text, ~F.text.startswith("/"))
     router.message.register(customer_text, F.chat.type == "private", F.text, _in_case_thread)
+    router.message.register(customer_media, F.chat.type == "private", has_media, _in_case_thread)
     return router
 
 
@@ -690,8 +693,54 @@ async def customer_text(
 ) -> None:
     """The customer's reply goes into the case thread in its location's managers' chat,
     and the customer hears it arrived (once per turn, see needs_acknowledgement)."""
-    assert message.from_user is not None and message.text is not None
-    user, text = message.from_user, message.text
+    assert message.text is not None
+    await _into_case(
+        message, case, message.text, None, manager_texts, cases, case_outbox, routing, db, clock
+    )
+
+
+async def customer_media(
+    message: Message,
+    case: Case,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    routing: Routing,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """A voice message, photo... into the case: its label is stored and posted in the
+    thread like a text, and the media is copied after it (copyMessage, not forwarded)."""
+    label = label_of(message)
+    assert label is not None
+    await _into_case(
+        message,
+        case,
+        label,
+        message.message_id,
+        manager_texts,
+        cases,
+        case_outbox,
+        routing,
+        db,
+        clock,
+    )
+
+
+async def _into_case(
+    message: Message,
+    case: Case,
+    text: str,
+    media_message_id: int | None,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    routing: Routing,
+    db: Database,
+    clock: Clock,
+) -> None:
+    assert message.from_user is not None
+    user = message.from_user
     now = to_ms(clock.now())
     async with db.transaction() as conn:
         result = await cases.record_message(
@@ -704,6 +753,8 @@ async def customer_text(
             location = await cases.location_of(case.id, conn=conn) or ""
             chat = await routing.team_chat(conn, location)
             await enqueue_text(conn, "case_thread", chat, case.id, post, now)
+            if media_message_id is not None:
+                await enqueue_copy(conn, chat, case.id, message.chat.id, media_message_id, now)
         if result.acknowledge:
             card = await case_repo.card(conn, case.id)
             language = card.language if card else user.language_code

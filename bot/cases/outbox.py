@@ -38,6 +38,8 @@ from storage.cases import Case
 from storage.db import Connection, Database
 from storage.models import OutboxItem, Survey
 
+COPY_KIND = "case_copy"
+
 
 def _payload(item: OutboxItem) -> dict[str, Any]:
     loaded = json.loads(item.payload or "{}")
@@ -74,6 +76,39 @@ class CaseTextRenderer:
             await customers.mark_unreachable(
                 conn, item.chat_id, error.reason, to_ms(self._ctx.clock.now())
             )
+
+
+class CopyRenderer:
+    """A customer's media (a voice message, a photo...) copied into the case thread of
+    the managers' chat with copyMessage, which, unlike forwarding, shows no link to the
+    customer's account; a reply to the case's card when the card is in that chat.
+    Payload: from_chat_id and message_id (the customer's private chat and message)."""
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self._ctx = ctx
+
+    async def render(self, item: OutboxItem) -> Outgoing | None:
+        data = _payload(item)
+        from_chat_id, message_id = data.get("from_chat_id"), data.get("message_id")
+        if not isinstance(from_chat_id, int) or not isinstance(message_id, int):
+            return None
+        message = Outgoing(
+            chat_id=item.chat_id, copy_from_chat_id=from_chat_id, copy_message_id=message_id
+        )
+        async with self._ctx.db.read() as conn:
+            case = await case_repo.get(conn, item.ref_id or 0)
+        if case is not None and case.alert_message_id and case.alert_chat_id == item.chat_id:
+            message.extra["reply_parameters"] = ReplyParameters(
+                message_id=case.alert_message_id, allow_sending_without_reply=True
+            )
+        return message
+
+    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
+        """The case holds the media's label already."""
+
+    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
+        """Recorded on the outbox row (the customer may have deleted the message); the
+        label stays in the case and on the card."""
 
 
 class FollowupRenderer:
@@ -137,6 +172,7 @@ def case_renderers(ctx: RenderContext, company: str) -> dict[str, Renderer]:
         folds.FOLD_EDIT_KIND: FoldRenderer(ctx, edit=True),
         "case_message": CaseTextRenderer(ctx),
         "case_thread": CaseTextRenderer(ctx, thread=True),
+        COPY_KIND: CopyRenderer(ctx),
         "case_escalation": CaseTextRenderer(ctx),
         "case_followup": FollowupRenderer(ctx, company),
         "case_prompt_close": PromptCloseRenderer(),
@@ -160,6 +196,24 @@ async def enqueue_text(
         now=now,
         ref_id=case_id,
         payload={"text": text},
+    )
+
+
+async def enqueue_copy(
+    conn: Connection, chat_id: int, case_id: int, from_chat_id: int, message_id: int, now: int
+) -> None:
+    """Copy the customer's message `message_id` (in their chat `from_chat_id`) into the
+    case thread of `chat_id`; once per message, however often this is asked."""
+    await outbox.enqueue(
+        conn,
+        kind=COPY_KIND,
+        chat_id=chat_id,
+        priority=Priority.CASE,
+        due_at=now,
+        now=now,
+        ref_id=case_id,
+        payload={"from_chat_id": from_chat_id, "message_id": message_id},
+        dedupe_key=f"{COPY_KIND}:{from_chat_id}:{message_id}",
     )
 
 
@@ -240,6 +294,17 @@ class CaseOutbox:
         answer's transaction."""
         chat_id = await self._routing.team_chat(conn, survey.location)
         await alerts.on_detractor(conn, self.cases, survey, now, first=first, chat_id=chat_id)
+
+    async def on_media_reason(self, conn: Connection, survey: Survey, now: int) -> None:
+        """The survey's media-reason hook: the label is on the card; the media itself
+        follows it into the case's chat, copied (in the answer's transaction)."""
+        if survey.reason_message_id is None or survey.chat_id is None:
+            return
+        case = await case_repo.get_by_survey(conn, survey.id)
+        if case is None:
+            return
+        chat_id = case.alert_chat_id or await self._routing.team_chat(conn, survey.location)
+        await enqueue_copy(conn, chat_id, case.id, survey.chat_id, survey.reason_message_id, now)
 
     async def notify_reopened(self, conn: Connection, case: Case, zone: ZoneInfo) -> None:
         """Tell the reopened case's owner (mentioned, in the case's managers' chat, as a

@@ -44,6 +44,10 @@ class Outgoing:
     filename: str | None = None
     edit_message_id: int | None = None
     edit_keyboard_only: bool = False
+    # copyMessage of (copy_from_chat_id, copy_message_id): the content without a link
+    # to its sender (unlike forwardMessage); `text`, when set, replaces a caption.
+    copy_from_chat_id: int | None = None
+    copy_message_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

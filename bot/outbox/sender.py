@@ -69,9 +69,12 @@ class AiogramSender:
             raise Transient(_describe(error)) from None
         except TelegramAPIError as error:
             raise Transient(_describe(error)) from None
-        return SendResult(sent.message_id if isinstance(sent, Message) else None)
+        if isinstance(sent, Message):
+            return SendResult(sent.message_id)
+        # copyMessage answers a MessageId; `True` (an edit) has none. bool is an int too.
+        return SendResult(sent if isinstance(sent, int) and not isinstance(sent, bool) else None)
 
-    async def _call(self, message: Outgoing) -> Message | bool:
+    async def _call(self, message: Outgoing) -> Message | int | bool:
         bot = self._bot
         if message.edit_message_id is not None:
             if message.edit_keyboard_only:
@@ -87,6 +90,17 @@ class AiogramSender:
                 reply_markup=message.keyboard,
                 **message.extra,
             )
+        if message.copy_from_chat_id is not None and message.copy_message_id is not None:
+            copied = await bot.copy_message(
+                chat_id=message.chat_id,
+                from_chat_id=message.copy_from_chat_id,
+                message_id=message.copy_message_id,
+                caption=message.text or None,
+                reply_markup=message.keyboard,
+                allow_paid_broadcast=self._paid,
+                **message.extra,
+            )
+            return copied.message_id
         if message.photo is not None:
             return await bot.send_photo(
                 chat_id=message.chat_id,
@@ -183,6 +197,7 @@ def _is_plain_text(message: Outgoing) -> bool:
         message.edit_message_id is None
         and message.photo is None
         and message.document is None
+        and message.copy_message_id is None
         and not message.extra
     )
 

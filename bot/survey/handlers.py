@@ -15,8 +15,10 @@ from bot.survey.callbacks import SurveyCallback, SurveyStep
 from bot.survey.service import AnswerResult, Refusal, SurveyService
 from bot.survey.texts import Wording, thanks_text
 from bot.survey.views import step_view
+from bot.telegram.media import has_media, label_of
 from bot.telegram.once import IN_TRANSACTION, UpdateClaim
 from storage.models import Survey
+from storage.models import SurveyStep as AnsweredStep
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +45,14 @@ def get_buttons_router() -> Router:
 
 
 def get_reason_router() -> Router:
-    """Any other private text answers 'why?': a catch-all, so this router goes last."""
+    """Any other private text answers 'why?': a catch-all, so this router goes last.
+    So does a voice message, photo, video... (bot/telegram/media.py): its label is the
+    reason, and a detractor's case copies the media to the managers."""
     router = Router(name="survey-reason")
     # Text at a score step (a hint, or the reason after the NPS); an edited reason.
     typed.register_texts(router)
     router.message.register(reason_message, F.chat.type == "private", F.text)
+    router.message.register(reason_media, F.chat.type == "private", has_media)
     return router
 
 
@@ -133,12 +138,41 @@ async def reason_message(
     assert message.from_user is not None and message.text is not None
     if message.text.startswith("/"):
         return
+    await _answer_reason(message, texts, surveys, message.text, media=False)
+
+
+async def reason_media(message: Message, texts: Texts, surveys: SurveyService) -> None:
+    """A media message answers 'why?' as its label ("[voice 0:12]"), the message kept
+    for the case to copy; acknowledged as a text reason is."""
+    label = label_of(message)
+    assert message.from_user is not None and label is not None
+    await _answer_reason(message, texts, surveys, label, media=True)
+
+
+async def _answer_reason(
+    message: Message, texts: Texts, surveys: SurveyService, reason: str, *, media: bool
+) -> None:
+    assert message.from_user is not None
     pending = await surveys.awaiting_reason(message.from_user.id)
+    early = False
+    if pending is None and media:
+        # Media at a score step: after the NPS it is the reason, as words are there
+        # (bot/survey/typed.py); at the NPS the customer is asked for the score first.
+        pending = await surveys.awaiting_score(message.from_user.id)
+        if pending is not None and pending.step == AnsweredStep.NPS:
+            await message.answer(typed.hint_text(texts, pending.step))
+            return
+        early = True
     if pending is None:
         await message.answer(texts("survey-no-open"))
         return
     result = await surveys.answer_reason(
-        pending.id, message.from_user.id, message.text, message_id=message.message_id
+        pending.id,
+        message.from_user.id,
+        reason,
+        message_id=message.message_id,
+        early=early,
+        media=media,
     )
     if not result.ok or result.survey is None:
         await message.answer(texts("survey-no-open"))

@@ -66,6 +66,14 @@ class DetractorHook(Protocol):
     ) -> None: ...
 
 
+class MediaReasonHook(Protocol):
+    """Called inside the answer's transaction, after the detractor hook, when a
+    detractor's reason is a media message (survey.reason_message_id): cases copy it to
+    the managers (cases/outbox.py)."""
+
+    async def __call__(self, conn: Connection, survey: Survey, now: int) -> None: ...
+
+
 # The topics of a reason (bot/topics' classifier, loaded once per process by the wiring).
 Classify = Callable[[str], Sequence[str]]
 
@@ -161,9 +169,11 @@ class SurveyService:
         on_detractor: DetractorHook,
         on_enqueued: Callable[[], None] | None = None,
         classify: Classify | None = None,
+        on_media_reason: MediaReasonHook | None = None,
     ) -> None:
         self._db = db
         self._classify = classify
+        self._on_media_reason = on_media_reason
         self._clock = clock
         self._policy = policy
         self._quiet = CustomerQuietHours(policy.quiet_hours, policy.zone)
@@ -373,14 +383,19 @@ class SurveyService:
         update_id: int | None = None,
         message_id: int | None = None,
         early: bool = False,
+        media: bool = False,
     ) -> AnswerResult:
         """Store the free-text reason (None when skipped) and finish the survey.
         `message_id`: the customer's message that gave it (its edits replace it);
         `early`: the text came at a score step after the NPS (the score steps left
-        stay unanswered, as in a survey that expires)."""
+        stay unanswered, as in a survey that expires); `media`: the message is a voice
+        message, photo... whose label (bot/telegram/media.py) is the reason, and which
+        a detractor's case copies to the managers (`on_media_reason`)."""
         text = (reason.strip()[:MAX_REASON_LENGTH] if reason else None) or None
         # Classified before the transaction: it holds the writer for no CPU work.
-        found = self.topics_of(text) if text else ()
+        # A media reason's topics are its caption's (the label itself says nothing).
+        said = text.partition("] ")[2] if media and text else text
+        found = self.topics_of(said) if said else ()
         steps = (SurveyStep.REASON, *self.LATER_SCORE_STEPS) if early else (SurveyStep.REASON,)
 
         async def consequences(
@@ -394,6 +409,8 @@ class SurveyService:
             await webhooks.response(conn, Event.RESPONSE_COMPLETED, survey.id, now)
             if text and is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
                 await self._on_detractor(conn, survey, now, first=False)
+                if media and self._on_media_reason is not None:
+                    await self._on_media_reason(conn, survey, now)
 
         return await self._answer(
             survey_id,

@@ -90,7 +90,13 @@ def make_world(db: Database, clock: FakeClock, tmp_path: Path, **overrides: Any)
     return World(
         db,
         clock,
-        SurveyService(db, clock, policy, on_detractor=case_outbox.on_detractor),
+        SurveyService(
+            db,
+            clock,
+            policy,
+            on_detractor=case_outbox.on_detractor,
+            on_media_reason=case_outbox.on_media_reason,
+        ),
         VisitService(db, clock, policy),
         SurveyRenderer(context),
     )

@@ -17,6 +17,9 @@ _SEND_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "copyMessage", "forwardMessage"}
 )
 
+# Media a user can send besides photos and documents (users.send_media).
+_OTHER_MEDIA = ("voice", "video_note", "video", "animation", "audio", "sticker")
+
 _EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption"})
 
 
@@ -169,6 +172,8 @@ class MessagesMixin(FilesMixin, FloodMixin, InspectionMixin):
             result["photo"] = [self._photo_size(self._files[message.file_id])]
         elif message.media == "document" and message.file_id:
             result["document"] = self._document_dict(self._files[message.file_id])
+        elif message.media_object is not None and message.media:
+            result[message.media] = message.media_object
         # Message objects only ever carry inline keyboards.
         if message.reply_markup and "inline_keyboard" in message.reply_markup:
             result["reply_markup"] = message.reply_markup
@@ -282,7 +287,16 @@ class MessagesMixin(FilesMixin, FloodMixin, InspectionMixin):
         return source_chat, source
 
     def _copy_content(self, message: SentMessage, source: JSONDict) -> None:
-        if "photo" in source or "document" in source:
+        if kind := next((k for k in _OTHER_MEDIA if k in source), None):
+            # A voice message, video, video note, audio, animation (which carries a
+            # document too) or sticker: copied as it is (the same file), its caption
+            # kept unless the call replaces it.
+            message.media = kind
+            message.media_object = dict(source[kind])
+            message.file_id = source[kind]["file_id"]
+            message.text = source.get("caption", "")
+            message.entities = list(source.get("caption_entities", []))
+        elif "photo" in source or "document" in source:
             kind = "photo" if "photo" in source else "document"
             file_id = (
                 source["photo"][-1]["file_id"] if kind == "photo" else source[kind]["file_id"]
@@ -313,7 +327,11 @@ class MessagesMixin(FilesMixin, FloodMixin, InspectionMixin):
         reply_to = self._reply_target(chat, params)
         message = self._new_message(chat, "copyMessage", params, markup)
         self._copy_content(message, source)
-        if message.media and "caption" in params:
+        if (
+            message.media
+            and message.media not in ("video_note", "sticker")
+            and ("caption" in params)
+        ):
             message.text, message.entities = self._caption_of(params)
             message.raw_text = str(params.get("caption") or "")
         message.reply_to_message_id = reply_to

@@ -71,8 +71,11 @@ class SentMessage:
     entities: list[JSONDict] = field(default_factory=list)
     # The text exactly as the bot sent it (HTML/Markdown markup included).
     raw_text: str = ""
-    # "photo" | "document" | None (a text message)
+    # "photo" | "document" | None (a text message); a copied message may also be
+    # "voice", "video", "video_note", "audio", "animation" or "sticker".
     media: str | None = None
+    # A copied media message's object (the Voice, Video... of its source), as sent.
+    media_object: JSONDict | None = None
     document: bytes | None = None
     photo: bytes | None = None
     filename: str | None = None

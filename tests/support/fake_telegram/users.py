@@ -155,6 +155,63 @@ class UsersMixin(MessagesMixin, UpdatesMixin):
         message = self._user_message(user_id, chat_id, **content)
         return self.queue_update({"message": message})
 
+    async def send_media(
+        self,
+        user_id: int,
+        kind: str,
+        *,
+        duration: int = 0,
+        caption: str | None = None,
+        file_name: str | None = None,
+        emoji: str | None = None,
+        chat_id: int | None = None,
+        data: bytes = b"media",
+    ) -> JSONDict:
+        """The user sends a voice message, video, video note, audio, animation, sticker
+        or document, shaped as Telegram's Message carries it (a video note and a sticker
+        take no caption; an animation comes with its document too)."""
+        mime = {
+            "voice": "audio/ogg",
+            "video": "video/mp4",
+            "video_note": "video/mp4",
+            "audio": "audio/mpeg",
+            "animation": "video/mp4",
+            "sticker": "image/webp",
+        }.get(kind)
+        if kind == "document":
+            mime = None
+        elif mime is None:
+            raise ValueError(f"unknown media kind {kind!r}")
+        if caption and kind in ("video_note", "sticker"):
+            raise ValueError(f"a {kind} has no caption")
+        stored = self._store_file(kind, data, file_name, mime)
+        item: JSONDict = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_size": len(data),
+        }
+        if kind in ("voice", "video", "video_note", "audio", "animation"):
+            item["duration"] = duration
+        if kind in ("video", "animation"):
+            item.update(width=640, height=360)
+        if kind == "video_note":
+            item["length"] = 240
+        if kind == "sticker":
+            item.update(type="regular", width=512, height=512, is_animated=False, is_video=False)
+            if emoji:
+                item["emoji"] = emoji
+        if file_name and kind in ("document", "audio", "video", "animation"):
+            item["file_name"] = file_name
+        if mime and kind != "sticker":
+            item["mime_type"] = mime
+        content: JSONDict = {kind: item}
+        if kind == "animation":
+            content["document"] = dict(item)
+        if caption:
+            content["caption"] = caption
+        message = self._user_message(user_id, chat_id, **content)
+        return self.queue_update({"message": message})
+
     async def press(
         self,
         user_id: int,
