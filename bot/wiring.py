@@ -139,6 +139,7 @@ class Dependencies(TypedDict):
     routing: Routing
     templates: TemplateBook
     dashboard: Dashboard
+    taxonomy: Taxonomy
 
 
 def create_dispatcher(
@@ -164,9 +165,14 @@ def create_dispatcher(
 
 
 def create_renderers(
-    settings: Settings, db: Database, clock: Clock, translator: Translator
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    translator: Translator,
+    taxonomy: Taxonomy | None = None,
 ) -> RendererRegistry:
-    """Every feature's outbox kinds; a kind registered twice is refused."""
+    """Every feature's outbox kinds; a kind registered twice is refused. `taxonomy`:
+    the process's (else TOPICS_FILE's, loaded here)."""
     ctx = RenderContext(
         db=db,
         clock=clock,
@@ -175,6 +181,7 @@ def create_renderers(
         wording=Wording.from_settings(settings),
         manager_language=settings.default_language,
         zone=settings.zone,
+        taxonomy=taxonomy or load_taxonomy(settings.topics_file),
     )
     registry = RendererRegistry()
     registry.register_all(core_renderers(ctx))
@@ -236,6 +243,7 @@ class Services:
             routing=self.routing,
             templates=self.templates,
             dashboard=self.dashboard,
+            taxonomy=self.taxonomy,
         )
 
 
@@ -266,7 +274,7 @@ def build_services(
         db,
         clock,
         AiogramSender(bot, paid_broadcast=settings.paid_broadcast),
-        create_renderers(settings, db, clock, translator),
+        create_renderers(settings, db, clock, translator, taxonomy),
         limiter,
         owner=settings.instance_id,
         # Only one instance can run on SQLite: at start, every claim left is orphaned.

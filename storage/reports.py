@@ -85,6 +85,8 @@ class ResponseRow:
     ces_at: int | None
     completed_at: int | None
     case_status: str | None
+    # The reason's topics (storage/topics.py), by id.
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +437,24 @@ async def fetch_responses(
         located = f"AND {where}"
     sql = _RESPONSES_SQL.format(answered=_ANSWERED if answered_only else "", located=located)
     rows = await conn.fetch_all(sql, params)
-    return [ResponseRow(**row) for row in rows]
+    topics = await _page_topics(conn, [int(row["survey_id"]) for row in rows])
+    return [ResponseRow(**row, topics=topics.get(int(row["survey_id"]), ())) for row in rows]
+
+
+async def _page_topics(conn: Connection, survey_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The topics of a page's surveys (survey_topics), in one query."""
+    if not survey_ids:
+        return {}
+    where, ids = id_in(conn, "survey_id", survey_ids)
+    rows = await conn.fetch_all(
+        f"SELECT survey_id, topic FROM survey_topics WHERE {where} ORDER BY survey_id, topic",
+        {"ids": ids},
+    )
+    found: dict[int, tuple[str, ...]] = {}
+    for row in rows:
+        key = int(row["survey_id"])
+        found[key] = (*found.get(key, ()), str(row["topic"]))
+    return found
 
 
 async def iter_responses(

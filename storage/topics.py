@@ -18,7 +18,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from storage.db import Connection, id_in
-from storage.reports import DayLike, _as_date, _tiered_query, _Tiers, plan_period
+from storage.reports import (
+    DayLike,
+    _as_date,
+    _page_topics,
+    _tiered_query,
+    _Tiers,
+    plan_period,
+)
 from storage.rollups import Tally
 
 BANDS = ("promoters", "passives", "detractors")
@@ -104,17 +111,7 @@ async def of_survey(conn: Connection, survey_id: int) -> tuple[str, ...]:
 
 async def of_surveys(conn: Connection, survey_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
     """Each listed survey's topics (surveys without any are left out), in one query."""
-    if not survey_ids:
-        return {}
-    where, ids = id_in(conn, "survey_id", list(survey_ids))
-    rows = await conn.fetch_all(
-        f"SELECT survey_id, topic FROM survey_topics WHERE {where} ORDER BY survey_id, topic",
-        {"ids": ids},
-    )
-    found: dict[int, list[str]] = {}
-    for row in rows:
-        found.setdefault(int(row["survey_id"]), []).append(str(row["topic"]))
-    return {survey_id: tuple(topics) for survey_id, topics in found.items()}
+    return await _page_topics(conn, list(survey_ids))
 
 
 @dataclass(frozen=True, slots=True)

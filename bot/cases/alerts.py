@@ -14,6 +14,7 @@ read top to bottom.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -27,9 +28,11 @@ from bot.core.clock import from_ms, to_ms
 from bot.i18n import Texts
 from bot.outbox.contracts import Outgoing, Priority, SendError, SendResult, Unreachable
 from bot.survey.outbox import RenderContext
+from bot.topics import Taxonomy
 from storage import alert_folds as folds
 from storage import cases as case_repo
 from storage import outbox, surveys
+from storage import topics as topic_rows
 from storage.cases import Case
 from storage.db import Connection, Database
 from storage.models import OutboxItem, OutboxStatus, Survey
@@ -237,6 +240,14 @@ async def _settle_ended_fold(conn: Connection, ended: folds.EndedFold, now: int)
     )
 
 
+def topic_labels(taxonomy: Taxonomy, ids: Sequence[str], language: str | None) -> list[str]:
+    """The labels of a reason's topics in `language`, in the taxonomy's order (an id no
+    longer in it, at the end, as itself)."""
+    order = {topic: index for index, topic in enumerate(taxonomy.ids())}
+    ranked = sorted(ids, key=lambda topic: (order.get(topic, len(order)), topic))
+    return [taxonomy.label(topic, language or "en") for topic in ranked]
+
+
 async def _survey_alert(
     ctx: RenderContext, survey_id: int, chat_id: int, *, edit: bool
 ) -> Outgoing | None:
@@ -245,10 +256,12 @@ async def _survey_alert(
     async with ctx.db.read() as conn:
         found = await surveys.context(conn, survey_id)
         alert = await outbox.by_dedupe_key(conn, f"alert:{survey_id}")
+        ids = await topic_rows.of_survey(conn, survey_id) if found and found.survey.reason else ()
     if found is None:
         return None
     texts = Texts(ctx.translator, ctx.manager_language)
-    text = alert_text(texts, found.survey, found.customer, found.visited_at, ctx.zone)
+    labels = topic_labels(ctx.taxonomy, ids, ctx.manager_language)
+    text = alert_text(texts, found.survey, found.customer, found.visited_at, ctx.zone, labels)
     if not edit:
         return Outgoing(chat_id=chat_id, text=text)
     if alert is None or alert.status != OutboxStatus.SENT or alert.message_id is None:
@@ -382,14 +395,16 @@ class FoldRenderer:
 
 
 async def full_card(
-    db: Database, texts: Texts, zone: ZoneInfo, case_id: int
+    db: Database, texts: Texts, zone: ZoneInfo, case_id: int, taxonomy: Taxonomy
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """A case's card as a single alert shows it, with the buttons its state allows:
     what 📋 under a folded alert opens."""
     async with db.read() as conn:
         case = await case_repo.get(conn, case_id)
         found = await surveys.context(conn, case.survey_id) if case is not None else None
+        ids = await topic_rows.of_survey(conn, found.survey.id) if found else ()
     if case is None or found is None:
         return None
-    text = alert_text(texts, found.survey, found.customer, found.visited_at, zone)
+    labels = topic_labels(taxonomy, ids, texts.language)
+    text = alert_text(texts, found.survey, found.customer, found.visited_at, zone, labels)
     return text + "\n" + case_footer(texts, zone, case), card_keyboard(case, texts)

@@ -60,6 +60,7 @@ from bot.locations.routing import Routing
 from bot.survey.service import SurveyService
 from bot.survey.texts import Wording
 from bot.telegram.media import has_media, label_of
+from bot.topics import Taxonomy
 from storage import cases as case_repo
 from storage import customers
 from storage.db import Connection, Database
@@ -149,6 +150,7 @@ async def case_button(
     clock: Clock,
     wording: Wording,
     templates: TemplateBook,
+    taxonomy: Taxonomy,
 ) -> None:
     """Take, write, resolve or close a case from the buttons under its alert (or,
     under a folded alert, take it or open its card)."""
@@ -173,7 +175,7 @@ async def case_button(
         await _answer(query, _refusal(manager_texts, result) or manager_texts(done))
         return
     if action is CaseButton.OPEN:
-        card = await full_card(db, manager_texts, settings.zone, case_id)
+        card = await full_card(db, manager_texts, settings.zone, case_id, taxonomy)
         if card is None:
             await _answer(query, manager_texts("case-refused-not-found", owner=""))
             return

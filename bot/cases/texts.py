@@ -322,9 +322,15 @@ def case_footer(texts: Texts, zone: ZoneInfo, case: Case) -> str:
 
 
 def alert_text(
-    texts: Texts, survey: Survey, customer: Customer, visited_at: int, zone: ZoneInfo
+    texts: Texts,
+    survey: Survey,
+    customer: Customer,
+    visited_at: int,
+    zone: ZoneInfo,
+    topics: Sequence[str] = (),
 ) -> str:
-    """The managers' card: everything they need to call the customer back."""
+    """The managers' card: everything they need to call the customer back. `topics`:
+    the labels of the reason's topics, in the managers' language."""
     unknown = texts("alert-unknown")
     lines = [f"<b>{texts('alert-title')}</b>", texts("alert-nps", score=survey.nps)]
     if survey.ces is not None:
@@ -333,6 +339,8 @@ def alert_text(
         lines.append(texts("alert-ces-pending"))
     if survey.reason:
         lines.append(texts("alert-reason", reason=escape(survey.reason)))
+        if topics:
+            lines.append(texts("alert-topics", topics=escape(", ".join(topics))))
     elif survey.step == SurveyStep.DONE:
         lines.append(texts("alert-reason-skipped"))
     else:

@@ -71,7 +71,7 @@ class LivePlayer:
         self._order = itertools.count()
         self._message_ids = itertools.count(1)
         self._renderer = create_renderers(
-            services.settings, services.db, clock, services.translator
+            services.settings, services.db, clock, services.translator, services.taxonomy
         )["survey"]
         self.summary = LiveSummary()
 

@@ -10,7 +10,8 @@ Cyrillic and emoji correctly.
 `stream_csv` yields encoded chunks for an HTTP streaming response; `export_csv`
 collects them for a Telegram document; `write_csv` serves the command line. The
 same three serve the cases CSV (`CASE_CSV_COLUMNS`, one row per case with its
-timings) when given `cells=case_cells, columns=CASE_CSV_COLUMNS`.
+timings) when given `cells=case_cells, columns=CASE_CSV_COLUMNS`. A response's `topics`
+are the ids of its reason's topics (bot/topics), separated by spaces.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ CSV_COLUMNS = (
     "nps",
     "ces",
     "reason",
+    "topics",
     "sent_at",
     "answered_at",
     "ces_at",
@@ -114,6 +116,7 @@ def response_cells(row: ResponseRow, zone: tzinfo = UTC) -> list[str]:
         _number(row.nps),
         _number(row.ces),
         _text(row.reason),
+        " ".join(row.topics),
         iso_time(row.sent_at, zone),
         iso_time(row.nps_at, zone),
         iso_time(row.ces_at, zone),

@@ -4,7 +4,7 @@ is due, and what its success or failure means for the survey and the customer.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from aiogram.types import ReplyParameters
@@ -15,6 +15,7 @@ from bot.i18n import Texts, Translator
 from bot.outbox.contracts import Outgoing, Renderer, SendError, SendResult, Unreachable
 from bot.survey.keyboards import nps_keyboard
 from bot.survey.texts import Wording, nps_text, reminder_text
+from bot.topics import Taxonomy, load_taxonomy
 from storage import customers, rollups, surveys
 from storage.db import Connection, Database
 from storage.models import OutboxItem, SurveyStatus, SurveyStep
@@ -29,6 +30,8 @@ class RenderContext:
     wording: Wording
     manager_language: str
     zone: ZoneInfo
+    # The topics' labels on the managers' cards (TOPICS_FILE; the wiring's own).
+    taxonomy: Taxonomy = field(default_factory=load_taxonomy)
 
 
 class SurveyRenderer:

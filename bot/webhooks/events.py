@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from storage import topics as topic_rows
 from storage import webhooks as repo
 from storage.db import Connection
 
@@ -90,6 +91,8 @@ async def response(
         "nps": facts["nps"],
         "ces": facts["ces"],
         "reason": facts["reason"],
+        # The reason's topics (bot/topics ids), stored before this event in its transaction.
+        "topics": list(await topic_rows.of_survey(conn, survey_id)) if facts["reason"] else [],
         "answered_at": _at(facts["nps_at"]),
         "completed_at": _at(facts["completed_at"]),
     }

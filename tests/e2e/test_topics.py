@@ -4,11 +4,16 @@ topics, GET /api/v1/topics reports them by NPS impact (scoped, labelled, period 
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 from typing import Any
 
 from tests.support.harness import BotHarness, running_bot
-from tests.support.settings import API_TOKEN
+from tests.support.settings import API_TOKEN, MANAGER_CHAT_ID
+
+ANN = 501
 
 # (customer, location, NPS, reason)
 ANSWERS = [
@@ -69,3 +74,50 @@ async def test_the_api_reports_topics_by_nps_impact(tmp_path: Path) -> None:
         assert status == 400 and "soon" in error["error"]
         status, error = await topics(h, "?lang=de")
         assert status == 400 and error["field"] == "lang"
+
+
+async def test_the_alert_card_the_csv_and_the_webhook_carry_the_reason_s_topics(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as h:
+        # A receiver nobody listens on: the delivery rows keep the payloads to read.
+        status, _ = await h.call(
+            "PUT",
+            "/api/v1/webhooks/crm",
+            {"url": "http://127.0.0.1:9/hook", "events": ["response.updated"]},
+        )
+        assert status == 201
+        await h.start_customer(ANN, language="ru")
+        await h.post_visit(ANN, "pos-1", location="Main St")
+        survey = await h.survey_for(ANN)
+        await h.press(ANN, survey, "3")
+        ces = await h.fake.wait_for(
+            lambda m: m.message_id == survey.message_id and len(m.callback_data) == 7
+        )
+        # The alert goes out before the reason: no topics on it yet.
+        alert = await h.fake.wait_for_message(MANAGER_CHAT_ID, text_contains="NPS: 3")
+        assert "Topics" not in alert.text
+        await h.press(ANN, ces, "2")
+        await h.fake.wait_for(lambda m: m.message_id == survey.message_id and len(m.buttons) == 1)
+        await h.fake.send_text(ANN, "персонал не хамил, но очередь огромная")
+        card = await h.fake.wait_for(
+            lambda m: m.chat_id == MANAGER_CHAT_ID and "очередь" in m.text and "Topics:" in m.text
+        )
+        assert "Topics: Waiting" in card.text
+        assert "Staff attitude" not in card.text and "Politeness" not in card.text
+
+        async with h.http.get(
+            h.api_url + "/api/v1/responses.csv?period=7d",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        ) as response:
+            rows = list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+        assert [(row["reason"], row["topics"]) for row in rows] == [
+            ("персонал не хамил, но очередь огромная", "wait")
+        ]
+        async with h.app.db.read() as conn:
+            payloads = await conn.fetch_all(
+                "SELECT payload FROM webhook_deliveries WHERE event = 'response.updated'"
+                " ORDER BY id"
+            )
+        reason_event = json.loads(payloads[-1]["payload"])["data"]["response"]
+        assert reason_event["changed"] == ["reason"] and reason_event["topics"] == ["wait"]

@@ -45,6 +45,7 @@ alert-nps = NPS: { $score }
 alert-ces = CES: { $score }
 alert-ces-pending = CES: not answered yet
 alert-reason = Reason: { $reason }
+alert-topics = Topics: { $topics }
 alert-reason-pending = Reason: not given yet
 alert-reason-skipped = Reason: skipped
 alert-customer = Customer: { $name }

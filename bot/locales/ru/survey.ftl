@@ -45,6 +45,7 @@ alert-nps = NPS: { $score }
 alert-ces = CES: { $score }
 alert-ces-pending = CES: ещё не ответил
 alert-reason = Причина: { $reason }
+alert-topics = Темы: { $topics }
 alert-reason-pending = Причина: ещё не указана
 alert-reason-skipped = Причина: пропущена
 alert-customer = Клиент: { $name }

@@ -45,6 +45,7 @@ alert-nps = NPS: { $score }
 alert-ces = CES: { $score }
 alert-ces-pending = CES: ще не відповів
 alert-reason = Причина: { $reason }
+alert-topics = Теми: { $topics }
 alert-reason-pending = Причина: ще не вказана
 alert-reason-skipped = Причина: пропущена
 alert-customer = Клієнт: { $name }
