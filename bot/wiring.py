@@ -171,8 +171,10 @@ def create_renderers(
     translator: Translator,
     taxonomy: Taxonomy | None = None,
 ) -> RendererRegistry:
-    """Every feature's outbox kinds; a kind registered twice is refused. `taxonomy`:
-    the process's (else TOPICS_FILE's, loaded here)."""
+    """Every feature's outbox kinds; a kind registered twice is refused. `taxonomy`: the
+    topics' labels (default: TOPICS_FILE's, loaded here)."""
+    if taxonomy is None:
+        taxonomy = load_taxonomy(settings.topics_file)
     ctx = RenderContext(
         db=db,
         clock=clock,
@@ -181,14 +183,16 @@ def create_renderers(
         wording=Wording.from_settings(settings),
         manager_language=settings.default_language,
         zone=settings.zone,
-        taxonomy=taxonomy or load_taxonomy(settings.topics_file),
+        taxonomy=taxonomy,
     )
     registry = RendererRegistry()
     registry.register_all(core_renderers(ctx))
     registry.register_all(case_renderers(ctx, settings.company_name))
     registry.register_all(
         report_renderers(
-            ReportsContext(db, translator, settings.default_language, settings.min_sample)
+            ReportsContext(
+                db, translator, settings.default_language, settings.min_sample, taxonomy
+            )
         )
     )
     registry.register_all(admin_renderers(AdminContext(db, clock, translator, settings)))

@@ -1,5 +1,6 @@
 """PNG charts for /chart and the weekly digest: NPS by week with its margin as a band,
-and a bar per segment with the weakest highlighted.
+and a bar per segment with the weakest highlighted; and for /topics, a bar per topic
+by its NPS impact.
 
 Rendering uses matplotlib's object API (`Figure` + the Agg canvas), never pyplot:
 pyplot keeps global state that is not safe across threads, and the caller runs
@@ -258,3 +259,84 @@ def _draw_bars(axes: Axes, bars: Sequence[Bar], labels: ChartLabels) -> None:
             fontsize=8,
             color=_RED if position == weakest else "#333333",
         )
+
+
+# --- /topics: topics by NPS impact ------------------------------------------------------
+
+_GREEN = "#2ca02c"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicBar:
+    """One topic on the /topics chart: its label, its NPS impact in points (None: too
+    few answers mention it to say) and how many answers mention it."""
+
+    label: str
+    impact: float | None
+    mentions: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChartLabels:
+    title: str
+    axis: str
+    few: str
+    no_data: str
+
+
+def render_topics_chart(
+    bars: Sequence[TopicBar],
+    labels: TopicChartLabels,
+    *,
+    width: float = 9.0,
+    dpi: int = 110,
+) -> bytes:
+    """A PNG: a horizontal bar per topic in the given order (the biggest loss first),
+    losses red, gains green, topics with too few answers hatched grey at zero width.
+    CPU-bound: call it through asyncio.to_thread."""
+    shown = list(bars[:MAX_BARS])
+    height = 0.38 * max(len(shown), 3) + 1.6
+    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(labels.title, fontsize=13, fontweight="bold")
+    axes = figure.subplots()
+    if not shown:
+        axes.text(0.5, 0.5, labels.no_data, ha="center", va="center", transform=axes.transAxes)
+        axes.set_xticks([])
+        axes.set_yticks([])
+    else:
+        _draw_topic_bars(axes, shown, labels)
+    buffer = io.BytesIO()
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"Glyph \d+ .*missing from", category=UserWarning
+        )
+        figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _draw_topic_bars(axes: Axes, bars: Sequence[TopicBar], labels: TopicChartLabels) -> None:
+    axes.set_title(labels.axis, fontsize=10, loc="left")
+    positions = list(range(len(bars)))
+    values = [bar.impact or 0.0 for bar in bars]
+    colours = [
+        _GREY if bar.impact is None else (_RED if bar.impact < 0 else _GREEN) for bar in bars
+    ]
+    axes.barh(positions, values, color=colours, edgecolor="white")
+    axes.set_yticks(
+        positions, [f"{_short(bar.label)} (n={bar.mentions})" for bar in bars], fontsize=8
+    )
+    axes.invert_yaxis()
+    reach = max([abs(value) for value in values] + [1.0])
+    limit = math.ceil(reach * 1.35)
+    axes.set_xlim(-limit, limit)
+    axes.axvline(0, color="#666666", linewidth=0.8)
+    axes.grid(axis="x", alpha=0.3)
+    for position, bar, value in zip(positions, bars, values, strict=True):
+        if bar.impact is None:
+            text, where, align = labels.few, 0.02 * limit, "left"
+        else:
+            text = f"{value:+.1f}"
+            where = value + (0.02 * limit if value >= 0 else -0.02 * limit)
+            align = "left" if value >= 0 else "right"
+        axes.text(where, position, text, va="center", ha=align, fontsize=8, color="#333333")

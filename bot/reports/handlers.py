@@ -1,4 +1,5 @@
-"""/stats, /chart and /export for the managers' chat and, privately, for admins."""
+"""/stats, /chart, /topics and /export for the managers' chat and, privately, for
+admins."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.i18n import Texts
 from bot.locations.routing import Routing
 from bot.reports.export import csv_filename
 from bot.reports.outbox import (
+    CAPTION_LIMIT,
     case_csv_bytes,
     chart_png,
     csv_bytes,
@@ -33,6 +35,17 @@ from bot.reports.texts import (
     format_error,
     format_report,
 )
+from bot.reports.topic_texts import (
+    format_detractor_topics,
+    format_topics,
+    parse_topics_args,
+    resolve_location,
+    topics_png,
+)
+from bot.reports.topics import load_topics
+from bot.topics import Taxonomy
+from storage import locations as catalogue
+from storage import reports as report_queries
 from storage.db import Database
 
 
@@ -41,6 +54,7 @@ def get_router() -> Router:
     allowed = or_f(IsManagerChat(), IsAdmin())
     router.message.register(stats_command, Command("stats"), allowed)
     router.message.register(chart_command, Command("chart"), allowed)
+    router.message.register(topics_command, Command("topics"), allowed)
     router.message.register(export_command, Command("export"), allowed)
     return router
 
@@ -96,6 +110,7 @@ async def stats_command(
     clock: Clock,
     db: Database,
     routing: Routing,
+    taxonomy: Taxonomy,
 ) -> None:
     """NPS, CES and response rate of a period, by segment, plus the delivery funnel, of
     the locations this chat may see."""
@@ -107,6 +122,18 @@ async def stats_command(
     if report is None:
         return
     text = format_report(report, texts.translator, texts.language)
+    if not report.is_empty:
+        topics = await load_topics(
+            db, query.period, taxonomy.ids(), settings.min_sample, locations
+        )
+        line = format_detractor_topics(
+            topics,
+            lambda topic: taxonomy.label(topic, texts.language),
+            texts.translator,
+            texts.language,
+        )
+        if line:
+            text += "\n\n" + line
     recovery = await load_recovery(db, query.period, settings.min_sample, locations)
     closing = format_recovery(
         recovery, texts.translator, texts.language, by_location=query.segment is SegmentBy.LOCATION
@@ -144,6 +171,59 @@ async def chart_command(
             )
         ),
     )
+
+
+async def topics_command(
+    message: Message,
+    command: CommandObject,
+    texts: Texts,
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+    routing: Routing,
+    taxonomy: Taxonomy,
+) -> None:
+    """`/topics [period] [location]`: a PNG of the topics by NPS impact and their top
+    lines, of the locations this chat may see (or of the one named among them)."""
+    tr, language = texts.translator, texts.language
+    today = clock.now().astimezone(settings.zone).date()
+    try:
+        query = parse_topics_args(command.args or "", today)
+    except ReportError as error:
+        await message.answer(html_text(format_error(error, tr, language)))
+        return
+    scope = await _scope(message, routing)
+    locations: frozenset[str] | None = scope
+    names: list[str] = sorted(scope) if scope is not None else []
+    if query.location is not None:
+        async with db.read() as conn:
+            listed = [(item.code, item.name) for item in await catalogue.all_locations(conn)]
+            counted = await report_queries.rollup_totals(
+                conn, query.period.start, query.period.end, "location"
+            )
+        code = resolve_location(query.location, listed, [row.key for row in counted])
+        if code is None:
+            await message.answer(html_text(texts("topics-error-location", text=query.location)))
+            return
+        if scope is not None and code not in scope:
+            await message.answer(html_text(texts("topics-error-scope", text=query.location)))
+            return
+        locations, names = frozenset({code}), [code]
+    report = await load_topics(db, query.period, taxonomy.ids(), settings.min_sample, locations)
+
+    def label(topic: str) -> str:
+        return taxonomy.label(topic, language)
+
+    text = format_topics(report, label, tr, language, names)
+    png = await topics_png(report, label, tr, language)
+    period = query.period
+    name = f"topics-{period.start}_{period.end}.png"
+    if len(html_text(text)) <= CAPTION_LIMIT:
+        await message.answer_photo(BufferedInputFile(png, name), caption=html_text(text))
+        return
+    caption = texts("topics-caption", start=period.start.isoformat(), end=period.end.isoformat())
+    await message.answer_photo(BufferedInputFile(png, name), caption=html_text(caption))
+    await message.answer(html_text(text))
 
 
 async def export_command(

@@ -22,6 +22,9 @@ from bot.reports import service as rules
 from bot.reports import texts as report_texts
 from bot.reports.export import CASE_CSV_COLUMNS, case_cells, export_csv
 from bot.reports.recovery import format_recovery, load_recovery
+from bot.reports.topic_texts import format_losses
+from bot.reports.topics import load_topics
+from bot.topics import Taxonomy
 from storage import locations as catalogue
 from storage import outbox
 from storage import recovery as recovery_queries
@@ -366,6 +369,8 @@ class ReportsContext:
     translator: Translator
     manager_language: str
     min_sample: int
+    # The topics' ids and labels: the digest names each location's biggest loss.
+    taxonomy: Taxonomy
 
 
 class _NoFollowUp:
@@ -380,9 +385,29 @@ async def _digest_text(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None
     """The weekly digest: the week's numbers by location, rendered when due."""
     report = await _digest_report(ctx, item)
     text = report_texts.format_report(report, ctx.translator, ctx.manager_language, digest=True)
+    losses = await _digest_losses(ctx, report)
+    if losses:
+        text += "\n\n" + losses
     recovery = await load_recovery(ctx.db, report.period, ctx.min_sample, _digest_scope(item))
     closing = format_recovery(recovery, ctx.translator, ctx.manager_language, by_location=True)
     return Outgoing(chat_id=item.chat_id, text=html_text(text + "\n\n" + closing))
+
+
+async def _digest_losses(ctx: ReportsContext, report: rules.Report) -> str | None:
+    """Each location's biggest loss of the week (the topic costing it the most NPS),
+    for the locations of the digest that had answers."""
+    taxonomy, language = ctx.taxonomy, ctx.manager_language
+    found = []
+    for segment in report.segments:
+        if not segment.nps.n:
+            continue
+        topics = await load_topics(
+            ctx.db, report.period, taxonomy.ids(), ctx.min_sample, [segment.key]
+        )
+        found.append((report_texts.segment_name(segment.key, ctx.translator, language), topics))
+    return format_losses(
+        found, lambda topic: taxonomy.label(topic, language), ctx.translator, language
+    )
 
 
 async def _digest_chart(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:

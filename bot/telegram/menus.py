@@ -32,12 +32,13 @@ Menu = tuple[Scope, str | None, list[BotCommand]]
 CUSTOMER_COMMANDS = ("start", "stop", "forget", "help")
 # The bot sits only in managers' chats (customers talk to it privately), so every
 # group chat gets the managers' menu.
-MANAGER_COMMANDS = ("stats", "chart", "cases", "case", "export")
+MANAGER_COMMANDS = ("stats", "chart", "topics", "cases", "case", "export")
 ADMIN_COMMANDS = (
     "admin",
     "dashboard",
     "stats",
     "chart",
+    "topics",
     "export",
     "locations",
     "anniversaries",

@@ -53,6 +53,10 @@ async def test_menus_are_set_per_scope_and_language(tmp_path: Path) -> None:
         assert h.fake.commands(None)[1]["description"] == "Не присылать опросы"
         managers = h.fake.commands({"type": "all_group_chats"}, "en")
         assert _names(managers) == list(MANAGER_COMMANDS)
+        assert "topics" in _names(managers)
+        in_ukrainian = h.fake.commands({"type": "all_group_chats"}, "uk")
+        topics = in_ukrainian[MANAGER_COMMANDS.index("topics")]
+        assert topics["description"] == "Які теми забирають NPS: /topics 30d"
         assert "stop" not in _names(managers)
         admin = _names(h.fake.commands(admin_scope, "en"))
         assert {"admin", "locations", "anniversaries", "stats"} <= set(admin)

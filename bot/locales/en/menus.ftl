@@ -5,6 +5,7 @@ menu-forget = Erase my personal data
 menu-help = What this bot does
 menu-stats = NPS and CES report
 menu-chart = NPS by week as a chart
+menu-topics = Which topics cost NPS: /topics 30d
 menu-cases = Open cases
 menu-case = One case's history: /case 12
 menu-export = Answers as a CSV file

@@ -5,6 +5,7 @@ menu-forget = Удалить мои персональные данные
 menu-help = Что умеет этот бот
 menu-stats = Отчёт NPS и CES
 menu-chart = График NPS по неделям
+menu-topics = Какие темы отнимают NPS: /topics 30d
 menu-cases = Открытые обращения
 menu-case = История обращения: /case 12
 menu-export = Ответы в CSV-файле

@@ -5,6 +5,7 @@ menu-forget = Видалити мої персональні дані
 menu-help = Що вміє цей бот
 menu-stats = Звіт NPS і CES
 menu-chart = Графік NPS за тижнями
+menu-topics = Які теми забирають NPS: /topics 30d
 menu-cases = Відкриті звернення
 menu-case = Історія звернення: /case 12
 menu-export = Відповіді у CSV-файлі
