@@ -145,6 +145,32 @@ async def reasons_page(conn: Connection, after_id: int, limit: int) -> list[Reas
     ]
 
 
+async def current_reasons(conn: Connection, survey_ids: Sequence[int]) -> dict[int, Reason]:
+    """The listed surveys' reasons as they are now, in the caller's transaction; on
+    PostgreSQL their rows are locked until it ends (in id order), so an answer or an edit
+    of the same survey waits instead of writing a reading between ours."""
+    if not survey_ids:
+        return {}
+    where, ids = id_in(conn, "id", sorted(survey_ids))
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
+    rows = await conn.fetch_all(
+        f"SELECT id, day, location, nps, reason FROM surveys WHERE {where} ORDER BY id{lock}",
+        {"ids": ids},
+    )
+    return {
+        int(row["id"]): Reason(
+            SurveyKey(
+                int(row["id"]),
+                str(row["day"]),
+                str(row["location"]),
+                None if row["nps"] is None else int(row["nps"]),
+            ),
+            str(row["reason"] or ""),
+        )
+        for row in rows
+    }
+
+
 _REBUILD_SELECT = """
 SELECT s.day, s.location, t.topic,
        CASE WHEN s.nps >= 9 THEN 'promoters' WHEN s.nps >= 7 THEN 'passives'

@@ -152,6 +152,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await db.close()
         print(f"applied migrations: {applied or 'none (up to date)'}")
         return 0
+    if args.command == "topics":
+        return await topics_cli.reclassify_cli(settings, args.batch_size)
     if args.command == "locations":
         from bot.cli.locations import import_locations
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from bot.cli import build_parser
+from bot.cli.topics import reclassify, reclassify_cli
 from bot.core.clock import FakeClock, to_ms
 from bot.core.policy import SurveyPolicy
 from bot.i18n import load_translator
@@ -22,7 +24,7 @@ from bot.topics import TopicClassifier, load_taxonomy
 from bot.visits.service import VisitRequest, VisitService
 from storage import customers, outbox, topics
 from storage.customers import TelegramProfile
-from storage.db import Connection, Database
+from storage.db import Connection, Database, SqliteDatabase, migrate
 from storage.models import Survey
 from storage.rollups import Tally
 from tests.support.settings import make_settings
@@ -50,6 +52,10 @@ async def _no_hook(conn: Connection, survey: Survey, now: int, *, first: bool) -
 
 @pytest.fixture
 def world(db: Database, clock: FakeClock, tmp_path: Path) -> World:
+    return world_on(db, clock, tmp_path)
+
+
+def world_on(db: Database, clock: FakeClock, tmp_path: Path) -> World:
     settings = make_settings(tmp_path)
     policy = SurveyPolicy.from_settings(settings)
     context = RenderContext(
@@ -238,3 +244,72 @@ async def test_period_sums_read_months_and_edge_days_and_filter_locations(db: Da
     ]
     assert [(t.topic, t.band, t.count) for t in edges] == [("wait", "detractors", 2)]
     assert nowhere == []
+
+
+QUEUE_ONLY = """
+mode = "replace"
+[topics.queue]
+labels = { en = "Queue", ru = "Очередь", uk = "Черга" }
+phrases = { ru = ["очеред*"], uk = ["черг*"], en = ["queue*"] }
+"""
+
+
+async def test_reclassify_relabels_every_reason_and_rebuilds_the_counters(
+    world: World, tmp_path: Path
+) -> None:
+    first, second = await sent_survey(world, "pos-1"), await sent_survey(world, "pos-2")
+    await answer(world, first, 3, "персонал не хамил, но очередь огромная")
+    await answer(world, second, 10, "Очень вежливый персонал")
+    path = tmp_path / "topics.toml"
+    path.write_text(QUEUE_ONLY, encoding="utf-8")
+
+    done = await reclassify(world.db, TopicClassifier(load_taxonomy(path)), batch_size=1)
+    assert (done.reasons, done.changed) == (2, 2)
+    async with world.db.read() as conn:
+        assert await topics.of_surveys(conn, [first, second]) == {first: ("queue",)}
+    found = await counters(world.db)
+    assert [(r["topic"], r["band"], r["count"]) for r in found["topic_monthly"]] == [
+        ("queue", "detractors", 1)
+    ]
+    await assert_equal_to_rebuild(world.db)
+
+    # Again with the same taxonomy: nothing changes. The built-in one puts them back.
+    again = await reclassify(world.db, TopicClassifier(load_taxonomy(path)))
+    assert (again.reasons, again.changed) == (2, 0)
+    back = await reclassify(world.db, CLASSIFIER)
+    assert back.changed == 2
+    async with world.db.read() as conn:
+        assert await topics.of_surveys(conn, [first, second]) == {
+            first: ("wait",),
+            second: ("staff_attitude",),
+        }
+
+
+async def test_otklik_topics_reclassify_uses_topics_file(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_text(QUEUE_ONLY, encoding="utf-8")
+    settings = make_settings(tmp_path, topics_file=path)
+    db = SqliteDatabase(tmp_path / "otklik.sqlite3")
+    await db.connect()
+    try:
+        await migrate(db)
+        w = world_on(db, clock, tmp_path)
+        survey_id = await sent_survey(w, "pos-1")
+        await answer(w, survey_id, 5, "очередь на кассе")
+    finally:
+        await db.close()
+    args = build_parser().parse_args(["topics", "reclassify", "--batch-size", "100"])
+    assert await reclassify_cli(settings, args.batch_size) == 0
+    out = capsys.readouterr().out
+    assert "reclassified 1 reasons: 1 changed" in out
+    db = SqliteDatabase(tmp_path / "otklik.sqlite3")
+    await db.connect()
+    try:
+        async with db.read() as conn:
+            assert await topics.of_survey(conn, survey_id) == ("queue",)
+    finally:
+        await db.close()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["topics", "reclassify", "--batch-size", "0"])
