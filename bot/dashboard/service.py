@@ -21,6 +21,7 @@ from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.outbox import load_report
 from bot.reports.recovery import RecoveryReport, load_recovery
+from bot.reports.topics import TopicReport, load_topics
 from bot.topics import Taxonomy
 from storage import dashboard as queries
 from storage import locations as catalogue
@@ -28,6 +29,8 @@ from storage import reports as report_queries
 from storage.db import Database
 
 PAGE_SIZE = 50
+# The Topics screen's example reasons per topic: the most recent ones.
+EXAMPLES = 3
 
 
 def scoped(scope: Scope) -> list[str] | None:
@@ -39,6 +42,15 @@ def scoped(scope: Scope) -> list[str] | None:
 class Overview:
     report: rules.Report
     weeks: list[rules.WeekPoint]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsScreen:
+    """The topic report of a scope (from the counters, as GET /api/v1/topics) and a few
+    recent reasons of each mentioned topic."""
+
+    report: TopicReport
+    examples: dict[str, list[queries.Response]]
 
 
 class DashboardService:
@@ -97,6 +109,32 @@ class DashboardService:
     async def recovery(self, period: rules.Period, scope: Scope) -> RecoveryReport:
         """Closing the loop in the period, from the counters /stats reads."""
         return await load_recovery(self._db, period, self.min_sample, scoped(scope))
+
+    async def topics(
+        self, period: rules.Period, scope: Scope, location: str | None = None
+    ) -> TopicsScreen:
+        """Each topic's NPS impact, mentions and share against the period before (the
+        report of /topics and GET /api/v1/topics) of the scope or of one `location` in
+        it, with the EXAMPLES most recent reasons of each mentioned topic."""
+        locations = [location] if location is not None else scoped(scope)
+        report = await load_topics(
+            self._db, period, self.taxonomy.ids(), self.min_sample, locations
+        )
+        examples: dict[str, list[queries.Response]] = {}
+        async with self._db.read() as conn:
+            for figures in report.topics:
+                if not figures.mentions:
+                    continue
+                query = queries.ResponseFilter(
+                    start=period.start,
+                    end=period.end,
+                    locations=scoped(scope),
+                    location=location,
+                    topic=figures.topic,
+                    with_reason=True,
+                )
+                examples[figures.topic] = await queries.responses_page(conn, query, limit=EXAMPLES)
+        return TopicsScreen(report, examples)
 
     async def location_names(self) -> dict[str, str]:
         """The catalogue's name of each location code (a chain has tens to hundreds)."""

@@ -31,6 +31,7 @@ from bot.reports import service as rules
 from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
 from bot.reports.recovery import format_recovery
 from bot.reports.texts import format_error, segment_name, signed
+from bot.reports.topic_texts import points
 from storage import dashboard as queries
 
 PRESETS = ("7d", "30d", "90d", "month", "custom")
@@ -291,6 +292,54 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
     return response
 
 
+# --- Topics ----------------------------------------------------------------------------
+
+
+async def topics(request: web.Request) -> web.Response:
+    """The topics by NPS impact (a bar each), their change against the previous period
+    and a few recent reasons each, of the scope or of one ?location= in it."""
+    dashboard, viewer, scope = _dashboard(request), _viewer(request), _scope(request)
+    tr, language = dashboard.translator, viewer.language
+    location = _one(request.query, "location")
+    if location is not None and not scope.allows(location):
+        return forbidden()
+    try:
+        period, preset = parse_view_period(request.query, _today(dashboard))
+    except rules.ReportError as error:
+        return _error_fragment(dashboard, language, format_error(error, tr, language))
+    data = await dashboard.service.topics(period, scope, location)
+    facets = await dashboard.service.facets(period.start, period.end, scope)
+    taxonomy = dashboard.service.taxonomy
+    mentioned = [figures for figures in data.report.topics if figures.mentions]
+    largest = max((abs(item.current.impact or 0.0) for item in mentioned), default=0.0)
+    zone = dashboard.settings.zone
+    return _html(
+        render(
+            dashboard,
+            language,
+            "topics.html",
+            await dashboard.service.location_names(),
+            screen="topics",
+            report=data.report,
+            topics=mentioned,
+            silent=[
+                taxonomy.label(item.topic, language)
+                for item in data.report.topics
+                if not item.mentions
+            ],
+            examples=data.examples,
+            label=lambda topic: taxonomy.label(topic, language),
+            points=lambda value: points(value, language),
+            largest=largest,
+            location=location,
+            facets=facets,
+            when=lambda ms: from_ms(ms).astimezone(zone).strftime("%Y-%m-%d"),
+            link=link,
+            **_period_context(period, preset),
+        )
+    )
+
+
 # --- Cases -----------------------------------------------------------------------------
 
 
@@ -394,5 +443,6 @@ def add_view_routes(app: web.Application) -> None:
     app.router.add_get("/view/responses", responses)
     app.router.add_get("/view/responses.csv", responses_csv)
     app.router.add_get("/view/cases", cases)
+    app.router.add_get("/view/topics", topics)
     app.router.add_post("/view/cases/{case_id}/take", take_case)
     app.router.add_post("/view/cases/{case_id}/resolve", resolve_case)

@@ -126,9 +126,16 @@ async def test_a_head_office_manager_reads_filters_and_takes_a_case(
         card = next(m for m in h.fake.messages_to(KYIV_CHAT) if f"Case #{case_id}" in m.text)
         assert "Taken by Kate" in card.text
 
+        # Topics: a bar per topic by NPS impact, its width set by the script (the CSP
+        # refuses style attributes), the costliest (staff attitude, -25) the widest.
+        await _screen(page, "topics")
+        widths = await page.eval_on_selector_all(
+            ".topic .bar-fill", "bars => bars.map(bar => bar.getBoundingClientRect().width)"
+        )
+        assert len(widths) == 3 and widths[0] > 0 and widths[0] == max(widths)
         for width in (360, 1280):
             await page.set_viewport_size({"width": width, "height": 800})
-            for screen in ("overview", "responses", "cases"):
+            for screen in ("overview", "responses", "cases", "topics"):
                 await _screen(page, screen)
                 await _no_horizontal_scroll(page)
         assert await page.evaluate("window.__csp") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.test_dashboard import KATE, LEO, chain_with_answers
 from tests.support.dashboard import session_for, view
@@ -47,3 +48,76 @@ async def test_a_topic_narrows_the_responses_and_their_csv(tmp_path: Path) -> No
         assert status == 200 and shown(html) == []
         status, html = await view(h, leo, "responses?period=30d&topic=staff_attitude")
         assert shown(html) == [surveys[504]]
+
+
+def topic_rows(html: str) -> dict[str, dict[str, str]]:
+    """The Topics screen's rows: each topic's data-* figures."""
+    found = {}
+    for match in re.finditer(r'<li class="topic" ([^>]*)>', html):
+        fields = dict(re.findall(r'data-([a-z]+)="([^"]*)"', match.group(1)))
+        found[fields.pop("topic")] = fields
+    return found
+
+
+def api_rows(body: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The same figures from GET /api/v1/topics, as the screen writes them."""
+    return {
+        item["id"]: {
+            "impact": "" if item["impact"] is None else str(item["impact"]),
+            "mentions": str(item["mentions"]),
+            "detractors": str(item["detractors"]),
+            "promoters": str(item["promoters"]),
+            "share": "" if item["share"] is None else str(item["share"]),
+        }
+        for item in body["topics"]
+        if item["mentions"]
+    }
+
+
+async def test_the_topics_screen_shows_the_figures_of_the_topics_api(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, min_sample=2) as h:
+        surveys = await chain_with_answers(h)
+        kate = await session_for(h, KATE)
+        status, html = await view(h, kate, "topics?period=30d")
+        assert status == 200
+        assert 'data-screen="topics"' in html and 'class="active"' in html
+        code, body = await h.call("GET", "/api/v1/topics?period=30d&lang=en")
+        assert code == 200
+        rows = topic_rows(html)
+        assert rows == api_rows(body)
+        # By hand: 5 answers, promoters 10 and 9, detractors 3 and 2: NPS 0. Staff
+        # attitude (the 2): without it 10, 9, 3, 8: 25, so -25.0; cleanliness ("cold"
+        # coffee, the 3) alike, after it in the taxonomy; products (the 10 and the 3):
+        # without them 9, 2, 8: 0, so 0.0. Costliest first.
+        assert list(rows) == ["staff_attitude", "cleanliness", "product"]
+        assert rows["staff_attitude"]["impact"] == rows["cleanliness"]["impact"] == "-25.0"
+        assert rows["product"] == {
+            "impact": "0.0",
+            "mentions": "2",
+            "detractors": "1",
+            "promoters": "1",
+            "share": "40.0",
+        }
+        assert 'data-metric="topic-answers" data-value="5"' in html
+        # A few recent reasons each, and the way to all of them in Responses.
+        product = html.split('data-topic="product"')[1].split("</li>\n    <li")[0]
+        assert shown(product) == [surveys[503], surveys[501]]
+        assert "Холодный кофе" in product and "great coffee" in product
+        assert "view/responses?period=30d&amp;topic=product" in product
+        assert "Not mentioned: " in html and "Waiting" in html
+
+        # One location, and a branch manager: their own only, another's is 403.
+        status, html = await view(h, kate, "topics?period=30d&location=lviv")
+        code, body = await h.call("GET", "/api/v1/topics?period=30d&location=lviv")
+        assert topic_rows(html) == api_rows(body) and list(topic_rows(html)) == ["staff_attitude"]
+        leo = await session_for(h, LEO, language="uk")
+        status, html = await view(h, leo, "topics?period=30d")
+        assert status == 200 and "Теми за впливом на NPS" in html
+        assert topic_rows(html) == api_rows(body)
+        assert "Холодный кофе" not in html
+        assert (await view(h, leo, "topics?period=30d&location=kyiv"))[0] == 403
+        # Below MIN_SAMPLE it says so, and shows no impact.
+        status, html = await view(h, leo, "topics?period=30d&location=lviv")
+        assert "data-too-few" not in html  # Lviv: 2 answers, MIN_SAMPLE 2
+        assert topic_rows(html)["staff_attitude"]["impact"] == ""  # 1 left without it
+        assert "замало даних" in html

@@ -117,3 +117,29 @@ dashboard-command-open = Open the dashboard
 dashboard-command-browser = Open in a browser (link works once, for 5 minutes)
 dashboard-menu-button = Dashboard
 dashboard-command-no-url = The dashboard needs PUBLIC_URL (the https address the bot is reachable at) in the settings.
+
+## The Topics screen.
+
+dashboard-tab-topics = Topics
+dashboard-topics-answers = Answers
+dashboard-topics-mentioned = Topics mentioned
+dashboard-topics-too-few = Too few answers to say what costs NPS (n={ $n }, at least { $min } needed): the mentions only.
+dashboard-topics-impact = Topics by NPS impact
+dashboard-topics-impact-hint = The NPS minus the NPS without the answers mentioning the topic: red is points lost to it, green points it brings.
+dashboard-topics-few = too few to say
+dashboard-topics-mentions = { $count ->
+    [one] { $count } mention
+   *[other] { $count } mentions
+} ({ $detractors ->
+    [one] { $detractors } detractor
+   *[other] { $detractors } detractors
+}, { $promoters ->
+    [one] { $promoters } promoter
+   *[other] { $promoters } promoters
+})
+dashboard-topics-share = { $share }% of answers
+dashboard-topics-share-change = share { $change } pts against the previous period
+dashboard-topics-impact-change = impact { $change } against the previous period
+dashboard-topics-all = All answers about it ({ $count }) →
+dashboard-topics-none = No answer in this period mentions a topic.
+dashboard-topics-silent = Not mentioned: { $topics }

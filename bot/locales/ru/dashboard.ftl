@@ -122,3 +122,32 @@ dashboard-command-open = Открыть панель
 dashboard-command-browser = Открыть в браузере (ссылка одноразовая, на 5 минут)
 dashboard-menu-button = Панель
 dashboard-command-no-url = Для панели нужен PUBLIC_URL (https-адрес, по которому доступен бот) в настройках.
+
+## The Topics screen.
+
+dashboard-tab-topics = Темы
+dashboard-topics-answers = Ответы
+dashboard-topics-mentioned = Упомянуто тем
+dashboard-topics-too-few = Слишком мало ответов, чтобы сказать, что отнимает NPS (n={ $n }, нужно не меньше { $min }): только упоминания.
+dashboard-topics-impact = Темы по влиянию на NPS
+dashboard-topics-impact-hint = NPS минус NPS без ответов, где упомянута тема: красное — пункты, потерянные из-за неё, зелёное — пункты, которые она приносит.
+dashboard-topics-few = мало данных
+dashboard-topics-mentions = { $count ->
+    [one] { $count } упоминание
+    [few] { $count } упоминания
+   *[many] { $count } упоминаний
+} ({ $detractors ->
+    [one] { $detractors } критик
+    [few] { $detractors } критика
+   *[many] { $detractors } критиков
+}, { $promoters ->
+    [one] { $promoters } промоутер
+    [few] { $promoters } промоутера
+   *[many] { $promoters } промоутеров
+})
+dashboard-topics-share = { $share }% ответов
+dashboard-topics-share-change = доля { $change } п. п. к прошлому периоду
+dashboard-topics-impact-change = влияние { $change } к прошлому периоду
+dashboard-topics-all = Все ответы по теме ({ $count }) →
+dashboard-topics-none = Ни один ответ за этот период не касается тем.
+dashboard-topics-silent = Не упоминались: { $topics }

@@ -122,3 +122,32 @@ dashboard-command-open = Відкрити панель
 dashboard-command-browser = Відкрити в браузері (посилання одноразове, на 5 хвилин)
 dashboard-menu-button = Панель
 dashboard-command-no-url = Для панелі потрібен PUBLIC_URL (https-адреса, за якою доступний бот) у налаштуваннях.
+
+## The Topics screen.
+
+dashboard-tab-topics = Теми
+dashboard-topics-answers = Відповіді
+dashboard-topics-mentioned = Згадано тем
+dashboard-topics-too-few = Замало відповідей, щоб сказати, що забирає NPS (n={ $n }, потрібно щонайменше { $min }): лише згадки.
+dashboard-topics-impact = Теми за впливом на NPS
+dashboard-topics-impact-hint = NPS мінус NPS без відповідей, де згадано тему: червоне — пункти, втрачені через неї, зелене — пункти, які вона дає.
+dashboard-topics-few = замало даних
+dashboard-topics-mentions = { $count ->
+    [one] { $count } згадка
+    [few] { $count } згадки
+   *[many] { $count } згадок
+} ({ $detractors ->
+    [one] { $detractors } критик
+    [few] { $detractors } критики
+   *[many] { $detractors } критиків
+}, { $promoters ->
+    [one] { $promoters } промоутер
+    [few] { $promoters } промоутери
+   *[many] { $promoters } промоутерів
+})
+dashboard-topics-share = { $share }% відповідей
+dashboard-topics-share-change = частка { $change } в. п. до попереднього періоду
+dashboard-topics-impact-change = вплив { $change } до попереднього періоду
+dashboard-topics-all = Усі відповіді за темою ({ $count }) →
+dashboard-topics-none = Жодна відповідь за цей період не стосується тем.
+dashboard-topics-silent = Не згадувалися: { $topics }
