@@ -66,6 +66,8 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # What the reasons say (storage/topics.py): per day and month of the survey.
     "topic_daily": (("day", "location", "topic", "band"), ("count",)),
     "topic_monthly": (("month", "location", "topic", "band"), ("count",)),
+    "topic_total_daily": (("day", "topic", "band"), ("count",)),
+    "topic_total_monthly": (("month", "topic", "band"), ("count",)),
 }
 # Rows are written in this table order and in key order within a table, so that
 # concurrent transactions (PostgreSQL, several instances) lock shared rows alike.
@@ -152,10 +154,13 @@ class Tally:
 
     def add_topic(self, day: str, location: str, topic: str, score: int, count: int = 1) -> None:
         """A survey's reason mentions `topic` (count -1 when a new reading drops it),
-        counted in the band of its NPS `score`, on its day's and its month's row."""
+        counted in the band of its NPS `score`, on its day's and its month's row, of its
+        location and of the chain."""
         band = nps_bucket(score)
         self._add("topic_daily", (day, location, topic, band), {"count": count})
         self._add("topic_monthly", (day[:7], location, topic, band), {"count": count})
+        self._add("topic_total_daily", (day, topic, band), {"count": count})
+        self._add("topic_total_monthly", (day[:7], topic, band), {"count": count})
 
     async def write(self, conn: Connection) -> None:
         """Add everything counted so far, in one execute_each; the tally is then empty."""

@@ -186,11 +186,15 @@ GROUP BY s.day, s.location, t.topic,
 
 
 async def rebuild(conn: Connection) -> int:
-    """Recompute topic_daily and topic_monthly from survey_topics and the surveys, in the
-    caller's transaction; returns the number of daily rows written."""
+    """Recompute the topic counters (per location and the chain's, per day and month)
+    from survey_topics and the surveys, in the caller's transaction; returns the number
+    of per-location daily rows written."""
     if conn.dialect == "postgresql":
         # Answers arriving meanwhile wait at their counter upserts and add on top.
-        await conn.execute("LOCK TABLE topic_daily, topic_monthly IN EXCLUSIVE MODE")
+        await conn.execute(
+            "LOCK TABLE topic_daily, topic_monthly, topic_total_daily, topic_total_monthly"
+            " IN EXCLUSIVE MODE"
+        )
     await conn.execute("DELETE FROM topic_daily")
     await conn.execute(
         f"INSERT INTO topic_daily (day, location, topic, band, count){_REBUILD_SELECT}"
@@ -201,11 +205,23 @@ async def rebuild(conn: Connection) -> int:
         " SELECT SUBSTR(day, 1, 7), location, topic, band, SUM(count) FROM topic_daily"
         " GROUP BY SUBSTR(day, 1, 7), location, topic, band"
     )
+    await conn.execute("DELETE FROM topic_total_daily")
+    await conn.execute(
+        "INSERT INTO topic_total_daily (day, topic, band, count)"
+        " SELECT day, topic, band, SUM(count) FROM topic_daily GROUP BY day, topic, band"
+    )
+    await conn.execute("DELETE FROM topic_total_monthly")
+    await conn.execute(
+        "INSERT INTO topic_total_monthly (month, topic, band, count)"
+        " SELECT month, topic, band, SUM(count) FROM topic_monthly"
+        " GROUP BY month, topic, band"
+    )
     row = await conn.fetch_one("SELECT COUNT(*) AS n FROM topic_daily")
     return int(row["n"]) if row else 0
 
 
 _TOPIC_TIERS = _Tiers("topic_daily", "topic_monthly", "topic, band", ("count",))
+_CHAIN_TIERS = _Tiers("topic_total_daily", "topic_total_monthly", "topic, band", ("count",))
 
 
 async def totals(
@@ -214,15 +230,16 @@ async def totals(
     end_day: DayLike,
     locations: Sequence[str] | None = None,
 ) -> list[TopicCount]:
-    """Mentions per topic and band over [start_day, end_day] (of `locations` when given),
-    ordered by topic and band; zero sums are left out."""
+    """Mentions per topic and band over [start_day, end_day] (of `locations` when given,
+    else the chain's from its own tiers), ordered by topic and band; zero sums are left
+    out. Whole months come from the monthly tier, the edge days from the daily one."""
     params: dict[str, object] = {}
-    where = ""
+    tiers = _CHAIN_TIERS
     if locations is not None:
         if not locations:
             return []
         where, params["ids"] = id_in(conn, "location", list(locations))
-    tiers = _Tiers(_TOPIC_TIERS.daily, _TOPIC_TIERS.monthly, "topic, band", ("count",), where)
+        tiers = _Tiers(_TOPIC_TIERS.daily, _TOPIC_TIERS.monthly, "topic, band", ("count",), where)
     union = _tiered_query(tiers, plan_period(_as_date(start_day), _as_date(end_day)), params)
     rows = await conn.fetch_all(
         f"SELECT topic, band, SUM(count) AS total FROM ({union}) AS tiers"

@@ -27,6 +27,8 @@ COUNTER_TABLES = (
     "funnel_monthly",
     "topic_daily",
     "topic_monthly",
+    "topic_total_daily",
+    "topic_total_monthly",
 )
 
 

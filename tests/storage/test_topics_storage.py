@@ -32,6 +32,7 @@ from tests.support.settings import make_settings
 ANN = 501
 MESSAGE_ID = 4242
 CLASSIFIER = TopicClassifier(load_taxonomy())
+TOPIC_TABLES = ("topic_daily", "topic_monthly", "topic_total_daily", "topic_total_monthly")
 
 
 @dataclass
@@ -115,7 +116,7 @@ async def counters(db: Database) -> dict[str, list[dict[str, Any]]]:
             table: await conn.fetch_all(
                 f"SELECT * FROM {table} WHERE count <> 0 ORDER BY 1, 2, 3, 4"
             )
-            for table in ("topic_daily", "topic_monthly")
+            for table in TOPIC_TABLES
         }
 
 
@@ -145,6 +146,11 @@ async def test_a_reason_gets_its_topics_counted_in_its_nps_band(world: World) ->
         (day, "Podil", "wait", "detractors", 1),
     ]
     assert [row["month"] for row in found["topic_monthly"]] == [day[:7]] * 3
+    assert [tuple(row.values()) for row in found["topic_total_daily"]] == [
+        (day, "price", "promoters", 1),
+        (day, "wait", "detractors", 1),
+        (day, "wait", "promoters", 1),
+    ]
     await assert_equal_to_rebuild(world.db)
 
 
@@ -157,7 +163,7 @@ async def test_a_skipped_or_topicless_reason_stores_no_topics(world: World) -> N
     await answer(world, plain, 9, "ok")
     async with world.db.read() as conn:
         assert await topics.of_surveys(conn, [skipped, plain]) == {}
-    assert await counters(world.db) == {"topic_daily": [], "topic_monthly": []}
+    assert all(rows == [] for rows in (await counters(world.db)).values())
 
 
 async def test_a_replaced_reading_moves_the_counts(world: World) -> None:
