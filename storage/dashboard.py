@@ -16,6 +16,7 @@ from enum import StrEnum
 from storage.db import Connection, Row, id_in
 from storage.models import _FromRow
 from storage.reports import ResponseRow
+from storage.topics import of_surveys
 
 FACET_LIMIT = 200
 
@@ -121,10 +122,11 @@ def _text_clause(conn: Connection, text: str, params: dict[str, object]) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
-def _response(row: Row) -> Response:
+def _response(row: Row, topics: dict[int, tuple[str, ...]]) -> Response:
     data = dict(row)
     case_id = data.pop("case_id")
-    return Response(ResponseRow(**data), None if case_id is None else int(case_id))
+    answer = ResponseRow(**data, topics=topics.get(int(data["survey_id"]), ()))
+    return Response(answer, None if case_id is None else int(case_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,9 @@ async def responses_page(
         where += " AND (s.day, s.id) < (:before_day, :before_id)"
         params["before_day"], params["before_id"] = before.day, before.survey_id
     rows = await conn.fetch_all(_RESPONSES_SQL.format(where=where), params)
-    return [_response(row) for row in rows]
+    # The page's topics in one query (the screen's labels, the CSV's topics column).
+    topics = await of_surveys(conn, [int(row["survey_id"]) for row in rows])
+    return [_response(row, topics) for row in rows]
 
 
 def cursor_after(page: Sequence[Response]) -> Cursor:

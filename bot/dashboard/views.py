@@ -256,6 +256,7 @@ async def responses(request: web.Request) -> web.Response:
             facets=facets,
             bands=list(queries.ScoreBand),
             topics=_topic_options(dashboard, viewer.language),
+            topic_label=lambda topic: dashboard.service.taxonomy.label(topic, viewer.language),
             when=lambda ms: from_ms(ms).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             older=link("responses", {**params, "before": str(queries.cursor_after(page))})
             if len(page) == PAGE_SIZE

@@ -4,6 +4,8 @@ narrowed to a topic, scoped like the rest."""
 from __future__ import annotations
 
 import re
+from csv import DictReader
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,18 @@ async def test_a_topic_narrows_the_responses_and_their_csv(tmp_path: Path) -> No
         assert shown(html) == []
         status, csv = await view(h, kate, "responses.csv?period=30d&topic=product")
         assert status == 200
-        rows = csv.lstrip("\ufeff").splitlines()
-        assert len(rows) == 3 and rows[1].startswith(f"{surveys[503]},")
+        rows = list(DictReader(StringIO(csv.lstrip("\ufeff"))))
+        assert [(int(row["survey_id"]), row["topics"]) for row in rows] == [
+            (surveys[503], "cleanliness product"),
+            (surveys[501], "product"),
+        ]
+        # Each answer shows its topics, each a link to the answers about it.
+        status, html = await view(h, kate, "responses?period=30d")
+        assert (
+            'data-topic="staff_attitude" href="view/responses?period=30d&amp;topic=staff_attitude"'
+            in html
+        )
+        assert ">Staff attitude</a>" in html
         # An unknown topic is a clear 400 and nothing else.
         status, html = await view(h, kate, "responses?period=30d&topic=weather")
         assert status == 400 and "data-survey" not in html

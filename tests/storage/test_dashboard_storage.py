@@ -95,8 +95,11 @@ async def test_a_topic_narrows_the_answers_to_those_mentioning_it(db: Database) 
     assert await _ids(db, with_reason=True) == [ids[1], ids[0]]
     query = dashboard.ResponseFilter(start=START, end=END, topic="product")
     async with db.read() as conn:
-        every = [row.survey_id async for row in dashboard.iter_filtered(conn, query, 1)]
-    assert every == [ids[1], ids[0]]
+        every = [
+            (row.survey_id, row.topics) async for row in dashboard.iter_filtered(conn, query, 1)
+        ]
+    # Each answer carries all its topics (the screen's labels, the CSV's column).
+    assert every == [(ids[1], ("product", "staff_attitude")), (ids[0], ("product",))]
 
 
 async def test_a_login_nonce_is_used_once(db: Database) -> None:
