@@ -1,5 +1,5 @@
 """`otklik` on the command line: the parser and the dispatch to one module per command
-group (run, imports, locations, reports, db, anniversaries, topics, webhooks)."""
+group (run, imports, locations, reports, db, anniversaries, topics, webhooks, demo)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from bot.cli import demo as demo_cli
 from bot.cli import topics as topics_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import setup_logging
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "test", help="send a signed webhook.ping to the endpoint NAME now"
     )
     webhooks_test.add_argument("name")
+    demo_cli.add_parser(commands)
     return parser
 
 
@@ -118,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(copy_command(args.source, args.target, args.batch_size))
     if args.command == "topics" and args.topics_command == "classify":
         return topics_cli.classify_cli(args)  # needs no bot settings
+    if args.command == "demo":
+        return demo_cli.demo_cli(args)  # its own settings: no token, no .env
     try:
         settings = load_settings()
     except ConfigError as error:

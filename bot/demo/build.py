@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.config import Settings
 from bot.core.clock import FakeClock
@@ -16,8 +24,25 @@ from storage.db import migrate
 
 # Shaped like a token so that Settings accept it; the demo never talks to Telegram.
 DEMO_BOT_TOKEN = "1:otklik-demo-no-telegram"
-# Nothing listens there: were anything to call the Bot API, it would fail at once.
+# Nothing listens there (and NoTelegram below never connects anywhere).
 NO_TELEGRAM = "http://127.0.0.1:9"
+
+
+class DemoSettings(Settings):
+    """Settings made only of what the demo passes: no environment variable and no
+    `.env` reaches them (an operator's PUBLIC_URL or MIN_SAMPLE must not change, or
+    break, the demo)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 def demo_settings(database_url: str, **overrides: Any) -> Settings:
@@ -35,16 +60,55 @@ def demo_settings(database_url: str, **overrides: Any) -> Settings:
         "digest_at": "",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return DemoSettings(**values)
+
+
+class NoTelegram(BaseSession):
+    """The demo's Bot API session: it refuses every call without a byte on the network
+    (a network error, which every caller already survives) and keeps its name in
+    `calls`, which stays empty (the demo's tests check it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    async def close(self) -> None:
+        return None
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - BaseSession's signature
+    ) -> TelegramType:
+        self.calls.append(method.__api_method__)
+        raise TelegramNetworkError(method, "the demo never calls the Bot API")
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 - BaseSession's signature
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        self.calls.append("download")
+        raise RuntimeError("the demo never calls the Bot API")
+        yield b""  # pragma: no cover - makes this an async generator
 
 
 async def generate(
-    settings: Settings, now: datetime, *, seed: int = 1, scale: Scale = DEMO
+    settings: Settings,
+    now: datetime,
+    *,
+    seed: int = 1,
+    scale: Scale = DEMO,
+    session: NoTelegram | None = None,
 ) -> LiveSummary:
     """Create the demo's data in the (migrated, empty) database of `settings`, ending
-    at `now`, through the bot's services."""
+    at `now`, through the bot's services (whose Bot API session is `session`)."""
     clock = FakeClock(now)
-    services = build_services(settings, clock)
+    services = build_services(settings, clock, session=session or NoTelegram())
     await services.db.connect()
     try:
         await migrate(services.db)

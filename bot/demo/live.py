@@ -54,6 +54,8 @@ class LiveSummary:
     visits: int = 0
     surveys: int = 0
     answers: int = 0
+    # Cases opened (detractors) and taken by a manager.
+    opened: int = 0
     cases: int = 0
     refused: list[str] = field(default_factory=list)
 
@@ -243,6 +245,7 @@ class LivePlayer:
             if visit.reason_step:
                 self._at(visit.reason_at, answer_reason)
         if visit.case is not None:
+            self.summary.opened += visit.case_opened_at <= self._plan.now
             self._case_steps(visit, survey_id, telegram_id)
 
     # --- a case's steps --------------------------------------------------------------
