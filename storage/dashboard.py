@@ -9,7 +9,7 @@ Report figures are not here: the dashboard reads them through storage.reports li
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -164,6 +164,35 @@ async def responses_page(
         params["before_day"], params["before_id"] = before.day, before.survey_id
     rows = await conn.fetch_all(_RESPONSES_SQL.format(where=where), params)
     # The page's topics in one query (the screen's labels, the CSV's topics column).
+    topics = await of_surveys(conn, [int(row["survey_id"]) for row in rows])
+    return [_response(row, topics) for row in rows]
+
+
+_EXAMPLES_SQL = """
+SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
+       s.touchpoint, s.status, s.nps, s.ces, s.reason, s.sent_at, s.nps_at, s.ces_at,
+       s.completed_at, c.status AS case_status, c.id AS case_id
+FROM survey_topics AS st
+CROSS JOIN surveys AS s
+JOIN visits AS v ON v.id = s.visit_id
+LEFT JOIN cases AS c ON c.survey_id = s.id
+WHERE st.topic = :topic AND s.id = st.survey_id AND {where}
+ORDER BY st.survey_id DESC
+LIMIT :limit
+"""
+
+
+async def topic_examples(
+    conn: Connection, query: ResponseFilter, topic: str, limit: int = 3
+) -> list[Response]:
+    """The latest answers (by survey id) with words in their reason that mention
+    `topic`, among those `query` selects. Read backwards along survey_topics' (topic,
+    survey_id) index (CROSS JOIN keeps SQLite's loop in that order), so a few are found
+    after about limit / (the scope's share of the topic) rows, not by reading the
+    period's answers."""
+    params: dict[str, object] = {"limit": limit, "topic": topic}
+    where = _where(conn, replace(query, topic=None, with_reason=True), params)
+    rows = await conn.fetch_all(_EXAMPLES_SQL.format(where=where), params)
     topics = await of_surveys(conn, [int(row["survey_id"]) for row in rows])
     return [_response(row, topics) for row in rows]
 

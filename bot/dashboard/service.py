@@ -115,7 +115,7 @@ class DashboardService:
     ) -> TopicsScreen:
         """Each topic's NPS impact, mentions and share against the period before (the
         report of /topics and GET /api/v1/topics) of the scope or of one `location` in
-        it, with the EXAMPLES most recent reasons of each mentioned topic."""
+        it, with the EXAMPLES latest reasons of each mentioned topic."""
         locations = [location] if location is not None else scoped(scope)
         report = await load_topics(
             self._db, period, self.taxonomy.ids(), self.min_sample, locations
@@ -126,14 +126,11 @@ class DashboardService:
                 if not figures.mentions:
                     continue
                 query = queries.ResponseFilter(
-                    start=period.start,
-                    end=period.end,
-                    locations=scoped(scope),
-                    location=location,
-                    topic=figures.topic,
-                    with_reason=True,
+                    start=period.start, end=period.end, locations=scoped(scope), location=location
                 )
-                examples[figures.topic] = await queries.responses_page(conn, query, limit=EXAMPLES)
+                examples[figures.topic] = await queries.topic_examples(
+                    conn, query, figures.topic, EXAMPLES
+                )
         return TopicsScreen(report, examples)
 
     async def location_names(self) -> dict[str, str]:

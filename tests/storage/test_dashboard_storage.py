@@ -3,6 +3,7 @@ them newest first, a login link's nonce is used once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from storage import cases, dashboard
@@ -100,6 +101,29 @@ async def test_a_topic_narrows_the_answers_to_those_mentioning_it(db: Database) 
         ]
     # Each answer carries all its topics (the screen's labels, the CSV's column).
     assert every == [(ids[1], ("product", "staff_attitude")), (ids[0], ("product",))]
+
+
+async def test_a_topics_latest_examples_in_scope_and_period(db: Database) -> None:
+    ids = await _seed(db)
+    async with db.transaction() as conn:
+        await conn.execute_many(
+            "INSERT INTO survey_topics (survey_id, topic) VALUES (:id, 'product')",
+            [{"id": survey_id} for survey_id in ids],
+        )
+        await conn.execute("UPDATE surveys SET reason = '' WHERE id = :id", {"id": ids[2]})
+    query = dashboard.ResponseFilter(start=START, end=END)
+    async with db.read() as conn:
+        found = await dashboard.topic_examples(conn, query, "product")
+        one = await dashboard.topic_examples(conn, query, "product", limit=1)
+        kyiv = await dashboard.topic_examples(conn, replace(query, locations=["kyiv"]), "product")
+        lviv = await dashboard.topic_examples(conn, replace(query, location="lviv"), "product")
+        none = await dashboard.topic_examples(conn, query, "wait")
+    # Latest first; the blanked reason, the unanswered survey and December's left out.
+    assert [item.row.survey_id for item in found] == [ids[1], ids[0]]
+    assert found[0].row.topics == ("product",)
+    assert [item.row.survey_id for item in one] == [ids[1]]
+    assert [item.row.survey_id for item in kyiv] == [ids[1], ids[0]]
+    assert lviv == [] and none == []
 
 
 async def test_a_login_nonce_is_used_once(db: Database) -> None:
