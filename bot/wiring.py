@@ -82,7 +82,8 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 def get_routers() -> list[Router]:
     """Feature routers: survey buttons (most updates, a prefix no other router uses)
     first, then the service messages of a group's move, before any router that reads
-    the managers' chat; the survey's catch-all text handler last."""
+    the managers' chat; the survey's text and media handlers, then unprompted feedback
+    (whatever else a customer writes) last."""
     return [
         survey_handlers.get_buttons_router(),
         chat_handlers.get_router(),
@@ -94,6 +95,7 @@ def get_routers() -> list[Router]:
         dashboard_handlers.get_router(),
         admin_handlers.get_router(),
         survey_handlers.get_reason_router(),
+        case_handlers.get_unprompted_router(),
     ]
 
 

@@ -19,7 +19,8 @@ OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.TAKEN)
 @dataclass(slots=True)
 class Case(_FromRow):
     id: int
-    survey_id: int
+    # None for unprompted feedback: a case without a survey (see 0025_unprompted.sql).
+    survey_id: int | None
     customer_id: int
     status: str
     owner_id: int | None
@@ -56,10 +57,17 @@ class Case(_FromRow):
     first_contact_at: int | None = None
     reopened_count: int = 0
     reopened_at: int | None = None
+    # Unprompted feedback's location ('' for none); see 0025_unprompted.sql.
+    unprompted_location: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def unprompted(self) -> bool:
+        """Feedback the customer wrote unasked: no survey, no score."""
+        return self.survey_id is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +143,8 @@ class FollowupTarget(_FromRow):
 
 
 _CASE_COLUMNS = ", ".join(f"c.{name}" for name in Case.__dataclass_fields__)
+# Where a case belongs: its survey's location, or an unprompted case's own.
+_LOCATION = "COALESCE(s.location, c.unprompted_location, '')"
 
 
 async def insert(
@@ -153,6 +163,54 @@ async def insert(
         },
     )
     return int(row["id"]) if row else None
+
+
+async def insert_unprompted(
+    conn: Connection, *, customer_id: int, location: str, now: int, take_due_at: int
+) -> int | None:
+    """A new unprompted case for the customer; None when one of theirs is open already.
+    The customer's row is locked first, so that two messages racing (two instances)
+    open one case: the second waits, then finds the first's."""
+    await conn.execute(
+        "UPDATE customers SET updated_at = updated_at WHERE id = :id", {"id": customer_id}
+    )
+    if await open_unprompted(conn, customer_id) is not None:
+        return None
+    row = await conn.fetch_one(
+        "INSERT INTO cases (survey_id, customer_id, status, opened_at, take_due_at,"
+        " updated_at, unprompted_location)"
+        " VALUES (NULL, :customer_id, 'new', :now, :take_due_at, :now, :location)"
+        " RETURNING id",
+        {
+            "customer_id": customer_id,
+            "now": now,
+            "take_due_at": take_due_at,
+            "location": location,
+        },
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def open_unprompted(conn: Connection, customer_id: int) -> Case | None:
+    """The customer's open unprompted case, if any (at most one)."""
+    row = await conn.fetch_one(
+        f"SELECT {_CASE_COLUMNS} FROM cases c"
+        " WHERE c.customer_id = :customer_id AND c.survey_id IS NULL"
+        " AND c.status IN ('new', 'taken') ORDER BY c.id LIMIT 1",
+        {"customer_id": customer_id},
+    )
+    return Case.from_row(row) if row else None
+
+
+async def first_message(conn: Connection, case_id: int) -> CaseEvent | None:
+    """The customer's first message in the case (what an unprompted card shows)."""
+    row = await conn.fetch_one(
+        "SELECT id, case_id, at, actor_id, actor_name, kind, text FROM case_events"
+        " WHERE case_id = :case_id AND kind = 'message_in' ORDER BY at, id LIMIT 1",
+        {"case_id": case_id},
+    )
+    return CaseEvent.from_row(row) if row else None
 
 
 async def get(conn: Connection, case_id: int) -> Case | None:
@@ -213,12 +271,13 @@ async def latest_resolved_for_customer(
 async def card(conn: Connection, case_id: int) -> CaseCard | None:
     row = await conn.fetch_one(
         f"SELECT {_CASE_COLUMNS}, s.nps, s.ces, s.reason, s.language AS survey_language,"
-        " s.location, s.staff, s.touchpoint, v.visited_at,"
+        f" {_LOCATION} AS location, COALESCE(s.staff, '') AS staff,"
+        " COALESCE(s.touchpoint, '') AS touchpoint, v.visited_at,"
         " cu.name AS customer_name, cu.username AS customer_username,"
         " cu.phone AS customer_phone, cu.telegram_id AS customer_telegram_id,"
         " cu.language AS customer_language"
         " FROM cases c"
-        " JOIN surveys s ON s.id = c.survey_id"
+        " LEFT JOIN surveys s ON s.id = c.survey_id"
         " JOIN customers cu ON cu.id = c.customer_id"
         " LEFT JOIN visits v ON v.id = s.visit_id"
         " WHERE c.id = :id",
@@ -440,7 +499,7 @@ async def due_followups(conn: Connection, now: int, limit: int) -> list[Followup
         " COALESCE(s.language, cu.language) AS language"
         " FROM cases c"
         " JOIN customers cu ON cu.id = c.customer_id"
-        " JOIN surveys s ON s.id = c.survey_id"
+        " LEFT JOIN surveys s ON s.id = c.survey_id"
         " WHERE c.followup_sent_at IS NULL AND c.followup_due_at <= :now"
         " AND c.status = 'resolved'"
         " AND cu.telegram_id IS NOT NULL AND cu.opted_out = 0 AND cu.unreachable = 0"
@@ -640,13 +699,14 @@ async def open_cases(
     params: dict[str, object] = {"now": now, "limit": limit}
     where = ""
     if locations is not None:
-        where, params["ids"] = id_in(conn, "s.location", list(locations))
+        where, params["ids"] = id_in(conn, _LOCATION, list(locations))
         where = " AND " + where
     rows = await conn.fetch_all(
         "SELECT c.id, c.status, c.owner_name, c.opened_at, c.taken_at,"
-        " cu.name AS customer_name, s.nps, s.ces, s.location, :now - c.opened_at AS age_ms"
+        f" cu.name AS customer_name, s.nps, s.ces, {_LOCATION} AS location,"
+        " :now - c.opened_at AS age_ms"
         " FROM cases c"
-        " JOIN surveys s ON s.id = c.survey_id"
+        " LEFT JOIN surveys s ON s.id = c.survey_id"
         " JOIN customers cu ON cu.id = c.customer_id"
         f" WHERE c.status IN ('new', 'taken'){where}"
         " ORDER BY c.opened_at, c.id LIMIT :limit",
@@ -658,7 +718,8 @@ async def open_cases(
 async def location_of(conn: Connection, case_id: int) -> str | None:
     """The location of the visit a case is about; None for no such case."""
     row = await conn.fetch_one(
-        "SELECT s.location FROM cases c JOIN surveys s ON s.id = c.survey_id WHERE c.id = :id",
+        f"SELECT {_LOCATION} AS location FROM cases c"
+        " LEFT JOIN surveys s ON s.id = c.survey_id WHERE c.id = :id",
         {"id": case_id},
     )
     return None if row is None else str(row["location"])

@@ -55,6 +55,16 @@ async def insert(
     return Visit.from_row(row) if row else None
 
 
+async def latest_location(conn: Connection, customer_id: int) -> str | None:
+    """The location of the customer's most recent visit; None when they have none."""
+    row = await conn.fetch_one(
+        "SELECT location FROM visits WHERE customer_id = :id"
+        " ORDER BY visited_at DESC, id DESC LIMIT 1",
+        {"id": customer_id},
+    )
+    return None if row is None else str(row["location"])
+
+
 async def survey_for_visit(conn: Connection, visit_id: int) -> Survey | None:
     row = await conn.fetch_one("SELECT * FROM surveys WHERE visit_id = :id", {"id": visit_id})
     return Survey.from_row(row) if row else None

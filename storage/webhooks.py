@@ -248,14 +248,17 @@ async def response_facts(conn: Connection, survey_id: int) -> dict[str, Any] | N
 
 
 async def case_facts(conn: Connection, case_id: int) -> dict[str, Any] | None:
-    """A case with its survey's scores, visit and customer."""
+    """A case with its survey's scores, visit and customer (none for unprompted)."""
     return await conn.fetch_one(
         "SELECT k.id, k.survey_id, k.customer_id, k.status, k.owner_id, k.owner_name,"
         " k.opened_at, k.taken_at, k.resolved_at, k.closed_at, k.closed_reason,"
         " k.resolution_note, k.notify_customer, k.take_due_at, k.resolve_due_at,"
-        " s.location, s.staff, s.touchpoint, s.nps, s.ces, v.visit_key,"
-        " c.external_id, c.forgotten_at"
-        " FROM cases k JOIN surveys s ON s.id = k.survey_id JOIN visits v ON v.id = s.visit_id"
+        " COALESCE(s.location, k.unprompted_location, '') AS location,"
+        " COALESCE(s.staff, '') AS staff, COALESCE(s.touchpoint, '') AS touchpoint,"
+        " s.nps, s.ces, v.visit_key, c.external_id, c.forgotten_at"
+        # An unprompted case has no survey nor visit (survey_id NULL).
+        " FROM cases k LEFT JOIN surveys s ON s.id = k.survey_id"
+        " LEFT JOIN visits v ON v.id = s.visit_id"
         " JOIN customers c ON c.id = k.customer_id WHERE k.id = :id",
         {"id": case_id},
     )

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.cases import unprompted
 from bot.cases.keyboards import card_keyboard, fold_keyboard
 from bot.cases.service import CaseService, FoldEntry, FoldPolicy
 from bot.cases.texts import alert_text, case_footer, format_fold
@@ -293,6 +294,11 @@ class AlertRenderer:
         if fold_id is not None:
             # The case's alert is a line of a folded message: edit that one instead.
             return await self._fold.render_edit(fold_id)
+        if case is not None and case.survey_id is None:
+            # Unprompted feedback: its own card (bot/cases/unprompted.py), never folded.
+            return await unprompted.render_card(ctx, case.id, edit=True)
+        if survey_id is None:
+            return None
         base = await _survey_alert(ctx, survey_id, item.chat_id, edit=self._kind != ALERT_KIND)
         if base is None or case is None:
             return base
@@ -401,8 +407,12 @@ async def full_card(
     what 📋 under a folded alert opens."""
     async with db.read() as conn:
         case = await case_repo.get(conn, case_id)
-        found = await surveys.context(conn, case.survey_id) if case is not None else None
+        survey_id = case.survey_id if case is not None else None
+        found = await surveys.context(conn, survey_id) if survey_id is not None else None
         ids = await topic_rows.of_survey(conn, found.survey.id) if found else ()
+    if case is not None and case.survey_id is None:
+        built = await unprompted.card(db, texts, zone, case_id)
+        return (built[0], built[1]) if built is not None else None
     if case is None or found is None:
         return None
     labels = topic_labels(taxonomy, ids, texts.language)

@@ -30,7 +30,6 @@ from bot.cases.keyboards import (
 from bot.cases.outbox import (
     CaseOutbox,
     enqueue_card_refresh,
-    enqueue_copy,
     enqueue_improved_notice,
     enqueue_prompt_close,
     enqueue_text,
@@ -52,6 +51,7 @@ from bot.cases.texts import (
     format_open_cases,
     refusal_text,
 )
+from bot.cases.unprompted import enqueue_card as enqueue_unprompted_card
 from bot.chats.access import IsManagerChat, is_member
 from bot.config import Settings
 from bot.core.clock import Clock, to_ms
@@ -62,7 +62,8 @@ from bot.survey.texts import Wording
 from bot.telegram.media import has_media, label_of
 from bot.topics import Taxonomy
 from storage import cases as case_repo
-from storage import customers
+from storage import customers, visits
+from storage.customers import TelegramProfile
 from storage.db import Connection, Database
 
 RECENT_RESOLUTION = timedelta(days=3)
@@ -103,6 +104,15 @@ def get_router() -> Router:
     router.message.register(manager_text, IsManagerChat(), F.text, ~F.text.startswith("/"))
     router.message.register(customer_text, F.chat.type == "private", F.text, _in_case_thread)
     router.message.register(customer_media, F.chat.type == "private", has_media, _in_case_thread)
+    return router
+
+
+def get_unprompted_router() -> Router:
+    """Whatever else a customer writes in private (text or media, not a command) when no
+    survey asks them anything and no case of theirs is open: unprompted feedback. A
+    catch-all, so this router goes last, after the survey's."""
+    router = Router(name="unprompted")
+    router.message.register(unprompted_message, F.chat.type == "private", _said)
     return router
 
 
@@ -754,14 +764,77 @@ async def _into_case(
             )
             location = await cases.location_of(case.id, conn=conn) or ""
             chat = await routing.team_chat(conn, location)
-            await enqueue_text(conn, "case_thread", chat, case.id, post, now)
-            if media_message_id is not None:
-                await enqueue_copy(conn, chat, case.id, message.chat.id, media_message_id, now)
+            copy = (message.chat.id, media_message_id) if media_message_id is not None else None
+            await enqueue_text(conn, "case_thread", chat, case.id, post, now, copy=copy)
         if result.acknowledge:
             card = await case_repo.card(conn, case.id)
             language = card.language if card else user.language_code
             body = acknowledgement_text(manager_texts.translator, language)
             await enqueue_text(conn, "case_message", user.id, case.id, body, now)
+    case_outbox.kick()
+
+
+def _said(message: Message) -> bool | dict[str, object]:
+    """What a customer's message says (its text, or a media message's label), unless it
+    is a command or something else (a shared contact, a location...)."""
+    if message.from_user is None or message.from_user.is_bot:
+        return False
+    if message.text is not None:
+        if message.text.startswith("/"):
+            return False
+        return {"said": message.text, "media_id": None}
+    label = label_of(message)
+    return {"said": label, "media_id": message.message_id} if label else False
+
+
+async def unprompted_message(
+    message: Message,
+    said: str,
+    media_id: int | None,
+    texts: Texts,
+    manager_texts: Texts,
+    cases: CaseService,
+    case_outbox: CaseOutbox,
+    routing: Routing,
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """Unprompted feedback: the message opens a case without a score for the managers of
+    the customer's most recent visit's location (the head office without one), its
+    card and (for media) the copy follow, and the customer is thanked. A customer who
+    opted out is heard too: writing to us is asking to be heard. Admins are not
+    customers: they get the old "nothing to answer" reply."""
+    user = message.from_user
+    assert user is not None
+    if user.id in settings.admin_ids:
+        await message.answer(texts("survey-no-open"))
+        return
+    now = clock.now()
+    now_ms = to_ms(now)
+    profile = TelegramProfile(user.id, user.full_name, user.username, user.language_code)
+    joined: Case | None = None
+    async with db.transaction() as conn:
+        customer = await customers.upsert_telegram(conn, profile, now_ms)
+        location = await visits.latest_location(conn, customer.id) or ""
+        case_id = await cases.open_unprompted(conn, customer.id, location, now)
+        if case_id is None:
+            # Another message of theirs opened it a moment ago: this one joins it.
+            joined = await case_repo.open_unprompted(conn, customer.id)
+        else:
+            await cases.record_message(
+                case_id, Direction.IN, user.id, user.full_name, said, conn=conn
+            )
+            chat = await routing.team_chat(conn, location)
+            copy = (message.chat.id, media_id) if media_id is not None else None
+            await enqueue_unprompted_card(conn, case_id, chat, now_ms, copy=copy)
+            thanks = texts("unprompted-thanks")
+            await enqueue_text(conn, "case_message", user.id, case_id, thanks, now_ms)
+    if joined is not None:
+        await _into_case(
+            message, joined, said, media_id, manager_texts, cases, case_outbox, routing, db, clock
+        )
+        return
     case_outbox.kick()
 
 

@@ -14,6 +14,7 @@ from aiogram.types import ReplyParameters
 
 from bot.cases import alerts
 from bot.cases.alerts import ALERT_EDIT_KIND, ALERT_KIND, CARD_KIND, AlertRenderer, FoldRenderer
+from bot.cases.copies import COPY_KIND, CopyRenderer, enqueue_copy
 from bot.cases.keyboards import followup_keyboard
 from bot.cases.service import (
     CaseResult,
@@ -25,6 +26,7 @@ from bot.cases.service import (
 )
 from bot.cases.templates import TemplateBook
 from bot.cases.texts import format_escalation, format_reopened
+from bot.cases.unprompted import UNPROMPTED_KIND, UnpromptedRenderer
 from bot.core.clock import Clock, to_ms
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import Texts, Translator
@@ -37,8 +39,6 @@ from storage import customers, outbox
 from storage.cases import Case
 from storage.db import Connection, Database
 from storage.models import OutboxItem, Survey
-
-COPY_KIND = "case_copy"
 
 
 def _payload(item: OutboxItem) -> dict[str, Any]:
@@ -69,46 +69,29 @@ class CaseTextRenderer:
         return message
 
     async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
-        """The case history already holds the text."""
+        """The case history already holds the text. A thread post of a customer's media
+        message (its label) brings the media's copy after it, in this order."""
+        await self._then_copy(conn, item)
 
     async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
         if isinstance(error, Unreachable) and item.chat_id > 0:
             await customers.mark_unreachable(
                 conn, item.chat_id, error.reason, to_ms(self._ctx.clock.now())
             )
+        elif not isinstance(error, Unreachable):
+            await self._then_copy(conn, item)  # the media may still get through
 
-
-class CopyRenderer:
-    """A customer's media (a voice message, a photo...) copied into the case thread of
-    the managers' chat with copyMessage, which, unlike forwarding, shows no link to the
-    customer's account; a reply to the case's card when the card is in that chat.
-    Payload: from_chat_id and message_id (the customer's private chat and message)."""
-
-    def __init__(self, ctx: RenderContext) -> None:
-        self._ctx = ctx
-
-    async def render(self, item: OutboxItem) -> Outgoing | None:
-        data = _payload(item)
-        from_chat_id, message_id = data.get("from_chat_id"), data.get("message_id")
-        if not isinstance(from_chat_id, int) or not isinstance(message_id, int):
-            return None
-        message = Outgoing(
-            chat_id=item.chat_id, copy_from_chat_id=from_chat_id, copy_message_id=message_id
-        )
-        async with self._ctx.db.read() as conn:
-            case = await case_repo.get(conn, item.ref_id or 0)
-        if case is not None and case.alert_message_id and case.alert_chat_id == item.chat_id:
-            message.extra["reply_parameters"] = ReplyParameters(
-                message_id=case.alert_message_id, allow_sending_without_reply=True
+    async def _then_copy(self, conn: Connection, item: OutboxItem) -> None:
+        copy = _payload(item).get("copy")
+        if isinstance(copy, dict):
+            await enqueue_copy(
+                conn,
+                item.chat_id,
+                item.ref_id or 0,
+                int(copy["from_chat_id"]),
+                int(copy["message_id"]),
+                to_ms(self._ctx.clock.now()),
             )
-        return message
-
-    async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
-        """The case holds the media's label already."""
-
-    async def on_failed(self, conn: Connection, item: OutboxItem, error: SendError) -> None:
-        """Recorded on the outbox row (the customer may have deleted the message); the
-        label stays in the case and on the card."""
 
 
 class FollowupRenderer:
@@ -173,6 +156,7 @@ def case_renderers(ctx: RenderContext, company: str) -> dict[str, Renderer]:
         "case_message": CaseTextRenderer(ctx),
         "case_thread": CaseTextRenderer(ctx, thread=True),
         COPY_KIND: CopyRenderer(ctx),
+        UNPROMPTED_KIND: UnpromptedRenderer(ctx),
         "case_escalation": CaseTextRenderer(ctx),
         "case_followup": FollowupRenderer(ctx, company),
         "case_prompt_close": PromptCloseRenderer(),
@@ -183,10 +167,22 @@ def case_renderers(ctx: RenderContext, company: str) -> dict[str, Renderer]:
 
 
 async def enqueue_text(
-    conn: Connection, kind: str, chat_id: int, case_id: int, text: str, now: int
+    conn: Connection,
+    kind: str,
+    chat_id: int,
+    case_id: int,
+    text: str,
+    now: int,
+    *,
+    copy: tuple[int, int] | None = None,
 ) -> None:
-    """kind: case_message (to the customer), case_thread or case_escalation."""
+    """kind: case_message (to the customer), case_thread or case_escalation. `copy`:
+    (chat id, message id) of a customer's media message to copy after a thread post
+    once it is sent (copies.py), so the managers read the label, then see the media."""
     priority = Priority.ALERT if kind == "case_escalation" else Priority.CASE
+    payload: dict[str, Any] = {"text": text}
+    if copy is not None:
+        payload["copy"] = {"from_chat_id": copy[0], "message_id": copy[1]}
     await outbox.enqueue(
         conn,
         kind=kind,
@@ -195,25 +191,7 @@ async def enqueue_text(
         due_at=now,
         now=now,
         ref_id=case_id,
-        payload={"text": text},
-    )
-
-
-async def enqueue_copy(
-    conn: Connection, chat_id: int, case_id: int, from_chat_id: int, message_id: int, now: int
-) -> None:
-    """Copy the customer's message `message_id` (in their chat `from_chat_id`) into the
-    case thread of `chat_id`; once per message, however often this is asked."""
-    await outbox.enqueue(
-        conn,
-        kind=COPY_KIND,
-        chat_id=chat_id,
-        priority=Priority.CASE,
-        due_at=now,
-        now=now,
-        ref_id=case_id,
-        payload={"from_chat_id": from_chat_id, "message_id": message_id},
-        dedupe_key=f"{COPY_KIND}:{from_chat_id}:{message_id}",
+        payload=payload,
     )
 
 

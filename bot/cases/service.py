@@ -394,6 +394,25 @@ class CaseService:
             await recovery.count(conn, case_id, {recovery.OPENED: 1})
         return case_id
 
+    async def open_unprompted(
+        self, conn: Connection, customer_id: int, location: str, now: datetime
+    ) -> int | None:
+        """Unprompted feedback: a case without a survey for the customer, heard at
+        `location` ('' for the head office); None when one of theirs is open already.
+        No score and no closing-the-loop counter: those are about detractors."""
+        now_ms = to_ms(now)
+        case_id = await repo.insert_unprompted(
+            conn,
+            customer_id=customer_id,
+            location=location,
+            now=now_ms,
+            take_due_at=await self._sla_deadline(conn, location, now, self.take_sla),
+        )
+        if case_id is not None:
+            await repo.add_event(conn, case_id, at=now_ms, kind=EventKind.OPENED)
+            await webhooks.case(conn, Event.CASE_OPENED, case_id, now_ms)
+        return case_id
+
     async def take(
         self,
         case_id: int,

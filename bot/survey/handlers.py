@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -51,9 +52,28 @@ def get_reason_router() -> Router:
     router = Router(name="survey-reason")
     # Text at a score step (a hint, or the reason after the NPS); an edited reason.
     typed.register_texts(router)
-    router.message.register(reason_message, F.chat.type == "private", F.text)
-    router.message.register(reason_media, F.chat.type == "private", has_media)
+    router.message.register(reason_message, F.chat.type == "private", F.text, _awaiting_reason)
+    router.message.register(reason_media, F.chat.type == "private", has_media, _awaiting_media)
+    # Anything else falls through to unprompted feedback (bot/cases/handlers.py).
     return router
+
+
+async def _awaiting_reason(message: Message, surveys: SurveyService) -> bool | dict[str, Any]:
+    """The customer's survey asks 'why?' (no survey: not the survey's message)."""
+    if message.from_user is None or (message.text or "").startswith("/"):
+        return False
+    pending = await surveys.awaiting_reason(message.from_user.id)
+    return {"pending": pending} if pending is not None else False
+
+
+async def _awaiting_media(message: Message, surveys: SurveyService) -> bool | dict[str, Any]:
+    """Media while the customer's survey asks 'why?' or waits for a score."""
+    if message.from_user is None:
+        return False
+    pending = await surveys.awaiting_reason(message.from_user.id)
+    if pending is None:
+        pending = await surveys.awaiting_score(message.from_user.id)
+    return {"pending": pending} if pending is not None else False
 
 
 async def survey_button(
@@ -132,40 +152,39 @@ async def stale_button(query: CallbackQuery, texts: Texts) -> None:
 
 
 async def reason_message(
-    message: Message, texts: Texts, surveys: SurveyService, wording: Wording
+    message: Message, pending: Survey, texts: Texts, surveys: SurveyService, wording: Wording
 ) -> None:
     """A text from a customer whose survey asks 'why?' is the answer to it."""
-    assert message.from_user is not None and message.text is not None
-    if message.text.startswith("/"):
-        return
-    await _answer_reason(message, texts, surveys, message.text, media=False)
+    assert message.text is not None
+    await _answer_reason(message, pending, texts, surveys, message.text, media=False)
 
 
-async def reason_media(message: Message, texts: Texts, surveys: SurveyService) -> None:
+async def reason_media(
+    message: Message, pending: Survey, texts: Texts, surveys: SurveyService
+) -> None:
     """A media message answers 'why?' as its label ("[voice 0:12]"), the message kept
-    for the case to copy; acknowledged as a text reason is."""
+    for the case to copy; acknowledged as a text reason is. At a score step after the
+    NPS it is the reason, as words are there (bot/survey/typed.py); at the NPS the
+    customer is asked for the score first."""
     label = label_of(message)
-    assert message.from_user is not None and label is not None
-    await _answer_reason(message, texts, surveys, label, media=True)
+    assert label is not None
+    if pending.step == AnsweredStep.NPS:
+        await message.answer(typed.hint_text(texts, pending.step))
+        return
+    await _answer_reason(message, pending, texts, surveys, label, media=True)
 
 
 async def _answer_reason(
-    message: Message, texts: Texts, surveys: SurveyService, reason: str, *, media: bool
+    message: Message,
+    pending: Survey,
+    texts: Texts,
+    surveys: SurveyService,
+    reason: str,
+    *,
+    media: bool,
 ) -> None:
     assert message.from_user is not None
-    pending = await surveys.awaiting_reason(message.from_user.id)
-    early = False
-    if pending is None and media:
-        # Media at a score step: after the NPS it is the reason, as words are there
-        # (bot/survey/typed.py); at the NPS the customer is asked for the score first.
-        pending = await surveys.awaiting_score(message.from_user.id)
-        if pending is not None and pending.step == AnsweredStep.NPS:
-            await message.answer(typed.hint_text(texts, pending.step))
-            return
-        early = True
-    if pending is None:
-        await message.answer(texts("survey-no-open"))
-        return
+    early = pending.step != AnsweredStep.REASON
     result = await surveys.answer_reason(
         pending.id,
         message.from_user.id,

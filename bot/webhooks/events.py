@@ -118,6 +118,8 @@ async def case(conn: Connection, event: Event, case_id: int, now: int) -> None:
         "id": facts["id"],
         "status": facts["status"],
         "response_id": facts["survey_id"],
+        # Unprompted feedback: the customer wrote unasked; no response, visit nor score.
+        "unprompted": facts["survey_id"] is None,
         "visit_id": facts["visit_key"],
         "customer": _customer(facts),
         "location": facts["location"],

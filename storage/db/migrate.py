@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from storage.db.protocols import Database
+from storage.db.protocols import Connection, Database
 
 _DIALECT_TYPES = {
     "sqlite": {"ID_PK": "INTEGER PRIMARY KEY AUTOINCREMENT"},
@@ -42,6 +42,58 @@ def _has_code(statement: str) -> bool:
     )
 
 
+# PostgreSQL's way of dropping a NOT NULL, which SQLite lacks: emulated there.
+_DROP_NOT_NULL = re.compile(
+    r"ALTER\s+TABLE\s+(\w+)\s+ALTER\s+COLUMN\s+(\w+)\s+DROP\s+NOT\s+NULL", re.IGNORECASE
+)
+
+
+async def execute_statement(conn: Connection, dialect: str, statement: str) -> None:
+    """One statement of a migration. `ALTER TABLE t ALTER COLUMN c DROP NOT NULL` is
+    PostgreSQL's; on SQLite the table is rebuilt without the constraint instead."""
+    match = _DROP_NOT_NULL.fullmatch(statement.strip())
+    if dialect == "sqlite" and match is not None:
+        await _sqlite_drop_not_null(conn, match.group(1), match.group(2))
+        return
+    await conn.execute(statement)
+
+
+async def _sqlite_drop_not_null(conn: Connection, table: str, column: str) -> None:
+    """SQLite's documented table rebuild: the same definition as it stands (every column
+    later migrations added included) minus the column's NOT NULL, the rows and ids
+    copied, its indexes made again. Rows of other tables that refer to it stay valid:
+    foreign keys are checked at commit (defer_foreign_keys), when the ids are back."""
+    row = await conn.fetch_one(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name", {"name": table}
+    )
+    if row is None:
+        raise ValueError(f"no table {table!r} to change")
+    definition, changed = re.subn(
+        rf"(\b{column}\s+\w+)\s+NOT\s+NULL\b", r"\1", str(row["sql"]), count=1
+    )
+    if not changed:
+        return  # already nullable
+    indexes = [
+        str(index["sql"])
+        for index in await conn.fetch_all(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :name"
+            " AND sql IS NOT NULL",
+            {"name": table},
+        )
+    ]
+    columns = ", ".join(
+        str(info["name"]) for info in await conn.fetch_all(f"PRAGMA table_info({table})")
+    )
+    await conn.execute("PRAGMA defer_foreign_keys = ON")
+    await conn.execute(f"CREATE TABLE {table}__rebuild AS SELECT * FROM {table}")
+    await conn.execute(f"DROP TABLE {table}")
+    await conn.execute(definition)
+    await conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}__rebuild")
+    await conn.execute(f"DROP TABLE {table}__rebuild")
+    for index in indexes:
+        await conn.execute(index)
+
+
 async def migrate(db: Database) -> list[int]:
     """Apply pending migrations in order; returns the versions applied."""
     applied: list[int] = []
@@ -60,7 +112,7 @@ async def migrate(db: Database) -> list[int]:
             if version in done:
                 continue
             for statement in render_migration(sql, db.dialect):
-                await conn.execute(statement)
+                await execute_statement(conn, db.dialect, statement)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (:version, :name)",
                 {"version": version, "name": name},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cases.outbox import COPY_KIND
+from bot.cases.copies import COPY_KIND
 from storage import surveys
 from tests.storage import test_answers
 from tests.storage.test_answers import (

@@ -191,3 +191,12 @@ case-fold-status-resolved = ✅ { $owner }
 case-fold-status-closed = ⛔ { $owner }
 case-fold-button-take = 🙋 #{ NUMBER($id, useGrouping: 0) }
 case-fold-button-open = 📋 #{ NUMBER($id, useGrouping: 0) }
+
+## Unprompted feedback: a customer wrote with no survey asking and no case open.
+unprompted-title = 📨 Unprompted feedback
+unprompted-no-score = The customer wrote on their own: no survey, no score.
+unprompted-message = Message: { $text }
+unprompted-location = Location: { $location } (their latest visit)
+unprompted-no-location = Location: no visit known (head office)
+unprompted-written = Received: { $time }
+unprompted-thanks = ✅ Thank you for writing to us! Your message has been passed to the team, and a manager will reply here.

@@ -197,3 +197,12 @@ case-fold-status-resolved = ✅ { $owner }
 case-fold-status-closed = ⛔ { $owner }
 case-fold-button-take = 🙋 #{ NUMBER($id, useGrouping: 0) }
 case-fold-button-open = 📋 #{ NUMBER($id, useGrouping: 0) }
+
+## Отзыв без опроса: клиент написал сам, когда опроса и открытого обращения не было.
+unprompted-title = 📨 Отзыв без опроса
+unprompted-no-score = Клиент написал сам: без опроса и без оценки.
+unprompted-message = Сообщение: { $text }
+unprompted-location = Точка: { $location } (последний визит)
+unprompted-no-location = Точка: визитов нет (головной офис)
+unprompted-written = Получено: { $time }
+unprompted-thanks = ✅ Спасибо, что написали нам! Ваше сообщение передано команде, менеджер ответит здесь.

@@ -197,3 +197,12 @@ case-fold-status-resolved = ✅ { $owner }
 case-fold-status-closed = ⛔ { $owner }
 case-fold-button-take = 🙋 #{ NUMBER($id, useGrouping: 0) }
 case-fold-button-open = 📋 #{ NUMBER($id, useGrouping: 0) }
+
+## Відгук без опитування: клієнт написав сам, коли опитування й відкритого звернення не було.
+unprompted-title = 📨 Відгук без опитування
+unprompted-no-score = Клієнт написав сам: без опитування й без оцінки.
+unprompted-message = Повідомлення: { $text }
+unprompted-location = Точка: { $location } (останній візит)
+unprompted-no-location = Точка: візитів немає (головний офіс)
+unprompted-written = Отримано: { $time }
+unprompted-thanks = ✅ Дякуємо, що написали нам! Ваше повідомлення передано команді, менеджер відповість тут.
