@@ -44,6 +44,37 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# The questions a survey may ask (storage.models.SurveyStep names them alike).
+SURVEY_STEP_NAMES = ("nps", "ces", "csat", "reason")
+DEFAULT_SURVEY_STEPS = ("nps", "ces", "reason")
+_STEPS_RULE = (
+    "expected nps first, then ces and/or csat (each at most once, in either order),"
+    " then reason, e.g. nps,ces,reason or nps,csat,reason or nps,ces,csat,reason"
+)
+
+
+def parse_survey_steps(value: Any) -> tuple[str, ...]:
+    """SURVEY_STEPS: the NPS opens every survey (its score decides the case and the
+    'why?' wording) and the reason closes it (what a manager acts on); CES and CSAT
+    may be asked between them."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        raise ValueError(_STEPS_RULE)
+    steps = tuple(str(step).strip().lower() for step in value)
+    unknown = [step for step in steps if step not in SURVEY_STEP_NAMES]
+    if unknown:
+        raise ValueError(f"unknown step {unknown[0]!r}; {_STEPS_RULE}")
+    if (
+        len(steps) < 2
+        or steps[0] != "nps"
+        or steps[-1] != "reason"
+        or len(set(steps)) != len(steps)
+    ):
+        raise ValueError(_STEPS_RULE)
+    return steps
+
+
 def parse_clock(value: str) -> time:
     """Parse `HH:MM` into a time of day."""
     match = _CLOCK.match(value.strip())
@@ -129,12 +160,25 @@ class Settings(BaseSettings):
     company_name: str = "Otklik"
     timezone: str = "UTC"
     default_language: str = "en"
+    # The survey's questions in the business's own words: NPS_QUESTION (etc.) in every
+    # language, NPS_QUESTION_RU (etc.) in one, which wins; unset = the built-in wording.
     nps_question: str | None = None
+    nps_question_ru: str | None = None
+    nps_question_uk: str | None = None
+    nps_question_en: str | None = None
     ces_question: str | None = None
+    ces_question_ru: str | None = None
+    ces_question_uk: str | None = None
+    ces_question_en: str | None = None
+    csat_question: str | None = None
+    csat_question_ru: str | None = None
+    csat_question_uk: str | None = None
+    csat_question_en: str | None = None
     # The business's own case reply templates (TOML; bot/cases/templates.py).
     templates_file: Path | None = None
 
-    # Surveys
+    # Surveys: the steps asked, in order (nps first, reason last; ces and csat optional).
+    survey_steps: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SURVEY_STEPS
     survey_delay_seconds: int = Field(default=300, ge=0, le=MAX_SURVEY_DELAY_SECONDS)
     survey_cooldown_days: int = Field(default=30, ge=0)
     visit_max_age: Duration = timedelta(hours=2)
@@ -200,6 +244,11 @@ class Settings(BaseSettings):
     @classmethod
     def _topics_file(cls, value: Path | None) -> Path | None:
         return existing_file(value)
+
+    @field_validator("survey_steps", mode="before")
+    @classmethod
+    def _survey_steps(cls, value: Any) -> tuple[str, ...]:
+        return parse_survey_steps(value)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

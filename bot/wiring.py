@@ -193,7 +193,12 @@ def create_renderers(
     registry.register_all(
         report_renderers(
             ReportsContext(
-                db, translator, settings.default_language, settings.min_sample, taxonomy
+                db,
+                translator,
+                settings.default_language,
+                settings.min_sample,
+                taxonomy,
+                settings.survey_steps,
             )
         )
     )
@@ -393,5 +398,6 @@ def create_dashboard(
         min_sample=settings.min_sample,
         company=settings.company_name,
         taxonomy=taxonomy,
+        steps=settings.survey_steps,
     )
     return Dashboard(settings, clock, db, translator, access, service)

@@ -75,6 +75,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reminded_at",
         "closed_reason",
         "created_at",
+        "csat",
+        "csat_at",
     ),
     "cases": (
         "id",

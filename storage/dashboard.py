@@ -64,7 +64,7 @@ class Response:
 _RESPONSES_SQL = """
 SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
        s.touchpoint, s.status, s.nps, s.ces, s.reason, s.sent_at, s.nps_at, s.ces_at,
-       s.completed_at, c.status AS case_status, c.id AS case_id
+       s.completed_at, c.status AS case_status, c.id AS case_id, s.csat, s.csat_at
 FROM surveys AS s
 JOIN visits AS v ON v.id = s.visit_id
 LEFT JOIN cases AS c ON c.survey_id = s.id
@@ -82,7 +82,7 @@ def _like(text: str) -> str:
 def _where(conn: Connection, query: ResponseFilter, params: dict[str, object]) -> str:
     clauses = [
         "s.day BETWEEN :start AND :end",
-        "(s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.reason IS NOT NULL)",
+        "(s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.csat IS NOT NULL OR s.reason IS NOT NULL)",
     ]
     params["start"], params["end"] = query.start.isoformat(), query.end.isoformat()
     if query.locations is not None:

@@ -52,6 +52,7 @@ class SurveyStep(StrEnum):
 
     NPS = "nps"
     CES = "ces"
+    CSAT = "csat"
     REASON = "reason"
     DONE = "done"
 
@@ -155,6 +156,9 @@ class Survey(_FromRow):
     created_at: int
     # The customer's message that gave the reason (its edits replace it while open).
     reason_message_id: int | None = None
+    # CSAT (1-5), when SURVEY_STEPS asks it.
+    csat: int | None = None
+    csat_at: int | None = None
 
 
 @dataclass(slots=True)

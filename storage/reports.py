@@ -41,6 +41,9 @@ class RollupTotals:
     ces_sum: int = 0
     ces_count: int = 0
     ces_easy: int = 0
+    csat_sum: int = 0
+    csat_count: int = 0
+    csat_satisfied: int = 0
 
     @classmethod
     def from_row(cls, key: str, row: Row) -> RollupTotals:
@@ -87,6 +90,8 @@ class ResponseRow:
     case_status: str | None
     # The reason's topics (storage/topics.py), by id.
     topics: tuple[str, ...] = ()
+    csat: int | None = None
+    csat_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,9 +339,12 @@ SELECT day, location, staff, touchpoint,
        SUM(CASE WHEN nps <= 6 THEN 1 ELSE 0 END) AS detractors,
        SUM(COALESCE(ces, 0)) AS ces_sum,
        SUM(CASE WHEN ces IS NOT NULL THEN 1 ELSE 0 END) AS ces_count,
-       SUM(CASE WHEN ces >= 5 THEN 1 ELSE 0 END) AS ces_easy
+       SUM(CASE WHEN ces >= 5 THEN 1 ELSE 0 END) AS ces_easy,
+       SUM(COALESCE(csat, 0)) AS csat_sum,
+       SUM(CASE WHEN csat IS NOT NULL THEN 1 ELSE 0 END) AS csat_count,
+       SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END) AS csat_satisfied
 FROM surveys
-WHERE sent_at IS NOT NULL OR nps IS NOT NULL OR ces IS NOT NULL
+WHERE sent_at IS NOT NULL OR nps IS NOT NULL OR ces IS NOT NULL OR csat IS NOT NULL
 GROUP BY day, location, staff, touchpoint
 """
 
@@ -346,7 +354,8 @@ async def rebuild_rollups(conn: Connection) -> int:
     transaction; returns the number of daily rows written.
 
     Mirrors storage.rollups: sent = sent_at set, answered = an NPS score, the CES
-    columns from ces (5..7 easy). Surveys with none of these leave no row, exactly
+    columns from ces (5..7 easy), the CSAT ones from csat (4..5 satisfied). Surveys
+    with none of these leave no row, exactly
     as the maintained counters would. funnel_daily has no raw source (skips are not
     stored), so only its monthly tier is recomputed.
     """
@@ -399,7 +408,7 @@ async def refresh_tiers(conn: Connection) -> None:
 _RESPONSES_SQL = """
 SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
        s.touchpoint, s.status, s.nps, s.ces, s.reason, s.sent_at, s.nps_at, s.ces_at,
-       s.completed_at, c.status AS case_status
+       s.completed_at, c.status AS case_status, s.csat, s.csat_at
 FROM surveys AS s
 JOIN visits AS v ON v.id = s.visit_id
 LEFT JOIN cases AS c ON c.survey_id = s.id
@@ -407,7 +416,9 @@ WHERE s.day BETWEEN :start AND :end AND s.id > :after {answered} {located}
 ORDER BY s.id
 LIMIT :limit
 """
-_ANSWERED = "AND (s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.reason IS NOT NULL)"
+_ANSWERED = (
+    "AND (s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.csat IS NOT NULL OR s.reason IS NOT NULL)"
+)
 
 
 async def fetch_responses(

@@ -16,6 +16,8 @@ from functools import lru_cache
 from storage.db import Connection, Params
 
 CES_EASY_MIN = 5
+# CSAT 4-5 counts as satisfied.
+CSAT_SATISFIED_MIN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,9 @@ ROLLUP_COUNTERS = (
     "ces_sum",
     "ces_count",
     "ces_easy",
+    "csat_sum",
+    "csat_count",
+    "csat_satisfied",
 )
 
 
@@ -112,7 +117,8 @@ class Tally:
 
     def add_counts(self, segment: Segment, counts: dict[str, int]) -> None:
         """Counter columns summed beforehand (a bulk writer counting many answers of one
-        segment with `nps_bucket` and CES_EASY_MIN): the same rows the add_* methods touch."""
+        segment with `nps_bucket`, CES_EASY_MIN and CSAT_SATISFIED_MIN): the same rows
+        the add_* methods touch."""
         self._bump(segment, counts)
 
     def _bump(self, segment: Segment, counts: dict[str, int]) -> None:
@@ -138,6 +144,17 @@ class Tally:
         """A CES answer (1..7); 5..7 counts as easy."""
         self._bump(
             segment, {"ces_sum": score, "ces_count": 1, "ces_easy": int(score >= CES_EASY_MIN)}
+        )
+
+    def add_csat(self, segment: Segment, score: int) -> None:
+        """A CSAT answer (1..5); 4..5 counts as satisfied."""
+        self._bump(
+            segment,
+            {
+                "csat_sum": score,
+                "csat_count": 1,
+                "csat_satisfied": int(score >= CSAT_SATISFIED_MIN),
+            },
         )
 
     def add_funnel(self, day: str, location: str, event: str, count: int = 1) -> None:

@@ -172,24 +172,39 @@ async def pressed(conn: Connection, survey_id: int) -> Pressed | None:
 # no row changed: a double press, a press on an old message, a closed survey).
 
 
-async def answer_nps(conn: Connection, survey_id: int, score: int, now: int) -> Survey | None:
+# The score column of each score step (its time is `<column>_at`).
+_SCORE_COLUMNS = {SurveyStep.NPS: "nps", SurveyStep.CES: "ces", SurveyStep.CSAT: "csat"}
+
+
+async def _answer_score(
+    conn: Connection, survey_id: int, step: SurveyStep, score: int, now: int, next_step: str
+) -> Survey | None:
+    column = _SCORE_COLUMNS[step]
     row = await conn.fetch_one(
-        f"UPDATE surveys SET nps = :score, nps_at = :now, step = '{SurveyStep.CES}'"
-        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.NPS}'"
+        f"UPDATE surveys SET {column} = :score, {column}_at = :now, step = :next"
+        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{step}'"
         " RETURNING *",
-        {"score": score, "now": now, "id": survey_id},
+        {"score": score, "now": now, "id": survey_id, "next": SurveyStep(next_step).value},
     )
     return Survey.from_row(row) if row else None
 
 
-async def answer_ces(conn: Connection, survey_id: int, score: int, now: int) -> Survey | None:
-    row = await conn.fetch_one(
-        f"UPDATE surveys SET ces = :score, ces_at = :now, step = '{SurveyStep.REASON}'"
-        f" WHERE id = :id AND status = '{SurveyStatus.SENT}' AND step = '{SurveyStep.CES}'"
-        " RETURNING *",
-        {"score": score, "now": now, "id": survey_id},
-    )
-    return Survey.from_row(row) if row else None
+async def answer_nps(
+    conn: Connection, survey_id: int, score: int, now: int, next_step: str = SurveyStep.CES
+) -> Survey | None:
+    return await _answer_score(conn, survey_id, SurveyStep.NPS, score, now, next_step)
+
+
+async def answer_ces(
+    conn: Connection, survey_id: int, score: int, now: int, next_step: str = SurveyStep.REASON
+) -> Survey | None:
+    return await _answer_score(conn, survey_id, SurveyStep.CES, score, now, next_step)
+
+
+async def answer_csat(
+    conn: Connection, survey_id: int, score: int, now: int, next_step: str = SurveyStep.REASON
+) -> Survey | None:
+    return await _answer_score(conn, survey_id, SurveyStep.CSAT, score, now, next_step)
 
 
 async def answer_reason(

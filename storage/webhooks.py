@@ -239,7 +239,8 @@ async def response_facts(conn: Connection, survey_id: int) -> dict[str, Any] | N
     """A survey's answers with its visit and customer, as a response payload's fields."""
     return await conn.fetch_one(
         "SELECT s.id, s.customer_id, s.status, s.step, s.location, s.staff, s.touchpoint,"
-        " s.day, s.nps, s.ces, s.reason, s.nps_at, s.ces_at, s.reason_at, s.completed_at,"
+        " s.day, s.nps, s.ces, s.csat, s.reason, s.nps_at, s.ces_at, s.reason_at,"
+        " s.completed_at,"
         " v.visit_key, v.visited_at, c.external_id, c.forgotten_at"
         " FROM surveys s JOIN visits v ON v.id = s.visit_id"
         " JOIN customers c ON c.id = s.customer_id WHERE s.id = :id",

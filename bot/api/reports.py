@@ -19,11 +19,9 @@ from bot.core.clock import Clock
 from bot.reports.export import (
     CASE_CSV_COLUMNS,
     CONTENT_TYPE,
-    CSV_COLUMNS,
-    Cells,
     case_cells,
     csv_filename,
-    response_cells,
+    response_format,
     stream_csv,
 )
 from bot.reports.outbox import load_funnel, load_report
@@ -58,12 +56,52 @@ class ReportQuery(BaseModel):
     ] = Field(default="none", description="split the report by this field")
 
 
+class SegmentFigures(BaseModel):
+    """One segment's (or the total's) figures over the period."""
+
+    model_config = ConfigDict(extra="allow")
+
+    key: str = Field(description="the segment's value; '' for the total")
+    nps: int | None = Field(description="null below min_sample")
+    nps_unreliable: int | None = Field(description="the score even below min_sample")
+    margin: float | None
+    enough: bool
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    ces_mean: float | None = Field(description="mean CES, 1-7")
+    ces_easy_share: float | None = Field(description="share of CES answers 5-7, 0-1")
+    ces_count: int
+    csat_mean: float | None = Field(
+        default=None, description="mean CSAT, 1-5; present only when SURVEY_STEPS asks csat"
+    )
+    csat_satisfied_share: float | None = Field(
+        default=None,
+        description="share of CSAT answers 4-5, 0-1; present only when SURVEY_STEPS asks csat",
+    )
+    csat_count: int | None = Field(
+        default=None, description="CSAT answers; present only when SURVEY_STEPS asks csat"
+    )
+    sent: int
+    answered: int
+    response_rate: float | None
+    delta_nps: int | None
+    delta_significant: bool | None
+    previous: SegmentFigures | None = Field(
+        default=None, description="the same figures of the period before"
+    )
+
+
 class StatsAnswer(BaseModel):
-    """The report: NPS, CES and counts, per segment, and the delivery funnel by location."""
+    """The report: NPS, CES (and CSAT when asked) and counts, per segment, and the
+    delivery funnel by location."""
 
     model_config = ConfigDict(extra="allow")
 
     ok: Literal[True]
+    total: SegmentFigures
+    segments: list[SegmentFigures]
     funnel: list[dict[str, Any]]
     recovery: dict[str, Any] = Field(
         description=(
@@ -179,7 +217,11 @@ async def get_stats(request: web.Request) -> web.Response:
     except ReportError as error:
         return _bad_request(error)
     report = await load_report(
-        services.db, query.period, query.segment, services.settings.min_sample
+        services.db,
+        query.period,
+        query.segment,
+        services.settings.min_sample,
+        steps=services.settings.survey_steps,
     )
     funnel = await load_funnel(services.db, query.period)
     closing = await load_recovery(services.db, query.period, services.settings.min_sample)
@@ -264,7 +306,9 @@ async def _stream(request: web.Request, what: str) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    cells: Cells = case_cells if what == "cases" else response_cells
+    columns, cells = response_format(services.settings.survey_steps)
+    if what == "cases":
+        columns, cells = CASE_CSV_COLUMNS, case_cells
     async with services.db.read() as conn:
         rows = (
             recovery.iter_case_rows(conn, start, end)
@@ -275,7 +319,7 @@ async def _stream(request: web.Request, what: str) -> web.StreamResponse:
             rows,
             services.settings.zone,
             cells=cells,
-            columns=CASE_CSV_COLUMNS if what == "cases" else CSV_COLUMNS,
+            columns=columns,
         )
         async for chunk in chunks:
             await response.write(chunk)

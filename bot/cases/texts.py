@@ -337,6 +337,8 @@ def alert_text(
         lines.append(texts("alert-ces", score=survey.ces))
     elif survey.step in (SurveyStep.NPS, SurveyStep.CES):
         lines.append(texts("alert-ces-pending"))
+    if survey.csat is not None:
+        lines.append(texts("alert-csat", score=survey.csat))
     if survey.reason:
         lines.append(texts("alert-reason", reason=escape(survey.reason)))
         if topics:

@@ -11,9 +11,8 @@ from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.reports.export import (
     CASE_CSV_COLUMNS,
-    CSV_COLUMNS,
     case_cells,
-    response_cells,
+    response_format,
     write_csv,
 )
 from bot.reports.service import ReportError, parse_period
@@ -43,8 +42,9 @@ async def export_responses(
                 if cases
                 else queries.iter_responses(conn, period.start, period.end)
             )
-            cells = case_cells if cases else response_cells
-            columns = CASE_CSV_COLUMNS if cases else CSV_COLUMNS
+            columns, cells = response_format(settings.survey_steps)
+            if cases:
+                columns, cells = CASE_CSV_COLUMNS, case_cells
             if output is None:
                 written = await write_csv(
                     rows, sys.stdout.buffer, settings.zone, cells=cells, columns=columns

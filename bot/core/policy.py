@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.config import QuietHours, Settings
+from bot.config import DEFAULT_SURVEY_STEPS, QuietHours, Settings
 
 # The promise of the product: the survey arrives within 20 minutes of the visit.
 SURVEY_DEADLINE = timedelta(minutes=20)
@@ -28,6 +28,20 @@ class SurveyPolicy:
     quiet_max_hold: timedelta = timedelta(hours=14)
     # What a customer whose Telegram language is unknown or unsupported reads.
     default_language: str = "en"
+    # SURVEY_STEPS: the questions asked, in order (nps first, reason last).
+    steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS
+
+    def step_after(self, step: str) -> str:
+        """The step a survey moves to once `step` is answered: the next one asked. A
+        step no longer asked (SURVEY_STEPS changed while the survey was open) leads to
+        the reason, so that no score is asked twice."""
+        if step in self.steps:
+            return self.steps[self.steps.index(step) + 1]
+        return "reason"
+
+    def asks(self, step: str) -> bool:
+        """Whether SURVEY_STEPS asks `step` (reports show CSAT only when it is)."""
+        return step in self.steps
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SurveyPolicy:
@@ -42,6 +56,7 @@ class SurveyPolicy:
             detractor_ces_max=settings.detractor_ces_max,
             quiet_max_hold=settings.quiet_hours_max_hold,
             default_language=settings.default_language,
+            steps=settings.survey_steps,
         )
 
     def too_old(self, visited_at: int, due_at: int, now: int) -> bool:

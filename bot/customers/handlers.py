@@ -21,6 +21,7 @@ from bot.i18n import Texts
 from bot.locations.qr import QR_LINK_PREFIX
 from bot.locations.service import LocationService
 from bot.survey.service import SurveyService
+from bot.survey.texts import score_steps
 from bot.visits.service import VisitRequest, VisitService
 from storage.customers import TelegramProfile
 
@@ -85,7 +86,12 @@ async def start_command(
 def _greeting(texts: Texts, settings: Settings, result: StartResult, name: str) -> str:
     if result.linked is True:
         return texts("start-linked", name=name, company=settings.company_name)
-    welcome = texts("start-welcome", name=name, company=settings.company_name)
+    welcome = texts(
+        "start-welcome",
+        name=name,
+        company=settings.company_name,
+        taps=score_steps(settings.survey_steps),
+    )
     if result.linked is False:
         return welcome + "\n\n" + texts("start-link-invalid")
     if result.opted_back_in:

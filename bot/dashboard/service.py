@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from bot.cases.outbox import enqueue_card_refresh, enqueue_improved_notice
 from bot.cases.service import CaseResult, CaseService
 from bot.cases.templates import TemplateBook
+from bot.config import DEFAULT_SURVEY_STEPS
 from bot.core.clock import Clock, to_ms
 from bot.dashboard.auth import Viewer
 from bot.i18n import Translator
@@ -66,6 +67,7 @@ class DashboardService:
         min_sample: int,
         company: str,
         taxonomy: Taxonomy,
+        steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -77,12 +79,19 @@ class DashboardService:
         self._company = company
         # The topics' ids and labels (bot/topics, TOPICS_FILE): the Responses filter.
         self.taxonomy = taxonomy
+        # SURVEY_STEPS: the Overview shows CSAT when it is asked.
+        self.steps = steps
 
     async def overview(self, period: rules.Period, scope: Scope) -> Overview:
         """The period's report by location (with the period before it) and NPS by week."""
         locations = scoped(scope)
         report = await load_report(
-            self._db, period, rules.SegmentBy.LOCATION, self.min_sample, locations
+            self._db,
+            period,
+            rules.SegmentBy.LOCATION,
+            self.min_sample,
+            locations,
+            steps=self.steps,
         )
         async with self._db.read() as conn:
             weeks = await report_queries.weekly_totals(conn, period.start, period.end, locations)

@@ -28,7 +28,7 @@ from bot.dashboard.service import PAGE_SIZE, scoped, week_series
 from bot.i18n import normalize_language
 from bot.locations.routing import Scope
 from bot.reports import service as rules
-from bot.reports.export import CONTENT_TYPE, csv_filename, stream_csv
+from bot.reports.export import CONTENT_TYPE, csv_filename, response_format, stream_csv
 from bot.reports.recovery import format_recovery
 from bot.reports.texts import format_error, segment_name, signed
 from bot.reports.topic_texts import points
@@ -287,7 +287,9 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     async with dashboard.db.read() as conn:
         rows = queries.iter_filtered(conn, filters)
-        async for chunk in stream_csv(rows, dashboard.settings.zone):
+        columns, cells = response_format(dashboard.settings.survey_steps)
+        chunks = stream_csv(rows, dashboard.settings.zone, cells=cells, columns=columns)
+        async for chunk in chunks:
             await response.write(chunk)
     await response.write_eof()
     return response

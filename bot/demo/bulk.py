@@ -290,6 +290,9 @@ class BulkWriter:
                     "completed_at",
                     "reminded_at",
                     "closed_reason",
+                    # The demo asks the default steps (nps, ces, reason): no CSAT.
+                    "csat",
+                    "csat_at",
                 )
             ),
         }

@@ -44,6 +44,8 @@ CSV_COLUMNS = (
     "completed_at",
     "case_status",
 )
+# With CSAT asked (SURVEY_STEPS), its score and time come last.
+CSAT_CSV_COLUMNS = ("csat", "csat_at")
 # One row per case (GET /api/v1/cases.csv, /export cases, otklik export --cases): times
 # in the business zone; *_s are seconds from opening; resolution is notified (fixed,
 # the customer told), silent (fixed) or closed (without a fix); finished_at is when it
@@ -123,6 +125,18 @@ def response_cells(row: ResponseRow, zone: tzinfo = UTC) -> list[str]:
         iso_time(row.completed_at, zone),
         _text(row.case_status),
     ]
+
+
+def response_cells_with_csat(row: ResponseRow, zone: tzinfo = UTC) -> list[str]:
+    """response_cells and then CSAT_CSV_COLUMNS."""
+    return [*response_cells(row, zone), _number(row.csat), iso_time(row.csat_at, zone)]
+
+
+def response_format(steps: Sequence[str]) -> tuple[tuple[str, ...], Cells]:
+    """The responses CSV's columns and cells for SURVEY_STEPS: CSAT only when asked."""
+    if "csat" in steps:
+        return (*CSV_COLUMNS, *CSAT_CSV_COLUMNS), response_cells_with_csat
+    return CSV_COLUMNS, response_cells
 
 
 def _seconds(start: int, end: int | None) -> str:

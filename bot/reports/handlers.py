@@ -96,7 +96,14 @@ async def _report(
     """The query's report of `locations`, or None after answering why it cannot be had
     here (a segment that is the head office's)."""
     try:
-        return await load_report(db, query.period, query.segment, settings.min_sample, locations)
+        return await load_report(
+            db,
+            query.period,
+            query.segment,
+            settings.min_sample,
+            locations,
+            steps=settings.survey_steps,
+        )
     except ReportError as error:
         await message.answer(html_text(format_error(error, texts.translator, texts.language)))
         return None
@@ -251,7 +258,7 @@ async def export_command(
         data = await case_csv_bytes(db, period, settings.zone, scope)
         name, caption = csv_filename(start, end, "cases"), "reports-export-cases-caption"
     else:
-        data = await csv_bytes(db, period, settings.zone, scope)
+        data = await csv_bytes(db, period, settings.zone, scope, steps=settings.survey_steps)
         name, caption = csv_filename(start, end), "reports-export-caption"
     await message.answer_document(
         BufferedInputFile(data, name),

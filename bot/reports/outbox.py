@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.config import DEFAULT_SURVEY_STEPS
 from bot.core.clock import Clock, to_ms
 from bot.i18n import Translator
 from bot.outbox.contracts import Outgoing, Priority, Renderer, SendError, SendResult
 from bot.reports import service as rules
 from bot.reports import texts as report_texts
-from bot.reports.export import CASE_CSV_COLUMNS, case_cells, export_csv
+from bot.reports.export import CASE_CSV_COLUMNS, case_cells, export_csv, response_format
 from bot.reports.recovery import format_recovery, load_recovery
 from bot.reports.topic_texts import format_losses
 from bot.reports.topics import load_topics
@@ -51,6 +52,8 @@ async def load_report(
     segment: rules.SegmentBy,
     min_sample: int,
     locations: Collection[str] | None = None,
+    *,
+    steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS,
 ) -> rules.Report:
     """The report of `period` by `segment`, compared with the period before it; of
     `locations` only when given (a branch's or region's chat).
@@ -64,7 +67,7 @@ async def load_report(
     async with db.read() as conn:
         current = await _totals(conn, period, segment, locations)
         before = await _totals(conn, previous, segment, locations)
-    return rules.build_report(period, segment, current, before, min_sample, previous)
+    return rules.build_report(period, segment, current, before, min_sample, previous, steps=steps)
 
 
 async def _totals(
@@ -128,12 +131,18 @@ def _render_chart(
 
 
 async def csv_bytes(
-    db: Database, period: rules.Period, zone: ZoneInfo, locations: Collection[str] | None = None
+    db: Database,
+    period: rules.Period,
+    zone: ZoneInfo,
+    locations: Collection[str] | None = None,
+    *,
+    steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS,
 ) -> bytes:
     scoped = None if locations is None else sorted(locations)
+    columns, cells = response_format(steps)
     async with db.read() as conn:
         rows = queries.iter_responses(conn, period.start, period.end, locations=scoped)
-        return await export_csv(rows, zone)
+        return await export_csv(rows, zone, cells=cells, columns=columns)
 
 
 async def case_csv_bytes(
@@ -371,6 +380,8 @@ class ReportsContext:
     min_sample: int
     # The topics' ids and labels: the digest names each location's biggest loss.
     taxonomy: Taxonomy
+    # SURVEY_STEPS: the digest shows CSAT when it is asked.
+    steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS
 
 
 class _NoFollowUp:
@@ -430,7 +441,9 @@ def _digest_scope(item: OutboxItem) -> list[str] | None:
 async def _digest_report(ctx: ReportsContext, item: OutboxItem) -> rules.Report:
     period = _period([item.data["start"], item.data["end"]])
     scope = _digest_scope(item)
-    return await load_report(ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample, scope)
+    return await load_report(
+        ctx.db, period, rules.SegmentBy.LOCATION, ctx.min_sample, scope, steps=ctx.steps
+    )
 
 
 async def _drop_alert(ctx: ReportsContext, item: OutboxItem) -> Outgoing | None:

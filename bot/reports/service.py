@@ -20,6 +20,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Protocol
 
+from bot.config import DEFAULT_SURVEY_STEPS
 from storage.reports import RollupTotals, WeekTotals, iso_week_key
 
 DEFAULT_PERIOD_DAYS = 30
@@ -335,6 +336,16 @@ class SegmentReport:
         return _ratio(self.totals.ces_easy, self.totals.ces_count)
 
     @property
+    def csat_mean(self) -> float | None:
+        """Mean CSAT on 1..5."""
+        return _ratio(self.totals.csat_sum, self.totals.csat_count)
+
+    @property
+    def csat_satisfied_share(self) -> float | None:
+        """Share (0..1) of CSAT answers 4..5."""
+        return _ratio(self.totals.csat_satisfied, self.totals.csat_count)
+
+    @property
     def response_rate(self) -> float | None:
         """answered / sent (0..1); None when nothing was sent."""
         return _ratio(self.totals.answered, self.totals.sent)
@@ -387,6 +398,16 @@ class Report:
     total: SegmentReport
     # Weakest first among those with enough answers, then the rest by n descending.
     segments: tuple[SegmentReport, ...] = field(default_factory=tuple)
+    # SURVEY_STEPS: CSAT is shown when asked; CES when asked or answered in the period.
+    steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS
+
+    @property
+    def shows_ces(self) -> bool:
+        return "ces" in self.steps or self.total.totals.ces_count > 0
+
+    @property
+    def shows_csat(self) -> bool:
+        return "csat" in self.steps
 
     @property
     def weakest(self) -> SegmentReport | None:
@@ -419,11 +440,14 @@ def build_report(
     previous: Sequence[RollupTotals],
     min_sample: int,
     previous_period: Period | None = None,
+    *,
+    steps: tuple[str, ...] = DEFAULT_SURVEY_STEPS,
 ) -> Report:
     """Turn the rollup sums of a period and of the period before it into a report.
 
     `current` and `previous` are what `storage.reports.rollup_totals` returned for
-    `period` and `period.previous()` with the same segment.
+    `period` and `period.previous()` with the same segment; `steps` are SURVEY_STEPS
+    (which scores the report shows).
     """
     before = {row.key: row for row in previous}
     total = segment_report(_sum_totals(current), min_sample, _sum_totals(previous))
@@ -432,7 +456,13 @@ def build_report(
         items = [segment_report(row, min_sample, before.get(row.key)) for row in current]
         segments = tuple(sorted(items, key=_rank))
     return Report(
-        period, previous_period or period.previous(), segment, min_sample, total, segments
+        period,
+        previous_period or period.previous(),
+        segment,
+        min_sample,
+        total,
+        segments,
+        steps,
     )
 
 
@@ -564,9 +594,10 @@ def _nps_dict(result: NpsResult) -> dict[str, Any]:
     }
 
 
-def segment_to_dict(item: SegmentReport) -> dict[str, Any]:
+def segment_to_dict(item: SegmentReport, *, csat: bool = False) -> dict[str, Any]:
+    """`csat`: with the CSAT figures (SURVEY_STEPS asks it)."""
     counts = item.totals
-    data = {
+    data: dict[str, Any] = {
         "key": item.key,
         **_nps_dict(item.nps),
         "ces_mean": None if item.ces_mean is None else round(item.ces_mean, 3),
@@ -578,8 +609,13 @@ def segment_to_dict(item: SegmentReport) -> dict[str, Any]:
         "delta_nps": item.delta_nps,
         "delta_significant": item.delta_significant,
     }
+    if csat:
+        mean, satisfied = item.csat_mean, item.csat_satisfied_share
+        data["csat_mean"] = None if mean is None else round(mean, 3)
+        data["csat_satisfied_share"] = None if satisfied is None else round(satisfied, 4)
+        data["csat_count"] = counts.csat_count
     if item.previous is not None:
-        data["previous"] = segment_to_dict(item.previous)
+        data["previous"] = segment_to_dict(item.previous, csat=csat)
     return data
 
 
@@ -594,7 +630,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "segment": report.segment.value,
         "min_sample": report.min_sample,
-        "total": segment_to_dict(report.total),
-        "segments": [segment_to_dict(item) for item in report.segments],
+        "total": segment_to_dict(report.total, csat=report.shows_csat),
+        "segments": [segment_to_dict(item, csat=report.shows_csat) for item in report.segments],
         "weakest": report.weakest.key if report.weakest else None,
     }

@@ -82,7 +82,10 @@ def _total_lines(report: Report, translator: Translate, language: str | None) ->
                 end=report.previous_period.end.isoformat(),
             )
         )
-    lines.append(_ces_line(total, translator, language))
+    if report.shows_ces:
+        lines.append(_ces_line(total, translator, language))
+    if report.shows_csat:
+        lines.append(_csat_line(total, translator, language))
     lines.append(_survey_line(total, translator, language))
     return lines
 
@@ -93,6 +96,19 @@ def _ces_line(item: SegmentReport, translator: Translate, language: str | None) 
         return translator.get(language, "reports-ces-none")
     return translator.get(
         language, "reports-ces", mean=mean, easy=_percent(easy), n=item.totals.ces_count
+    )
+
+
+def _csat_line(item: SegmentReport, translator: Translate, language: str | None) -> str:
+    mean, satisfied = item.csat_mean, item.csat_satisfied_share
+    if mean is None or satisfied is None:
+        return translator.get(language, "reports-csat-none")
+    return translator.get(
+        language,
+        "reports-csat",
+        mean=mean,
+        satisfied=_percent(satisfied),
+        n=item.totals.csat_count,
     )
 
 
@@ -154,12 +170,25 @@ def format_report(
         start=report.period.start.isoformat(),
         end=report.period.end.isoformat(),
         days=report.period.days,
+        scores=_score_names(report, translator, language),
     )
     if report.is_empty:
         return "\n".join([title, "", translator.get(language, "reports-empty")])
     lines = [title, "", *_total_lines(report, translator, language)]
     lines += _segment_lines(report, translator, language, max_segments)
     return "\n".join(lines)
+
+
+def _score_names(report: Report, translator: Translate, language: str | None) -> str:
+    """The scores the report shows: "NPS", "NPS and CES", "NPS, CES and CSAT"."""
+    names = ["NPS"]
+    if report.shows_ces:
+        names.append("CES")
+    if report.shows_csat:
+        names.append("CSAT")
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} {translator.get(language, 'reports-and')} {names[-1]}"
 
 
 def format_nps_drop(drop: NpsDrop, translator: Translate, language: str | None) -> str:

@@ -18,6 +18,7 @@ from bot.core.bounds import RowId
 class SurveyStep(StrEnum):
     NPS = "n"
     CES = "c"
+    CSAT = "t"
     SKIP_REASON = "s"
 
 

@@ -95,6 +95,8 @@ async def survey_button(
         )
     elif callback_data.step is SurveyStep.CES:
         result = await surveys.answer_ces(survey_id, user_id, value, update_id=update_id)
+    elif callback_data.step is SurveyStep.CSAT:
+        result = await surveys.answer_csat(survey_id, user_id, value, update_id=update_id)
     else:
         result = await surveys.answer_reason(survey_id, user_id, None, update_id=update_id)
     if result.refusal is Refusal.DUPLICATE:

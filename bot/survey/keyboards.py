@@ -20,6 +20,10 @@ def ces_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     return _score_keyboard(survey_id, SurveyStep.CES, [range(1, 8)])
 
 
+def csat_keyboard(survey_id: int) -> InlineKeyboardMarkup:
+    return _score_keyboard(survey_id, SurveyStep.CSAT, [range(1, 6)])
+
+
 def _score_keyboard(survey_id: int, step: SurveyStep, rows: list[range]) -> InlineKeyboardMarkup:
     # Built directly and packed once: InlineKeyboardBuilder and a CallbackData per button
     # cost ~2 ms per survey, most of a paid broadcast's CPU per message. `value` is

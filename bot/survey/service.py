@@ -344,7 +344,9 @@ class SurveyService:
         return await self._answer(
             survey_id,
             telegram_id,
-            lambda conn, now: surveys.answer_nps(conn, survey_id, score, now),
+            lambda conn, now: surveys.answer_nps(
+                conn, survey_id, score, now, self._policy.step_after(SurveyStep.NPS)
+            ),
             consequences,
             message_id,
             update_id,
@@ -367,11 +369,41 @@ class SurveyService:
         return await self._answer(
             survey_id,
             telegram_id,
-            lambda conn, now: surveys.answer_ces(conn, survey_id, score, now),
+            lambda conn, now: surveys.answer_ces(
+                conn, survey_id, score, now, self._policy.step_after(SurveyStep.CES)
+            ),
             consequences,
             None,
             update_id,
             in_range=1 <= score <= 7,
+        )
+
+    async def answer_csat(
+        self, survey_id: int, telegram_id: int, score: int, *, update_id: int | None = None
+    ) -> AnswerResult:
+        """CSAT (1-5), when SURVEY_STEPS asks it: counted in the rollups; a detractor's
+        card shows it (CSAT itself makes no one a detractor)."""
+
+        async def consequences(
+            conn: Connection, tally: rollups.Tally, survey: Survey, now: int
+        ) -> None:
+            tally.add_csat(segment_of(survey), score)
+            await webhooks.response(
+                conn, Event.RESPONSE_UPDATED, survey.id, now, changed=("csat",)
+            )
+            if is_detractor(survey.nps, survey.ces, self._policy.detractor_ces_max):
+                await self._on_detractor(conn, survey, now, first=False)
+
+        return await self._answer(
+            survey_id,
+            telegram_id,
+            lambda conn, now: surveys.answer_csat(
+                conn, survey_id, score, now, self._policy.step_after(SurveyStep.CSAT)
+            ),
+            consequences,
+            None,
+            update_id,
+            in_range=1 <= score <= 5,
         )
 
     async def answer_reason(
@@ -471,8 +503,8 @@ class SurveyService:
             return await surveys.awaiting_reason(conn, telegram_id)
 
     # The score steps a survey may wait at, and those after the NPS.
-    SCORE_STEPS = (SurveyStep.NPS, SurveyStep.CES)
-    LATER_SCORE_STEPS = (SurveyStep.CES,)
+    SCORE_STEPS = (SurveyStep.NPS, SurveyStep.CES, SurveyStep.CSAT)
+    LATER_SCORE_STEPS = (SurveyStep.CES, SurveyStep.CSAT)
 
     async def awaiting_score(self, telegram_id: int) -> Survey | None:
         """The customer's open survey waiting for a score, if any."""

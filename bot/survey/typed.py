@@ -35,6 +35,7 @@ from storage.models import Survey, SurveyStep
 SCALES: dict[str, tuple[int, int]] = {
     SurveyStep.NPS: (0, 10),
     SurveyStep.CES: (1, 7),
+    SurveyStep.CSAT: (1, 5),
 }
 
 # "7", " 9 ", "7/10", "4 / 5", "10!"; digits of any script (int() reads them).
@@ -116,8 +117,10 @@ async def typed_score(
     user_id = message.from_user.id
     if survey.step == SurveyStep.NPS:
         result = await surveys.answer_nps(survey.id, user_id, score, update_id=update_id)
-    else:
+    elif survey.step == SurveyStep.CES:
         result = await surveys.answer_ces(survey.id, user_id, score, update_id=update_id)
+    else:
+        result = await surveys.answer_csat(survey.id, user_id, score, update_id=update_id)
     if result.refusal is Refusal.DUPLICATE:
         return  # handled already, by this instance or another
     if update_claim is not None and update_id is not None:

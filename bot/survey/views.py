@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import Texts
-from bot.survey.keyboards import ces_keyboard, skip_reason_keyboard
-from bot.survey.texts import Wording, ces_text, reason_text, thanks_text
+from bot.survey.keyboards import ces_keyboard, csat_keyboard, skip_reason_keyboard
+from bot.survey.texts import Wording, ces_text, csat_text, reason_text, thanks_text
 from storage.models import Survey, SurveyStep
 
 
@@ -16,6 +16,8 @@ def step_view(
     """The survey message's text and buttons for the step the survey waits at now."""
     if survey.step == SurveyStep.CES:
         return ces_text(texts, wording, survey.nps or 0), ces_keyboard(survey.id)
+    if survey.step == SurveyStep.CSAT:
+        return csat_text(texts, wording, survey.nps or 0), csat_keyboard(survey.id)
     if survey.step == SurveyStep.REASON:
         return reason_text(texts, survey.nps), skip_reason_keyboard(survey.id, texts)
     return thanks_text(texts, survey.nps), None

@@ -90,6 +90,7 @@ async def response(
         "step": facts["step"],
         "nps": facts["nps"],
         "ces": facts["ces"],
+        "csat": facts["csat"],
         "reason": facts["reason"],
         # The reason's topics (bot/topics ids), stored before this event in its transaction.
         "topics": list(await topic_rows.of_survey(conn, survey_id)) if facts["reason"] else [],

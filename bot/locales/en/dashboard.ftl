@@ -45,6 +45,12 @@ dashboard-ces-easy = { $easy }% found it easy (5–7) · { $n ->
     [one] { $n } answer
    *[other] { $n } answers
 }
+dashboard-csat = CSAT
+dashboard-csat-value = { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigits: 1) } of 5
+dashboard-csat-satisfied = { $satisfied }% satisfied (4–5) · { $n ->
+    [one] { $n } answer
+   *[other] { $n } answers
+}
 dashboard-response-rate = Response rate
 dashboard-rate-detail = { $answered } answered of { $sent } sent
 dashboard-change = Change in NPS
@@ -59,6 +65,7 @@ dashboard-col-location = Location
 dashboard-col-nps = NPS
 dashboard-col-n = Answers
 dashboard-col-ces = CES
+dashboard-col-csat = CSAT
 dashboard-col-rate = Response rate
 dashboard-col-delta = Change
 dashboard-small-sample = small sample

@@ -1,6 +1,8 @@
 ## Reports: /stats, the weekly digest, the NPS drop alert, chart labels.
 
-reports-title = 📊 NPS and CES, { $start } – { $end } ({ $days ->
+# Joins the last two score names of the title: "NPS, CES and CSAT".
+reports-and = and
+reports-title = 📊 { $scores }, { $start } – { $end } ({ $days ->
     [one] { $days } day
    *[other] { $days } days
 })
@@ -31,6 +33,11 @@ reports-ces = CES { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigit
    *[other] { $n } answers
 }
 reports-ces-none = CES: no answers
+reports-csat = CSAT { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigits: 1) } of 5 · { $satisfied }% satisfied (4–5) · { $n ->
+    [one] { $n } answer
+   *[other] { $n } answers
+}
+reports-csat-none = CSAT: no answers
 reports-surveys = Surveys: { $sent } sent · { $answered } answered · response rate { $rate }%
 reports-surveys-none = Surveys: none sent · { $answered } answered
 

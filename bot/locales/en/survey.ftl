@@ -1,6 +1,11 @@
 ## Customer-facing texts of the core loop: start, linking, survey, opt-out.
 
-start-welcome = Hello, { $name }! This is { $company }. After your visits we will ask you two quick questions about our service: it takes two taps and helps us get better.
+start-welcome = Hello, { $name }! This is { $company }. After your visits we will ask you { $taps ->
+    [1] one quick question about our service: it takes one tap
+    [2] two quick questions about our service: it takes two taps
+    [3] three quick questions about our service: it takes three taps
+   *[other] a few quick questions about our service: it takes a few taps
+} and helps us get better.
 start-share-phone = So that we recognise your visits, you can share your phone number with the button below. This is optional.
 start-share-phone-button = 📱 Share my phone number
 start-linked = Thank you, { $name }: your { $company } customer account is now linked to this chat.
@@ -23,6 +28,8 @@ survey-nps-question = How likely are you to recommend { $company } to a friend o
 survey-nps-scale = 0 = not at all likely, 10 = extremely likely.
 survey-ces-question = “{ $company } made it easy for me to get what I came for.” Do you agree?
 survey-ces-scale = 1 = strongly disagree, 7 = strongly agree.
+survey-csat-question = How satisfied are you with today’s visit?
+survey-csat-scale = 1 = very dissatisfied, 5 = very satisfied.
 survey-your-score = Your score: { $score }
 survey-reason-detractor = We are sorry we let you down. What went wrong? Please write in a message: a manager will read it.
 survey-reason-passive = Thank you! What could we do better to earn a 10? Please write in a message.
@@ -34,8 +41,18 @@ survey-closed = This survey is closed. Thank you!
 survey-not-yours = This button is not for you.
 survey-button-invalid = This button is not valid. Please use the buttons of the survey.
 survey-already-answered = You have already answered this question.
-survey-reminder = A gentle reminder: your opinion of your visit to { $location } matters to us. The survey above takes two taps.
-survey-reminder-no-location = A gentle reminder: your opinion of { $company } matters to us. The survey above takes two taps.
+survey-reminder = A gentle reminder: your opinion of your visit to { $location } matters to us. The survey above takes { $taps ->
+    [1] one tap
+    [2] two taps
+    [3] three taps
+   *[other] a few taps
+}.
+survey-reminder-no-location = A gentle reminder: your opinion of { $company } matters to us. The survey above takes { $taps ->
+    [1] one tap
+    [2] two taps
+    [3] three taps
+   *[other] a few taps
+}.
 survey-use-buttons = Please use the buttons of the survey above.
 survey-type-score = Please tap a score in the survey above, or type a number from { $low } to { $high }.
 survey-no-open = Thank you for your message! If you want to tell us about a visit, we will ask you after the next one.
@@ -44,6 +61,7 @@ alert-title = ⚠️ Unhappy customer
 alert-nps = NPS: { $score }
 alert-ces = CES: { $score }
 alert-ces-pending = CES: not answered yet
+alert-csat = CSAT: { $score }/5
 alert-reason = Reason: { $reason }
 alert-topics = Topics: { $topics }
 alert-reason-pending = Reason: not given yet

@@ -49,6 +49,13 @@ dashboard-ces-easy = { $easy }% — легко (5–7) · { $n ->
     [few] { $n } ответа
    *[other] { $n } ответов
 }
+dashboard-csat = CSAT
+dashboard-csat-value = { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigits: 1) } из 5
+dashboard-csat-satisfied = { $satisfied }% — довольны (4–5) · { $n ->
+    [one] { $n } ответ
+    [few] { $n } ответа
+   *[other] { $n } ответов
+}
 dashboard-response-rate = Доля ответов
 dashboard-rate-detail = ответили { $answered } из { $sent }
 dashboard-change = Изменение NPS
@@ -63,6 +70,7 @@ dashboard-col-location = Точка
 dashboard-col-nps = NPS
 dashboard-col-n = Ответы
 dashboard-col-ces = CES
+dashboard-col-csat = CSAT
 dashboard-col-rate = Доля ответов
 dashboard-col-delta = Изменение
 dashboard-small-sample = мало ответов

@@ -1,6 +1,8 @@
 ## Отчёты: /stats, еженедельная сводка, сигнал о падении NPS, подписи графиков.
 
-reports-title = 📊 NPS и CES, { $start } – { $end } ({ $days ->
+# Joins the last two score names of the title: "NPS, CES и CSAT".
+reports-and = и
+reports-title = 📊 { $scores }, { $start } – { $end } ({ $days ->
     [one] { $days } день
     [few] { $days } дня
    *[many] { $days } дней
@@ -36,6 +38,12 @@ reports-ces = CES { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigit
    *[many] { $n } ответов
 }
 reports-ces-none = CES: ответов нет
+reports-csat = CSAT { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigits: 1) } из 5 · { $satisfied }% довольны (4–5) · { $n ->
+    [one] { $n } ответ
+    [few] { $n } ответа
+   *[many] { $n } ответов
+}
+reports-csat-none = CSAT: ответов нет
 reports-surveys = Опросы: отправлено { $sent } · { $answered ->
     [one] получен { $answered } ответ
     [few] получено { $answered } ответа

@@ -49,6 +49,13 @@ dashboard-ces-easy = { $easy }% — легко (5–7) · { $n ->
     [few] { $n } відповіді
    *[other] { $n } відповідей
 }
+dashboard-csat = CSAT
+dashboard-csat-value = { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigits: 1) } з 5
+dashboard-csat-satisfied = { $satisfied }% — задоволені (4–5) · { $n ->
+    [one] { $n } відповідь
+    [few] { $n } відповіді
+   *[other] { $n } відповідей
+}
 dashboard-response-rate = Частка відповідей
 dashboard-rate-detail = відповіли { $answered } з { $sent }
 dashboard-change = Зміна NPS
@@ -63,6 +70,7 @@ dashboard-col-location = Точка
 dashboard-col-nps = NPS
 dashboard-col-n = Відповіді
 dashboard-col-ces = CES
+dashboard-col-csat = CSAT
 dashboard-col-rate = Частка відповідей
 dashboard-col-delta = Зміна
 dashboard-small-sample = замало відповідей

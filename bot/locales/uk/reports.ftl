@@ -1,6 +1,8 @@
 ## Звіти: /stats, щотижневе зведення, сигнал про падіння NPS, підписи графіків.
 
-reports-title = 📊 NPS і CES, { $start } – { $end } ({ $days ->
+# Joins the last two score names of the title: "NPS, CES і CSAT".
+reports-and = і
+reports-title = 📊 { $scores }, { $start } – { $end } ({ $days ->
     [one] { $days } день
     [few] { $days } дні
    *[many] { $days } днів
@@ -36,6 +38,12 @@ reports-ces = CES { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigit
    *[many] { $n } відповідей
 }
 reports-ces-none = CES: відповідей немає
+reports-csat = CSAT { NUMBER($mean, minimumFractionDigits: 1, maximumFractionDigits: 1) } з 5 · { $satisfied }% задоволені (4–5) · { $n ->
+    [one] { $n } відповідь
+    [few] { $n } відповіді
+   *[many] { $n } відповідей
+}
+reports-csat-none = CSAT: відповідей немає
 reports-surveys = Опитування: надіслано { $sent } · { $answered ->
     [one] отримано { $answered } відповідь
     [few] отримано { $answered } відповіді
