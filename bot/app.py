@@ -234,6 +234,7 @@ class Otklik:
             self,
             self.settings.api_token.get_secret_value(),
             self.settings.api_max_body_bytes,
+            max_batch_body_bytes=self.settings.api_max_batch_body_bytes,
         )
         mount_dashboard(app, self.services.dashboard)
         if self.settings.webhook_path is not None:

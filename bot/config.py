@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # A bearer token that opens GET /metrics only (API_TOKEN opens it too).
     metrics_token: SecretStr | None = None
+    # POST /api/v1/visits:batch alone: up to 1,000 visits in one body.
+    api_max_batch_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
 
     # The chain: a visit naming a location not in the catalogue is accepted (and
     # catalogued with no chat of its own) or refused with 400.

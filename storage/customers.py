@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from storage.db import Connection, for_update
+from storage.db import Connection, for_update, id_in
 from storage.models import Customer
 
 _NON_DIGITS = re.compile(r"\D")
@@ -73,6 +74,30 @@ async def by_link_token(conn: Connection, token: str) -> Customer | None:
     return Customer.from_row(row) if row else None
 
 
+async def for_visits(
+    conn: Connection,
+    *,
+    telegram_ids: Sequence[int] = (),
+    external_ids: Sequence[str] = (),
+    phones: Sequence[str] = (),
+) -> list[Customer]:
+    """The customers that visits name by Telegram id, external id or (normalized) phone,
+    read in one query and locked until the transaction ends (PostgreSQL), in id order
+    so that two transactions locking some of the same customers wait, never deadlock:
+    the survey cooldown depends on their rows."""
+    if not (telegram_ids or external_ids or phones):
+        return []
+    by_tid, tids = id_in(conn, "telegram_id", telegram_ids, "tids")
+    by_ext, exts = id_in(conn, "external_id", external_ids, "exts")
+    by_phone, numbers = id_in(conn, "phone", phones, "phones")
+    rows = await conn.fetch_all(
+        f"SELECT * FROM customers WHERE {by_tid} OR {by_ext} OR {by_phone}"
+        f" ORDER BY id{for_update(conn)}",
+        {"tids": tids, "exts": exts, "phones": numbers},
+    )
+    return [Customer.from_row(row) for row in rows]
+
+
 async def upsert_telegram(conn: Connection, profile: TelegramProfile, now: int) -> Customer:
     """Register a customer who wrote to the bot, or refresh their name and language."""
     row = await conn.fetch_one(
@@ -121,10 +146,16 @@ async def mark_unreachable(conn: Connection, telegram_id: int, reason: str, now:
 
 
 async def set_last_surveyed(conn: Connection, customer_id: int, at: int) -> None:
-    await conn.execute(
-        "UPDATE customers SET last_surveyed_at = :at WHERE id = :id",
-        {"at": at, "id": customer_id},
-    )
+    await set_last_surveyed_many(conn, {customer_id: at})
+
+
+async def set_last_surveyed_many(conn: Connection, last: Mapping[int, int]) -> None:
+    """Each customer's last_surveyed_at (what the survey cooldown reads), by id."""
+    if last:
+        await conn.execute_many(
+            "UPDATE customers SET last_surveyed_at = :at WHERE id = :id",
+            [{"at": at, "id": customer_id} for customer_id, at in sorted(last.items())],
+        )
 
 
 async def set_phone(conn: Connection, customer_id: int, phone: str, now: int) -> None:
@@ -247,14 +278,29 @@ async def upsert_crm(conn: Connection, record: CrmCustomer, now: int) -> tuple[C
     return Customer.from_row(row), False
 
 
+# A visit on :day starts the relationship when nothing did earlier (since_from_visit).
+_SINCE_FROM_VISIT = (
+    "UPDATE customers SET customer_since = :day, since_md = :md, since_source = 'visit'"
+    " WHERE id = :id AND forgotten_at IS NULL AND (customer_since IS NULL"
+    " OR (since_source = 'visit' AND customer_since > :day))"
+)
+
+
 async def since_from_visit(conn: Connection, customer_id: int, day: str) -> bool:
     """A visit on `day` (local, YYYY-MM-DD) starts the relationship when nothing did
     earlier: it sets a missing date and moves one that came from visits back; a CRM
     date is never changed. True when the date changed."""
-    count = await conn.execute(
-        "UPDATE customers SET customer_since = :day, since_md = :md, since_source = 'visit'"
-        " WHERE id = :id AND forgotten_at IS NULL AND (customer_since IS NULL"
-        " OR (since_source = 'visit' AND customer_since > :day))",
-        {"day": day, "md": day[5:10], "id": customer_id},
-    )
+    count = await conn.execute(_SINCE_FROM_VISIT, {"day": day, "md": day[5:10], "id": customer_id})
     return count == 1
+
+
+async def since_from_visits(conn: Connection, first_days: Mapping[int, str]) -> None:
+    """`since_from_visit` for many customers: each one's earliest visit day, by id."""
+    if first_days:
+        await conn.execute_many(
+            _SINCE_FROM_VISIT,
+            [
+                {"day": day, "md": day[5:10], "id": customer_id}
+                for customer_id, day in sorted(first_days.items())
+            ],
+        )

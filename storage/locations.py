@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from storage.db import Connection, id_in
+from storage.db import Connection, id_in, multi_row
 from storage.models import CaseStatus, _FromRow
 
 
@@ -115,15 +115,37 @@ async def upsert(
     return False
 
 
+async def get_many(conn: Connection, codes: Sequence[str]) -> dict[str, Location]:
+    """The catalogued locations among `codes`, by code; one query."""
+    if not codes:
+        return {}
+    where, value = id_in(conn, "code", codes)
+    rows = await conn.fetch_all(f"SELECT * FROM locations WHERE {where}", {"ids": value})
+    return {str(row["code"]): Location.from_row(row) for row in rows}
+
+
 async def ensure(conn: Connection, code: str, source: LocationSource, now: int) -> bool:
     """Catalogue a location named by a visit with no fields of its own; True if new."""
-    row = await conn.fetch_one(
-        "INSERT INTO locations (code, name, source, created_at, updated_at)"
-        " VALUES (:code, :code, :source, :now, :now)"
-        " ON CONFLICT (code) DO NOTHING RETURNING id",
-        {"code": code, "source": str(source), "now": now},
-    )
-    return row is not None
+    return await ensure_many(conn, [code], source, now) > 0
+
+
+_ENSURE_COLUMNS = ("code", "name", "source", "created_at", "updated_at")
+
+
+async def ensure_many(
+    conn: Connection, codes: Sequence[str], source: LocationSource, now: int
+) -> int:
+    """`ensure` for many codes, in code order (concurrent writers wait alike); how many
+    were new."""
+    values = [(code, code, str(source), now, now) for code in sorted(set(codes))]
+    added = 0
+    for chunk, params in multi_row(_ENSURE_COLUMNS, values):
+        added += await conn.execute(
+            f"INSERT INTO locations ({', '.join(_ENSURE_COLUMNS)}) VALUES {chunk}"
+            " ON CONFLICT (code) DO NOTHING",
+            params,
+        )
+    return added
 
 
 async def has_open_cases(conn: Connection, code: str) -> bool:

@@ -81,10 +81,17 @@ class AnniversaryRunMode(StrEnum):
     AUTO = "auto"
 
 
+# Each dataclass's field names, found once (dataclasses.fields is slow enough to show
+# when a statement returns a thousand rows).
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
 class _FromRow:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
         return cls(**{key: value for key, value in row.items() if key in names})
 
 

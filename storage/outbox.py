@@ -13,13 +13,42 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Connection, id_in
+from storage.db import Connection, id_in, multi_row
 from storage.models import OutboxItem, OutboxStatus
 
 OUTCOME_UNKNOWN_PREFIX = "outcome unknown"
 OUTCOME_UNKNOWN = f"{OUTCOME_UNKNOWN_PREFIX}: the instance sending it stopped"
+
+
+@dataclass(slots=True, frozen=True)
+class NewMessage:
+    """An outbox row to add: what `enqueue` takes, for `enqueue_many`."""
+
+    kind: str
+    chat_id: int
+    priority: int
+    due_at: int
+    ref_id: int | None = None
+    payload: dict[str, Any] | None = None
+    deadline_at: int | None = None
+    dedupe_key: str | None = None
+
+
+_ENQUEUE_COLUMNS = (
+    "kind",
+    "dedupe_key",
+    "priority",
+    "chat_id",
+    "ref_id",
+    "payload",
+    "due_at",
+    "deadline_at",
+    "status",
+    "created_at",
+)
 
 
 async def enqueue(
@@ -36,25 +65,38 @@ async def enqueue(
     dedupe_key: str | None = None,
 ) -> int | None:
     """Add a row in the caller's transaction; returns its id, or None if dedupe_key exists."""
-    row = await conn.fetch_one(
-        "INSERT INTO outbox (kind, dedupe_key, priority, chat_id, ref_id, payload, due_at,"
-        " deadline_at, status, created_at)"
-        " VALUES (:kind, :dedupe_key, :priority, :chat_id, :ref_id, :payload, :due_at,"
-        f" :deadline_at, '{OutboxStatus.PENDING}', :now)"
-        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-        {
-            "kind": kind,
-            "dedupe_key": dedupe_key,
-            "priority": priority,
-            "chat_id": chat_id,
-            "ref_id": ref_id,
-            "payload": json.dumps(payload or {}, ensure_ascii=False),
-            "due_at": due_at,
-            "deadline_at": deadline_at,
-            "now": now,
-        },
-    )
-    return int(row["id"]) if row else None
+    message = NewMessage(kind, chat_id, priority, due_at, ref_id, payload, deadline_at, dedupe_key)
+    ids = await enqueue_many(conn, [message], now)
+    return ids[0] if ids else None
+
+
+async def enqueue_many(conn: Connection, messages: Sequence[NewMessage], now: int) -> list[int]:
+    """Add rows in the caller's transaction, many per statement; the ids of those added
+    (in no particular order; a row whose dedupe_key exists is left out)."""
+    values = [
+        (
+            message.kind,
+            message.dedupe_key,
+            message.priority,
+            message.chat_id,
+            message.ref_id,
+            json.dumps(message.payload or {}, ensure_ascii=False),
+            message.due_at,
+            message.deadline_at,
+            OutboxStatus.PENDING.value,
+            now,
+        )
+        for message in messages
+    ]
+    ids: list[int] = []
+    for chunk, params in multi_row(_ENQUEUE_COLUMNS, values):
+        rows = await conn.fetch_all(
+            f"INSERT INTO outbox ({', '.join(_ENQUEUE_COLUMNS)}) VALUES {chunk}"
+            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            params,
+        )
+        ids.extend(int(row["id"]) for row in rows)
+    return ids
 
 
 def _items(rows: list[dict[str, Any]]) -> list[OutboxItem]:

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from storage.db import Connection, Params
+from storage.db import Connection, Params, multi_row
 
 CES_EASY_MIN = 5
 # CSAT 4-5 counts as satisfied.
@@ -83,17 +83,13 @@ _CHUNKS = (64, 32, 16, 8, 4, 2, 1)
 
 
 @lru_cache(maxsize=64)
-def _upsert_sql(table: str, rows: int) -> str:
-    """INSERT .. ON CONFLICT DO UPDATE adding to `rows` rows of `table`; row i takes the
-    parameters `<column><i>` for its key and counter columns."""
+def _upsert_sql(table: str, values: str) -> str:
+    """INSERT .. ON CONFLICT DO UPDATE adding the rows of `values` (multi_row's) to
+    `table`."""
     keys, counters = _COLUMNS[table]
-    tuples = ", ".join(
-        "(" + ", ".join(f":{column}{index}" for column in keys + counters) + ")"
-        for index in range(rows)
-    )
     updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in counters)
     return (
-        f"INSERT INTO {table} ({', '.join(keys + counters)}) VALUES {tuples}"
+        f"INSERT INTO {table} ({', '.join(keys + counters)}) VALUES {values}"
         f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
 
@@ -183,18 +179,13 @@ class Tally:
         """Add everything counted so far, in one execute_each; the tally is then empty."""
         statements: list[tuple[str, Params]] = []
         for table in _TABLES:
-            rows = sorted(self._rows.get(table, {}).items())
             keys, counters = _COLUMNS[table]
-            while rows:
-                size = next(size for size in _CHUNKS if size <= len(rows))
-                chunk, rows = rows[:size], rows[size:]
-                params: dict[str, object] = {}
-                for index, (key, counts) in enumerate(chunk):
-                    for column, value in zip(keys, key, strict=True):
-                        params[f"{column}{index}"] = value
-                    for name in counters:
-                        params[f"{name}{index}"] = counts.get(name, 0)
-                statements.append((_upsert_sql(table, size), params))
+            rows = [
+                (*key, *(counts.get(name, 0) for name in counters))
+                for key, counts in sorted(self._rows.get(table, {}).items())
+            ]
+            for values, params in multi_row(keys + counters, rows, _CHUNKS):
+                statements.append((_upsert_sql(table, values), params))
         self._rows.clear()
         if statements:
             await conn.execute_each(statements)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Connection, id_in
+from storage.db import Connection, id_in, multi_row
 from storage.models import Customer, Survey, SurveyStatus, SurveyStep
 
 OPEN_STATUSES = (SurveyStatus.SENT,)
@@ -25,6 +25,33 @@ async def get(conn: Connection, survey_id: int) -> Survey | None:
     return Survey.from_row(row) if row else None
 
 
+@dataclass(slots=True)
+class NewSurvey:
+    visit_id: int
+    customer_id: int
+    location: str
+    staff: str
+    touchpoint: str
+    day: str
+    due_at: int
+    deadline_at: int
+
+
+_SURVEY_COLUMNS = (
+    "visit_id",
+    "customer_id",
+    "location",
+    "staff",
+    "touchpoint",
+    "day",
+    "status",
+    "step",
+    "due_at",
+    "deadline_at",
+    "created_at",
+)
+
+
 async def create(
     conn: Connection,
     *,
@@ -38,26 +65,37 @@ async def create(
     deadline_at: int,
     now: int,
 ) -> int:
-    row = await conn.fetch_one(
-        "INSERT INTO surveys (visit_id, customer_id, location, staff, touchpoint, day, status,"
-        " step, due_at, deadline_at, created_at)"
-        " VALUES (:visit_id, :customer_id, :location, :staff, :touchpoint, :day,"
-        f" '{SurveyStatus.SCHEDULED}', '{SurveyStep.NPS}', :due_at, :deadline_at, :now)"
-        " RETURNING id",
-        {
-            "visit_id": visit_id,
-            "customer_id": customer_id,
-            "location": location,
-            "staff": staff,
-            "touchpoint": touchpoint,
-            "day": day,
-            "due_at": due_at,
-            "deadline_at": deadline_at,
-            "now": now,
-        },
-    )
-    assert row is not None
-    return int(row["id"])
+    new = NewSurvey(visit_id, customer_id, location, staff, touchpoint, day, due_at, deadline_at)
+    return (await create_many(conn, [new], now))[visit_id]
+
+
+async def create_many(conn: Connection, new: Sequence[NewSurvey], now: int) -> dict[int, int]:
+    """Schedule a survey for each visit, many per statement; their ids by visit id."""
+    values = [
+        (
+            survey.visit_id,
+            survey.customer_id,
+            survey.location,
+            survey.staff,
+            survey.touchpoint,
+            survey.day,
+            SurveyStatus.SCHEDULED.value,
+            SurveyStep.NPS.value,
+            survey.due_at,
+            survey.deadline_at,
+            now,
+        )
+        for survey in new
+    ]
+    ids: dict[int, int] = {}
+    for chunk, params in multi_row(_SURVEY_COLUMNS, values):
+        rows = await conn.fetch_all(
+            f"INSERT INTO surveys ({', '.join(_SURVEY_COLUMNS)}) VALUES {chunk}"
+            " RETURNING id, visit_id",
+            params,
+        )
+        ids.update((int(row["visit_id"]), int(row["id"])) for row in rows)
+    return ids
 
 
 async def mark_sent(

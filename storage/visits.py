@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Connection, id_in
-from storage.models import Survey, Visit
+from storage.db import Connection, id_in, multi_row
+from storage.models import Visit
 
 
 @dataclass(slots=True, frozen=True)
@@ -22,36 +22,59 @@ class NewVisit:
     day: str
 
 
-async def by_key(conn: Connection, visit_key: str) -> Visit | None:
-    row = await conn.fetch_one("SELECT * FROM visits WHERE visit_key = :key", {"key": visit_key})
-    return Visit.from_row(row) if row else None
+_VISIT_COLUMNS = (
+    "visit_key",
+    "customer_id",
+    "visited_at",
+    "utc_offset_minutes",
+    "location",
+    "staff",
+    "touchpoint",
+    "source",
+    "outcome",
+    "skip_reason",
+    "day",
+    "created_at",
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Known:
+    """A visit reported before, as its outcome reads: the visit and its survey's id and
+    due time (None when it was skipped)."""
+
+    visit: Visit
+    survey_id: int | None
+    survey_due_at: int | None
+
+
+async def known(conn: Connection, visit_keys: Sequence[str]) -> dict[str, Known]:
+    """The visits among `visit_keys` reported before, with their surveys, by key; one
+    query."""
+    if not visit_keys:
+        return {}
+    where, keys = id_in(conn, "v.visit_key", visit_keys)
+    rows = await conn.fetch_all(
+        "SELECT v.*, s.id AS known_survey_id, s.due_at AS known_due_at FROM visits v"
+        f" LEFT JOIN surveys s ON s.visit_id = v.id WHERE {where}",
+        {"ids": keys},
+    )
+    return {
+        str(row["visit_key"]): Known(
+            Visit.from_row(row), row["known_survey_id"], row["known_due_at"]
+        )
+        for row in rows
+    }
 
 
 async def insert(
     conn: Connection, visit: NewVisit, outcome: str, skip_reason: str | None, now: int
 ) -> Visit | None:
     """Insert a visit; None when its key exists already (the caller reads that one)."""
-    row = await conn.fetch_one(
-        "INSERT INTO visits (visit_key, customer_id, visited_at, utc_offset_minutes, location,"
-        " staff, touchpoint, source, outcome, skip_reason, day, created_at)"
-        " VALUES (:visit_key, :customer_id, :visited_at, :offset, :location, :staff,"
-        " :touchpoint, :source, :outcome, :skip_reason, :day, :now)"
-        " ON CONFLICT (visit_key) DO NOTHING RETURNING *",
-        {
-            "visit_key": visit.visit_key,
-            "customer_id": visit.customer_id,
-            "visited_at": visit.visited_at,
-            "offset": visit.utc_offset_minutes,
-            "location": visit.location,
-            "staff": visit.staff,
-            "touchpoint": visit.touchpoint,
-            "source": visit.source,
-            "outcome": outcome,
-            "skip_reason": skip_reason,
-            "day": visit.day,
-            "now": now,
-        },
-    )
+    ids = await insert_many(conn, [(visit, outcome, skip_reason)], now)
+    if visit.visit_key not in ids:
+        return None
+    row = await conn.fetch_one("SELECT * FROM visits WHERE id = :id", {"id": ids[visit.visit_key]})
     return Visit.from_row(row) if row else None
 
 
@@ -65,9 +88,39 @@ async def latest_location(conn: Connection, customer_id: int) -> str | None:
     return None if row is None else str(row["location"])
 
 
-async def survey_for_visit(conn: Connection, visit_id: int) -> Survey | None:
-    row = await conn.fetch_one("SELECT * FROM surveys WHERE visit_id = :id", {"id": visit_id})
-    return Survey.from_row(row) if row else None
+async def insert_many(
+    conn: Connection, rows: Sequence[tuple[NewVisit, str, str | None]], now: int
+) -> dict[str, int]:
+    """Insert (visit, outcome, skip reason) rows, many per statement and in key order
+    (concurrent writers on PostgreSQL wait for each other's keys alike); the ids of the
+    inserted ones by key. A key that exists already is left out (the caller reads that
+    one)."""
+    values = [
+        (
+            visit.visit_key,
+            visit.customer_id,
+            visit.visited_at,
+            visit.utc_offset_minutes,
+            visit.location,
+            visit.staff,
+            visit.touchpoint,
+            visit.source,
+            outcome,
+            skip_reason,
+            visit.day,
+            now,
+        )
+        for visit, outcome, skip_reason in sorted(rows, key=lambda row: row[0].visit_key)
+    ]
+    inserted: dict[str, int] = {}
+    for chunk, params in multi_row(_VISIT_COLUMNS, values):
+        found = await conn.fetch_all(
+            f"INSERT INTO visits ({', '.join(_VISIT_COLUMNS)}) VALUES {chunk}"
+            " ON CONFLICT (visit_key) DO NOTHING RETURNING id, visit_key",
+            params,
+        )
+        inserted.update((str(row["visit_key"]), int(row["id"])) for row in found)
+    return inserted
 
 
 async def latest_offsets(conn: Connection, customer_ids: Sequence[int]) -> dict[int, int | None]:

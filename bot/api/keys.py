@@ -25,4 +25,6 @@ class ApiServices(Protocol):
 
 
 API_TOKEN_KEY = web.AppKey("api_token", str)
+# The largest body of POST /api/v1/visits:batch (API_MAX_BATCH_BODY_BYTES).
+BATCH_BODY_KEY = web.AppKey("max_batch_body_bytes", int)
 SERVICES_KEY = web.AppKey("services", ApiServices)

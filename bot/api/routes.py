@@ -6,21 +6,23 @@ import hmac
 import json
 import logging
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SkipValidation,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from bot.api.keys import API_TOKEN_KEY, SERVICES_KEY
+from bot.api.keys import API_TOKEN_KEY, BATCH_BODY_KEY, SERVICES_KEY
 from bot.api.openapi import OPENAPI_PATH, Answer, documented
 from bot.core.bounds import (
+    MAX_BATCH_VISITS,
     NO_CONTROL_MESSAGE,
     JsonAwareDatetime,
     JsonDate,
@@ -86,6 +88,23 @@ class VisitBody(_Strict):
     touchpoint: Text = ""
 
 
+class VisitBatchBody(_Strict):
+    visits: Annotated[
+        # Not validated with the envelope: each item is checked alone, and one that is
+        # not a VisitBody is answered with an error in its place (the document says so).
+        list[SkipValidation[VisitBody | Any]],
+        Field(
+            min_length=1,
+            max_length=MAX_BATCH_VISITS,
+            description=(
+                "each as the body of POST /api/v1/visits; an item that is not one is"
+                " answered in its place with an error naming its index and field, and"
+                " the others are registered"
+            ),
+        ),
+    ]
+
+
 class CustomerBody(_Strict):
     external_id: Key
     phone: Text | None = None
@@ -127,6 +146,25 @@ class VisitAnswer(BaseModel):
     duplicate: bool = Field(description="true when this visit_id was reported before")
 
 
+class VisitRefusal(BaseModel):
+    """One item of a batch refused (nothing of it stored): `field` names it, as
+    visits.<index>.<field>."""
+
+    ok: Literal[False]
+    index: int
+    error: str
+    field: str
+
+
+class VisitBatchAnswer(BaseModel):
+    """Each visit's outcome, in the order given: as POST /api/v1/visits answers it
+    (a visit_id reported before, or earlier in the batch: that outcome, duplicate),
+    or a refusal of that item alone."""
+
+    ok: Literal[True]
+    results: list[VisitAnswer | VisitRefusal]
+
+
 class CustomerAnswer(BaseModel):
     """The CRM customer, with their personal deep link (null until the bot knows its name)."""
 
@@ -155,7 +193,8 @@ def error_response(status: int, message: str, field: str | None = None) -> web.R
     return web.json_response(body, status=status)
 
 
-def validation_error(error: ValidationError) -> web.Response:
+def _first_error(error: ValidationError) -> tuple[str | None, str]:
+    """The field (dotted path) and what is wrong with it, of the first error."""
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or None
     message = first["msg"].removeprefix("Value error, ")
@@ -165,12 +204,23 @@ def validation_error(error: ValidationError) -> web.Response:
         message = "is required"
     elif first["type"] == "string_pattern_mismatch":  # the only pattern: bounds.Text/Key
         message = NO_CONTROL_MESSAGE
+    return field, message
+
+
+def validation_error(error: ValidationError) -> web.Response:
+    field, message = _first_error(error)
     return error_response(400, f"{field}: {message}" if field else message, field)
 
 
-async def json_body(request: web.Request) -> dict[str, Any] | web.Response:
+async def json_body(
+    request: web.Request, max_bytes: int | None = None
+) -> dict[str, Any] | web.Response:
+    """The request's JSON object, or the 4xx answer; `max_bytes` replaces the app's
+    API_MAX_BODY_BYTES."""
     if request.content_type != "application/json":
         return error_response(415, "expected Content-Type: application/json")
+    if max_bytes is not None:
+        request = request.clone(client_max_size=max_bytes)
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -262,23 +312,65 @@ async def post_visit(request: web.Request) -> web.Response:
         return validation_error(error)
     visits: VisitService = request.app[SERVICES_KEY].visits
     try:
-        outcome = await visits.register(
-            VisitRequest(
-                visit_key=visit.visit_id,
-                telegram_id=visit.customer.telegram_id,
-                phone=visit.customer.phone,
-                external_id=visit.customer.external_id,
-                visited_at=visit.visited_at,
-                location=visit.location,
-                staff=visit.staff,
-                touchpoint=visit.touchpoint,
-                source="api",
-            )
-        )
+        outcome = await visits.register(_visit_request(visit))
     except VisitError as error:
         return error_response(400, str(error), error.field)
     status = 200 if outcome.duplicate else 201
     return web.json_response({"ok": True, **outcome.as_dict()}, status=status)
+
+
+@documented(
+    "Report up to 1,000 visits at once",
+    {200: VisitBatchAnswer},
+    body=VisitBatchBody,
+)
+async def post_visits_batch(request: web.Request) -> web.Response:
+    """Report 1 to 1,000 visits in one transaction; the answer has each one's outcome in
+    order. A bad item is refused in its place (its index and field named) without
+    failing the others; a bad envelope (not a JSON object, `visits` missing or not a
+    list of 1 to 1,000, a body over API_MAX_BATCH_BODY_BYTES) is refused whole."""
+    body = await json_body(request, request.app[BATCH_BODY_KEY])
+    if isinstance(body, web.Response):
+        return body
+    try:
+        batch = VisitBatchBody.model_validate(body)
+    except ValidationError as error:
+        return validation_error(error)
+    parsed: list[VisitRequest | VisitError] = []
+    for item in batch.visits:
+        if not isinstance(item, dict):
+            parsed.append(VisitError("", "expected a JSON object"))
+            continue
+        try:
+            parsed.append(_visit_request(VisitBody.model_validate(item)))
+        except ValidationError as error:
+            field, message = _first_error(error)
+            parsed.append(VisitError(field or "", message))
+    visits: VisitService = request.app[SERVICES_KEY].visits
+    outcomes = await visits.register_many(parsed)
+    results: list[dict[str, object]] = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, VisitError):
+            field = ".".join(part for part in ("visits", str(index), outcome.field) if part)
+            message = f"{field}: {outcome.detail}"
+            results.append({"ok": False, "index": index, "error": message, "field": field})
+        else:
+            results.append({"ok": True, **outcome.as_dict()})
+    return web.json_response({"ok": True, "results": results})
+
+
+def _visit_request(visit: VisitBody) -> VisitRequest:
+    return VisitRequest(
+        visit_key=visit.visit_id,
+        telegram_id=visit.customer.telegram_id,
+        phone=visit.customer.phone,
+        external_id=visit.customer.external_id,
+        visited_at=visit.visited_at,
+        location=visit.location,
+        staff=visit.staff,
+        touchpoint=visit.touchpoint,
+        source="api",
+    )
 
 
 @documented(
@@ -347,5 +439,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/visits", post_visit)
+    app.router.add_post("/api/v1/visits:batch", post_visits_batch)
     app.router.add_post("/api/v1/customers", post_customer)
     app.router.add_get("/healthz", healthz)

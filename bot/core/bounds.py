@@ -22,6 +22,8 @@ NO_CONTROL_MESSAGE = "must not contain control characters"
 MAX_TELEGRAM_ID = 2**53 - 1
 # Our own row ids (surveys, visits): a signed 64-bit column on both databases.
 MAX_ROW_ID = 2**63 - 1
+# Visits in one POST /api/v1/visits:batch (one transaction).
+MAX_BATCH_VISITS = 1000
 
 TelegramUserId = Annotated[StrictInt, Field(gt=0, le=MAX_TELEGRAM_ID)]
 TelegramChatId = Annotated[StrictInt, Field(ge=-MAX_TELEGRAM_ID, le=MAX_TELEGRAM_ID)]

@@ -6,7 +6,8 @@ storage/db/postgres.py, imported only when such a URL is used). The rest of the 
 imports from here:
 
 - protocols.py: Row, Params, Connection, Database, DatabaseUnavailable, redact_url
-- sql.py: for_update, id_in, chunked (where the dialects' SQL differs)
+- sql.py: for_update, id_in, chunked (where the dialects' SQL differs), multi_row
+  (many rows per INSERT)
 - migrate.py: migration_files, render_migration, migrate
 """
 
@@ -21,7 +22,7 @@ from storage.db.protocols import (
     Row,
     redact_url,
 )
-from storage.db.sql import chunked, for_update, id_in
+from storage.db.sql import chunked, for_update, id_in, multi_row
 from storage.db.sqlite import SqliteDatabase
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "id_in",
     "migrate",
     "migration_files",
+    "multi_row",
     "redact_url",
     "render_migration",
 ]
