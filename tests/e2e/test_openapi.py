@@ -79,6 +79,9 @@ async def test_the_document_states_the_bounds(h: BotHarness) -> None:
     assert (visit_id["minLength"], visit_id["maxLength"]) == (1, 200)
     assert visit_id["pattern"] == r"^[^\x00-\x1f\x7f]*$"
     assert "2000-01-01" in schemas["VisitBody"]["properties"]["visited_at"]["description"]
+    batch = schemas["VisitBatchBody"]["properties"]["visits"]
+    assert (batch["minItems"], batch["maxItems"]) == (1, 1000)
+    assert {"$ref": "#/components/schemas/VisitBody"} in batch["items"]["anyOf"]
 
 
 async def test_an_undocumented_route_is_reported(h: BotHarness) -> None:
