@@ -264,6 +264,8 @@ class OpenCase(_FromRow):
     ces: int | None
     reason: str | None
     customer_name: str | None
+    # Unprompted feedback (no survey, no score): `reason` is the customer's first message.
+    unprompted: bool = False
 
 
 # The SLA deadline running now: taking for a new case, resolving for a taken one.
@@ -276,12 +278,15 @@ _DUE = (
 def _open_cases(
     conn: Connection, locations: Sequence[str] | None, params: dict[str, object]
 ) -> str:
-    """FROM and WHERE of the open cases (at `locations`, through their surveys)."""
+    """FROM and WHERE of the open cases (at `locations`: their surveys', or unprompted
+    feedback's own)."""
     if locations is None:
         return "cases c WHERE c.status IN ('new', 'taken')"
-    clause, params["ids"] = id_in(conn, "s.location", list(locations))
+    clause, params["ids"] = id_in(
+        conn, "COALESCE(s.location, c.unprompted_location, '')", list(locations)
+    )
     return (
-        "cases c JOIN surveys s ON s.id = c.survey_id"
+        "cases c LEFT JOIN surveys s ON s.id = c.survey_id"
         f" WHERE c.status IN ('new', 'taken') AND {clause}"
     )
 
@@ -302,16 +307,21 @@ async def open_cases_by_due(
     source = _open_cases(conn, locations, params)
     rows = await conn.fetch_all(
         "SELECT c.id, c.status, c.owner_id, c.owner_name, c.opened_at, c.taken_at,"
-        " page.due_at, s.location, s.nps, s.ces, s.reason, cu.name AS customer_name"
+        " page.due_at, COALESCE(s.location, c.unprompted_location, '') AS location,"
+        " s.nps, s.ces, cu.name AS customer_name,"
+        " CASE WHEN c.survey_id IS NULL THEN 1 ELSE 0 END AS unprompted,"
+        " CASE WHEN c.survey_id IS NULL THEN (SELECT e.text FROM case_events e"
+        " WHERE e.case_id = c.id AND e.kind = 'message_in' ORDER BY e.at, e.id LIMIT 1)"
+        " ELSE s.reason END AS reason"
         f" FROM (SELECT c.id, {_DUE} AS due_at FROM {source}"
         " ORDER BY due_at, c.id LIMIT :limit) AS page"
         " JOIN cases c ON c.id = page.id"
-        " JOIN surveys s ON s.id = c.survey_id"
+        " LEFT JOIN surveys s ON s.id = c.survey_id"
         " JOIN customers cu ON cu.id = c.customer_id"
         " ORDER BY page.due_at, page.id",
         params,
     )
-    return [OpenCase.from_row(row) for row in rows]
+    return [OpenCase.from_row({**row, "unprompted": bool(row["unprompted"])}) for row in rows]
 
 
 async def count_open_cases(

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.cases.service import CaseService
+from bot.cases.service import CaseService, Direction
 from bot.config import Settings
 from bot.core.clock import FakeClock, to_ms
 from storage import cases as case_repo
-from storage import recovery, visits
+from storage import dashboard, recovery, visits
 from storage import webhooks as hooks
 from storage.db import Connection, Database, SqliteDatabase, migrate, migration_files
 from storage.db.migrate import execute_statement, render_migration
@@ -166,3 +166,26 @@ async def test_0025_keeps_every_case_its_id_history_and_indexes(old_db: Database
             )
             assert len(indexes) == 7
             assert not await conn.fetch_all("PRAGMA foreign_key_check")
+
+
+async def test_the_dashboard_lists_unprompted_cases_with_their_first_message(
+    db: Database, clock: FakeClock, settings: Settings
+) -> None:
+    cases = CaseService.from_settings(db, clock, settings)
+    async with db.transaction() as conn:
+        ann = await add_customer(conn, telegram_id=TID, name="Ann")
+        survey = await add_answered_visit(conn, ann, "pos-1", day="2026-11-20", nps=2)
+        detractor = await cases.open_case(conn, survey, ann, clock.now(), location="center")
+        case_id = await cases.open_unprompted(conn, ann, "center", clock.now())
+        assert case_id is not None and detractor is not None
+    for text in ("The music is too loud", "and the door"):
+        assert (await cases.record_message(case_id, Direction.IN, TID, "Ann", text)).ok
+    async with db.read() as conn:
+        listed = await dashboard.open_cases_by_due(conn, ["center"])
+        elsewhere = await dashboard.open_cases_by_due(conn, ["lviv"])
+        counts = await dashboard.count_open_cases(conn, ["center"], now=0)
+    assert [(c.id, c.unprompted, c.reason, c.nps) for c in listed] == [
+        (detractor, False, None, 2),
+        (case_id, True, "The music is too loud", None),
+    ]
+    assert elsewhere == [] and counts.open == 2

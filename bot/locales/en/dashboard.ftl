@@ -112,6 +112,7 @@ dashboard-case-overdue = overdue by { $age }
 dashboard-case-due = due in { $age }
 dashboard-case-owner = Owner: { $owner }
 dashboard-case-unowned = Nobody has taken it yet
+dashboard-case-unprompted = 📨 Unprompted feedback
 dashboard-case-take = Take
 dashboard-case-resolve = Resolve
 dashboard-case-note = What was done

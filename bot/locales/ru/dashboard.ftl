@@ -118,6 +118,7 @@ dashboard-case-overdue = просрочено на { $age }
 dashboard-case-due = осталось { $age }
 dashboard-case-owner = Ответственный: { $owner }
 dashboard-case-unowned = Ещё никто не взял
+dashboard-case-unprompted = 📨 Отзыв без опроса
 dashboard-case-take = Взять
 dashboard-case-resolve = Решено
 dashboard-case-note = Что сделано

@@ -118,6 +118,7 @@ dashboard-case-overdue = прострочено на { $age }
 dashboard-case-due = залишилось { $age }
 dashboard-case-owner = Відповідальний: { $owner }
 dashboard-case-unowned = Ще ніхто не взяв
+dashboard-case-unprompted = 📨 Відгук без опитування
 dashboard-case-take = Взяти
 dashboard-case-resolve = Вирішено
 dashboard-case-note = Що зроблено
