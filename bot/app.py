@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.api import create_api_app
 from bot.cases.templates import TemplatesFileError
 from bot.config import Settings
-from bot.core.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock, to_ms
 from bot.dashboard.app import mount_dashboard
 from bot.maintenance import Maintenance, create_scheduler
 from bot.outbox.limiter import Monotonic
@@ -230,11 +230,13 @@ class Otklik:
                 ) from None
 
     async def _start_api(self) -> None:
+        metrics_token = self.settings.metrics_token
         app = create_api_app(
             self,
             self.settings.api_token.get_secret_value(),
             self.settings.api_max_body_bytes,
             max_batch_body_bytes=self.settings.api_max_batch_body_bytes,
+            metrics_token=metrics_token.get_secret_value() if metrics_token else None,
         )
         mount_dashboard(app, self.services.dashboard)
         if self.settings.webhook_path is not None:
@@ -272,6 +274,10 @@ class Otklik:
             counts = await outbox.count_by_status(conn)
         # The instance tells an operator behind the proxy which one answered.
         return {"outbox": counts, "bot": self.bot_username, "instance": self.instance_id}
+
+    async def scrape_metrics(self) -> bytes:
+        """GET /metrics: this instance's counters, the database's counts read now."""
+        return await self.services.metrics.scrape(self.db, to_ms(self.clock.now()))
 
     async def stop(self) -> None:
         if self._scheduler.running:

@@ -31,6 +31,7 @@ from bot.chats import handlers as chat_handlers
 from bot.chats.service import ChatDirectory
 from bot.config import Settings
 from bot.core.clock import Clock
+from bot.core.metrics import Metrics
 from bot.core.policy import SurveyPolicy
 from bot.core.quiet import CustomerQuietHours
 from bot.customers import handlers as customer_handlers
@@ -172,9 +173,11 @@ def create_renderers(
     clock: Clock,
     translator: Translator,
     taxonomy: Taxonomy | None = None,
+    metrics: Metrics | None = None,
 ) -> RendererRegistry:
     """Every feature's outbox kinds; a kind registered twice is refused. `taxonomy`: the
-    topics' labels (default: TOPICS_FILE's, loaded here)."""
+    topics' labels (default: TOPICS_FILE's, loaded here). `metrics` counts what
+    renderers learn of (survey lateness, alerts sent)."""
     if taxonomy is None:
         taxonomy = load_taxonomy(settings.topics_file)
     ctx = RenderContext(
@@ -186,6 +189,7 @@ def create_renderers(
         manager_language=settings.default_language,
         zone=settings.zone,
         taxonomy=taxonomy,
+        metrics=metrics,
     )
     registry = RendererRegistry()
     registry.register_all(core_renderers(ctx))
@@ -235,6 +239,7 @@ class Services:
     taxonomy: Taxonomy
     classifier: TopicClassifier
     webhook_worker: WebhookWorker
+    metrics: Metrics
 
     def dependencies(self) -> Dependencies:
         return Dependencies(
@@ -274,18 +279,21 @@ def build_services(
     taxonomy = load_taxonomy(settings.topics_file)
     classifier = TopicClassifier(taxonomy)
     db = create_database(settings.database_url)
+    # This process's counters for GET /metrics: a registry of its own per bot.
+    metrics = Metrics(settings.instance_id)
+    metrics.time_transactions(db)
     bot = create_bot(settings, session)
     policy = SurveyPolicy.from_settings(settings)
     limiter = create_rate_limiter(settings, monotonic)
     # Handlers' replies share the limiter with the worker, ahead of its queue.
-    replies = ReplyPacer(limiter)
+    replies = ReplyPacer(limiter, metrics=metrics)
     bot.session.middleware(replies)
     chats = ChatDirectory(db, clock, settings.manager_chat_id, settings.alert_escalation_chat_id)
     worker = DeliveryWorker(
         db,
         clock,
         AiogramSender(bot, paid_broadcast=settings.paid_broadcast),
-        create_renderers(settings, db, clock, translator, taxonomy),
+        create_renderers(settings, db, clock, translator, taxonomy, metrics),
         limiter,
         owner=settings.instance_id,
         # Only one instance can run on SQLite: at start, every claim left is orphaned.
@@ -293,6 +301,7 @@ def build_services(
         idle_poll=delivery_poll_seconds,
         flush_seconds=settings.outcome_flush_seconds,
         on_chat_moved=chats.learn,
+        metrics=metrics,
     )
     cases = CaseService.from_settings(db, clock, settings)
     routing = Routing(db, chats)
@@ -347,6 +356,7 @@ def build_services(
             on_media_reason=case_outbox.on_media_reason,
             on_enqueued=worker.kick,
             classify=lambda text: classifier.classify(text).topics,
+            metrics=metrics,
         ),
         templates=templates,
         dashboard=dashboard,
@@ -360,9 +370,11 @@ def build_services(
             timeout=settings.webhook_timeout_seconds,
             allow_http=settings.webhook_allow_http,
             idle_poll=delivery_poll_seconds,
+            metrics=metrics,
         ),
         taxonomy=taxonomy,
         classifier=classifier,
+        metrics=metrics,
     )
 
 

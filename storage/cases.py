@@ -723,3 +723,22 @@ async def location_of(conn: Connection, case_id: int) -> str | None:
         {"id": case_id},
     )
     return None if row is None else str(row["location"])
+
+
+async def open_by_age(conn: Connection, *, now: int, bounds_ms: Sequence[int]) -> list[int]:
+    """Open cases (new or taken) counted by age since opened: one count per interval
+    [0, bounds_ms[0]), [bounds_ms[0], bounds_ms[1]) ... and one for the rest, older than
+    the last bound (len(bounds_ms) + 1 counts). A grouped COUNT over the
+    (status, opened_at) index: it reads the open cases' index entries only."""
+    assert bounds_ms, "at least one bound"
+    edges = {f"e{i}": now - bound for i, bound in enumerate(bounds_ms)}
+    buckets = " ".join(f"WHEN opened_at > :e{i} THEN {i}" for i in range(len(bounds_ms)))
+    rows = await conn.fetch_all(
+        f"SELECT CASE {buckets} ELSE {len(bounds_ms)} END AS bucket, COUNT(*) AS n"
+        " FROM cases WHERE status IN (:new, :taken) GROUP BY 1",
+        {**edges, "new": CaseStatus.NEW, "taken": CaseStatus.TAKEN},
+    )
+    counts = [0] * (len(bounds_ms) + 1)
+    for row in rows:
+        counts[int(row["bucket"])] += int(row["n"])
+    return counts

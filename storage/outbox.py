@@ -306,3 +306,29 @@ async def by_dedupe_key(conn: Connection, dedupe_key: str) -> OutboxItem | None:
 async def count_by_status(conn: Connection) -> dict[str, int]:
     rows = await conn.fetch_all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
     return {str(row["status"]): int(row["n"]) for row in rows}
+
+
+# What has not ended yet, for GET /metrics. 'scheduled' is a pending row not due yet.
+UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.HELD, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+
+
+async def depth(conn: Connection, *, now: int) -> list[tuple[str, str, int]]:
+    """(kind, state, rows) of every row not ended (sent, failed and expired rows are
+    left out): state is the status, with a pending row not due by `now` as
+    'scheduled'. One grouped COUNT over the `outbox_pending` index's statuses, so it
+    costs about the number of unfinished rows, whatever the history kept."""
+    rows = await conn.fetch_all(
+        "SELECT kind,"
+        " CASE WHEN status = :pending AND due_at > :now THEN 'scheduled' ELSE status END"
+        " AS state, COUNT(*) AS n"
+        " FROM outbox WHERE status IN (:pending, :held, :claimed, :sending)"
+        " GROUP BY 1, 2",
+        {
+            "now": now,
+            "pending": OutboxStatus.PENDING,
+            "held": OutboxStatus.HELD,
+            "claimed": OutboxStatus.CLAIMED,
+            "sending": OutboxStatus.SENDING,
+        },
+    )
+    return [(str(row["kind"]), str(row["state"]), int(row["n"])) for row in rows]

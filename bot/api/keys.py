@@ -23,8 +23,14 @@ class ApiServices(Protocol):
 
     async def health(self) -> dict[str, Any]: ...
 
+    async def scrape_metrics(self) -> bytes:
+        """The Prometheus exposition of GET /metrics."""
+        ...
+
 
 API_TOKEN_KEY = web.AppKey("api_token", str)
 # The largest body of POST /api/v1/visits:batch (API_MAX_BATCH_BODY_BYTES).
 BATCH_BODY_KEY = web.AppKey("max_batch_body_bytes", int)
+# Opens GET /metrics only; "" (unset): API_TOKEN alone does.
+METRICS_TOKEN_KEY = web.AppKey("metrics_token", str)
 SERVICES_KEY = web.AppKey("services", ApiServices)

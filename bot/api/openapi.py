@@ -225,7 +225,7 @@ def openapi_document(app: web.Application, version: str) -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "API_TOKEN (for /metrics: METRICS_TOKEN when set)",
+                    "description": ("API_TOKEN; /metrics also takes METRICS_TOKEN when it is set"),
                 }
             },
         },

@@ -19,7 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.api.keys import API_TOKEN_KEY, BATCH_BODY_KEY, SERVICES_KEY
+from bot.api.keys import API_TOKEN_KEY, BATCH_BODY_KEY, METRICS_TOKEN_KEY, SERVICES_KEY
+from bot.api.metrics import METRICS_PATH
 from bot.api.openapi import OPENAPI_PATH, Answer, documented
 from bot.core.bounds import (
     MAX_BATCH_VISITS,
@@ -278,17 +279,31 @@ def decode_json_object(raw: bytes) -> dict[str, Any] | str:
     return body
 
 
+def _bearer_is_one_of(request: web.Request, tokens: tuple[str, ...]) -> bool:
+    """The request's bearer token is one of `tokens` (an empty one matches nothing)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Every token is compared, each in constant time.
+    matches = [hmac.compare_digest(given.strip().encode(), t.encode()) for t in tokens if t]
+    return any(matches)
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Bearer API_TOKEN on /api/; compared in constant time, never logged."""
-    if request.path.startswith("/api/") and request.path != OPENAPI_PATH:
-        expected = request.app[API_TOKEN_KEY]
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), expected.encode()
-        ):
-            return error_response(401, "missing or wrong API token")
+    """Bearer API_TOKEN on /api/; on /metrics, API_TOKEN or METRICS_TOKEN. Compared in
+    constant time, never logged."""
+    if request.path == METRICS_PATH:
+        tokens = (request.app[API_TOKEN_KEY], request.app[METRICS_TOKEN_KEY])
+        if not _bearer_is_one_of(request, tokens):
+            return error_response(401, "missing or wrong token (API_TOKEN or METRICS_TOKEN)")
+    elif (
+        request.path.startswith("/api/")
+        and request.path != OPENAPI_PATH
+        and not _bearer_is_one_of(request, (request.app[API_TOKEN_KEY],))
+    ):
+        return error_response(401, "missing or wrong API token")
     try:
         response: web.StreamResponse = await handler(request)
     except web.HTTPRequestEntityTooLarge:

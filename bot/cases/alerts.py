@@ -310,6 +310,8 @@ class AlertRenderer:
     async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
         if self._kind != ALERT_KIND or result.message_id is None:
             return
+        if self._ctx.metrics is not None:
+            self._ctx.metrics.alert_sent("single")
         case = await case_repo.get_by_survey(conn, item.ref_id or 0)
         if case is not None:
             await case_repo.set_alert(
@@ -365,6 +367,8 @@ class FoldRenderer:
     async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
         if self._edit or result.message_id is None:
             return
+        if self._ctx.metrics is not None:
+            self._ctx.metrics.alert_sent("folded")
         now = to_ms(self._ctx.clock.now())
         message_id = result.message_id
         await folds.finish_members(

@@ -38,6 +38,7 @@ from aiogram.exceptions import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import ErrorEvent
 
+from bot.core.metrics import Metrics
 from bot.outbox.limiter import RateLimiter
 from bot.outbox.worker import RetryPolicy
 
@@ -83,8 +84,10 @@ class ReplyPacer(BaseRequestMiddleware):
         max_floods: int = 5,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self.limiter = limiter
+        self.metrics = metrics
         # Short: someone is looking at the chat, waiting for this answer.
         self.retry = retry or RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=8.0)
         self._max_floods = max_floods
@@ -112,10 +115,14 @@ class ReplyPacer(BaseRequestMiddleware):
             try:
                 response = await make_request(bot, method)
                 self.limiter.reply_answered(chat_id, granted_at)
+                if self.metrics is not None:
+                    self.metrics.reply_sent(name)
                 return response
             except TelegramRetryAfter as error:
                 floods += 1
                 self.floods += 1
+                if self.metrics is not None:
+                    self.metrics.flood("reply")
                 # Pauses the chat (or everything), which the next slot then waits out.
                 scope = self._pause(chat_id, float(error.retry_after))
                 if floods > self._max_floods:

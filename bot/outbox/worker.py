@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.clock import Clock, to_ms
+from bot.core.metrics import Metrics
 from bot.outbox.contracts import (
     ChatMoved,
     Outgoing,
@@ -124,8 +125,10 @@ class DeliveryWorker:
         sole: bool = False,
         heartbeat_seconds: float = 5.0,
         heartbeat_lease_seconds: float = 20.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._clock = clock
         self._sender = sender
         self._renderers = renderers
@@ -515,6 +518,8 @@ class DeliveryWorker:
         try:
             result = await self._sender.send(message)
         except RetryAfter as error:
+            if self._metrics is not None:
+                self._metrics.flood("outbox")
             self.limiter.on_retry_after(item.chat_id, error.retry_after)
             self._retry_later(item, renderer, error.retry_after, error, count=False)
         except Transient as error:
@@ -603,6 +608,11 @@ class DeliveryWorker:
     # --- recording outcomes in batches -----------------------------------------------
 
     def _record(self, outcome: Outcome) -> None:
+        if self._metrics is not None:
+            if outcome.status == Result.SENT:
+                self._metrics.sent(outcome.item.kind)
+            elif outcome.status == Result.FAILED:
+                self._metrics.failed(outcome.item.kind)
         self._unsent.discard(outcome.item.id)
         self._outcomes.append(outcome)
         if len(self._outcomes) >= self._flush_rows:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import ReplyParameters
 
 from bot.core.clock import Clock, from_ms, to_ms
+from bot.core.metrics import Metrics
 from bot.core.policy import SurveyPolicy, customer_zone
 from bot.i18n import Texts, Translator
 from bot.outbox.contracts import Outgoing, Renderer, SendError, SendResult, Unreachable
@@ -18,7 +19,7 @@ from bot.survey.texts import Wording, nps_text, reminder_text
 from bot.topics import Taxonomy, load_taxonomy
 from storage import customers, rollups, surveys
 from storage.db import Connection, Database
-from storage.models import OutboxItem, SurveyStatus, SurveyStep
+from storage.models import OutboxItem, Survey, SurveyStatus, SurveyStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class RenderContext:
     zone: ZoneInfo
     # The topics' labels on the managers' cards (TOPICS_FILE; the wiring's own).
     taxonomy: Taxonomy = field(default_factory=load_taxonomy)
+    # Where renderers count what they know of (survey lateness, alerts); None: nowhere.
+    metrics: Metrics | None = None
 
 
 class SurveyRenderer:
@@ -96,12 +99,20 @@ class SurveyRenderer:
             keyboard=nps_keyboard(found.survey.id),
         )
 
+    def _late(self, survey: Survey, now: int) -> None:
+        """Seconds from the survey's own due time (not its row's, which pacing may have
+        moved) to now, when its send is recorded. Counted inside the outcomes'
+        transaction: a batch that fails and is written again row by row counts twice."""
+        if self._ctx.metrics is not None:
+            self._ctx.metrics.survey_late((now - survey.due_at) / 1000)
+
     async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
         survey = await surveys.get(conn, item.ref_id or 0)
         if survey is None or result.message_id is None:
             return
         customer = await customers.get(conn, survey.customer_id)
         now = to_ms(self._ctx.clock.now())
+        self._late(survey, now)
         language = Texts(self._ctx.translator, customer.language if customer else None).language
         marked = await surveys.mark_sent(
             conn,
@@ -132,6 +143,7 @@ class SurveyRenderer:
             if context is None or result.message_id is None:
                 continue
             survey = context.survey
+            self._late(survey, now)
             language = Texts(self._ctx.translator, context.customer.language).language
             if await surveys.mark_sent(
                 conn,

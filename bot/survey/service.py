@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.clock import Clock, to_ms
+from bot.core.metrics import Metrics
 from bot.core.policy import SurveyPolicy, is_detractor
 from bot.core.quiet import CustomerQuietHours
 from bot.i18n import normalize_language
@@ -170,8 +171,10 @@ class SurveyService:
         on_enqueued: Callable[[], None] | None = None,
         classify: Classify | None = None,
         on_media_reason: MediaReasonHook | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._classify = classify
         self._on_media_reason = on_media_reason
         self._clock = clock
@@ -286,6 +289,7 @@ class SurveyService:
         message_id: int | None,
         update_id: int | None,
         *,
+        question: str | None,
         in_range: bool = True,
     ) -> AnswerResult:
         """One answer in one transaction (with the others of its batch): the update's
@@ -310,6 +314,8 @@ class SurveyService:
 
         result = await self._batches.submit(work)
         if result.ok:
+            if self._metrics is not None and question is not None:
+                self._metrics.answered(question)  # committed: counted once
             self._wake()
         return result
 
@@ -350,6 +356,7 @@ class SurveyService:
             consequences,
             message_id,
             update_id,
+            question="nps",
             in_range=0 <= score <= 10,
         )
 
@@ -375,6 +382,7 @@ class SurveyService:
             consequences,
             None,
             update_id,
+            question="ces",
             in_range=1 <= score <= 7,
         )
 
@@ -453,6 +461,7 @@ class SurveyService:
             consequences,
             None,
             update_id,
+            question="reason" if text else None,  # a skipped reason is no answer
         )
 
     def topics_of(self, text: str) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.core.clock import Clock, to_ms
+from bot.core.metrics import Metrics
 from bot.webhooks import signing
 from bot.webhooks.endpoints import WebhookError, check_url
 from storage import webhooks as repo
@@ -32,6 +33,12 @@ from storage.webhooks import Delivery, DeliveryStatus, Endpoint
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "otklik-webhooks/1"
+# An attempt's outcome as GET /metrics counts it (otklik_webhook_deliveries_total).
+_OUTCOMES = {
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.PENDING: "retry",
+    DeliveryStatus.FAILED: "failed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +128,10 @@ class WebhookWorker:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
         lease_margin: float = 30.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics
         self._clock = clock
         self._owner = owner
         self._sole = sole
@@ -277,7 +286,10 @@ class WebhookWorker:
             )
         if not mine:
             logger.warning("webhooks: delivery %s was taken over before its outcome", row.id)
-        elif status == DeliveryStatus.FAILED:
+            return
+        if self._metrics is not None:
+            self._metrics.webhook(_OUTCOMES[status])
+        if status == DeliveryStatus.FAILED:
             logger.warning(
                 "webhooks: %s %s to %s failed: %s", row.event, row.message_id, row.endpoint, error
             )

@@ -5,7 +5,8 @@ storage/db/sqlite.py) or PostgreSQL via asyncpg (several instances;
 storage/db/postgres.py, imported only when such a URL is used). The rest of the code
 imports from here:
 
-- protocols.py: Row, Params, Connection, Database, DatabaseUnavailable, redact_url
+- protocols.py: Row, Params, Connection, Database, DatabaseUnavailable, redact_url,
+  TransactionObserver (the hook that times each transaction)
 - sql.py: for_update, id_in, chunked (where the dialects' SQL differs), multi_row
   (many rows per INSERT)
 - migrate.py: migration_files, render_migration, migrate
@@ -20,6 +21,7 @@ from storage.db.protocols import (
     DatabaseUnavailable,
     Params,
     Row,
+    TransactionObserver,
     redact_url,
 )
 from storage.db.sql import chunked, for_update, id_in, multi_row
@@ -32,6 +34,7 @@ __all__ = [
     "Params",
     "Row",
     "SqliteDatabase",
+    "TransactionObserver",
     "chunked",
     "create_database",
     "for_update",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -18,7 +19,14 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from storage.db.protocols import Connection, DatabaseUnavailable, Params, Row, redact_url
+from storage.db.protocols import (
+    Connection,
+    DatabaseUnavailable,
+    Params,
+    Row,
+    TransactionObserver,
+    redact_url,
+)
 
 # Quoted strings, quoted identifiers and comments are copied as they are, so a ':x'
 # inside them is no parameter; '::' is a cast. Only the last group is a name.
@@ -141,6 +149,7 @@ class PostgresDatabase:
         self._max_size = max_size
         self._close_grace = close_grace_seconds
         self._pool: asyncpg.Pool | None = None
+        self.on_transaction: TransactionObserver | None = None
 
     async def connect(self) -> None:
         if self._pool is not None:
@@ -180,11 +189,16 @@ class PostgresDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         # Commits when the block ends, rolls back on any exception (cancellation too).
-        async with (
-            self._require_pool().acquire() as conn,
-            conn.transaction(isolation="read_committed"),
-        ):
-            yield _PostgresConnection(conn)
+        started = time.perf_counter()
+        try:
+            async with (
+                self._require_pool().acquire() as conn,
+                conn.transaction(isolation="read_committed"),
+            ):
+                yield _PostgresConnection(conn)
+        finally:
+            if self.on_transaction is not None:
+                self.on_transaction(time.perf_counter() - started)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:

@@ -54,8 +54,15 @@ class Connection(Protocol):
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
 
 
+# Told the seconds each transaction took (`transaction()` or `run_in_transaction()`,
+# from the call to its COMMIT or ROLLBACK, waiting for SQLite's one writer included).
+TransactionObserver = Callable[[float], None]
+
+
 class Database(Protocol):
     dialect: str
+    # Set by whoever measures (bot/core/metrics.py); None: nothing is timed.
+    on_transaction: TransactionObserver | None
 
     async def connect(self) -> None: ...
 

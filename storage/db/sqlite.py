@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.db.protocols import Connection, Params, Row
+from storage.db.protocols import Connection, Params, Row, TransactionObserver
 
 T = TypeVar("T")
 
@@ -149,6 +150,7 @@ class SqliteDatabase:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.on_transaction: TransactionObserver | None = None
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -176,16 +178,21 @@ class SqliteDatabase:
     async def transaction(self) -> AsyncIterator[Connection]:
         assert self._writer is not None, "Database.connect() was not awaited"
         writer = self._writer
-        async with self._write_lock:
-            try:
-                yield _SqliteConnection(writer, begin="BEGIN IMMEDIATE")
-            except BaseException:
-                # Not begun when no statement ran, or when BEGIN itself failed.
+        started = time.perf_counter()
+        try:
+            async with self._write_lock:
+                try:
+                    yield _SqliteConnection(writer, begin="BEGIN IMMEDIATE")
+                except BaseException:
+                    # Not begun when no statement ran, or when BEGIN itself failed.
+                    if writer.in_transaction:
+                        await writer.execute("ROLLBACK")
+                    raise
                 if writer.in_transaction:
-                    await writer.execute("ROLLBACK")
-                raise
-            if writer.in_transaction:
-                await writer.execute("COMMIT")
+                    await writer.execute("COMMIT")
+        finally:
+            if self.on_transaction is not None:
+                self.on_transaction(time.perf_counter() - started)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
@@ -199,5 +206,10 @@ class SqliteDatabase:
         assert self._writer is not None, "Database.connect() was not awaited"
         writer = self._writer
         on_thread: Callable[..., Awaitable[T]] = writer._execute
-        async with self._write_lock:
-            return await on_thread(_run_body, writer, "BEGIN IMMEDIATE", body)
+        started = time.perf_counter()
+        try:
+            async with self._write_lock:
+                return await on_thread(_run_body, writer, "BEGIN IMMEDIATE", body)
+        finally:
+            if self.on_transaction is not None:
+                self.on_transaction(time.perf_counter() - started)
