@@ -120,6 +120,8 @@ class UnpromptedRenderer:
     async def on_sent(self, conn: Connection, item: OutboxItem, result: SendResult) -> None:
         if result.message_id is None:
             return
+        if self._ctx.metrics is not None:
+            self._ctx.metrics.alert_sent("unprompted")
         now = to_ms(self._ctx.clock.now())
         case_id = item.ref_id or 0
         await case_repo.set_alert(conn, case_id, item.chat_id, result.message_id, now)

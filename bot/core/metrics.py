@@ -109,7 +109,8 @@ class Metrics:
         )
         self._alerts = Counter(
             "otklik_alerts_sent",
-            "Detractor alerts sent to a managers' chat: single (one case) or folded (many)",
+            "Case alerts sent to a managers' chat: single (a detractor's case), folded (many"
+            " in one message) or unprompted (feedback written without a survey)",
             ["form"],
             registry=r,
         )
@@ -176,7 +177,7 @@ class Metrics:
         self._child(self._answers, question).inc()
 
     def alert_sent(self, form: str) -> None:
-        """`form`: "single" (an alert message of one case) or "folded"."""
+        """`form`: "single" (a detractor's case), "folded" or "unprompted"."""
         self._child(self._alerts, form).inc()
 
     def survey_late(self, seconds: float) -> None:
