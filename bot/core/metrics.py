@@ -103,7 +103,7 @@ class Metrics:
         )
         self._answers = Counter(
             "otklik_answers",
-            "Survey answers stored, by question (nps, ces, reason)",
+            "Survey answers stored, by question (nps, ces, csat, reason)",
             ["question"],
             registry=r,
         )

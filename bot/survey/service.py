@@ -411,6 +411,7 @@ class SurveyService:
             consequences,
             None,
             update_id,
+            question="csat",
             in_range=1 <= score <= 5,
         )
 
