@@ -149,9 +149,11 @@ async def ensure_many(
 
 
 async def has_open_cases(conn: Connection, code: str) -> bool:
+    """Whether a case of the location is open (a survey's, or unprompted feedback's)."""
     row = await conn.fetch_one(
-        "SELECT 1 AS found FROM cases c JOIN surveys s ON s.id = c.survey_id"
-        " WHERE s.location = :code AND c.status IN (:new, :taken) LIMIT 1",
+        "SELECT 1 AS found FROM cases c LEFT JOIN surveys s ON s.id = c.survey_id"
+        " WHERE (s.location = :code OR c.unprompted_location = :code)"
+        " AND c.status IN (:new, :taken) LIMIT 1",
         {"code": code, "new": CaseStatus.NEW, "taken": CaseStatus.TAKEN},
     )
     return row is not None
@@ -161,8 +163,9 @@ async def delete(conn: Connection, code: str) -> bool:
     """Remove a location that has no open case; False when none was removed."""
     count = await conn.execute(
         "DELETE FROM locations WHERE code = :code AND NOT EXISTS ("
-        " SELECT 1 FROM cases c JOIN surveys s ON s.id = c.survey_id"
-        " WHERE s.location = :code AND c.status IN (:new, :taken))",
+        " SELECT 1 FROM cases c LEFT JOIN surveys s ON s.id = c.survey_id"
+        " WHERE (s.location = :code OR c.unprompted_location = :code)"
+        " AND c.status IN (:new, :taken))",
         {"code": code, "new": CaseStatus.NEW, "taken": CaseStatus.TAKEN},
     )
     return count > 0

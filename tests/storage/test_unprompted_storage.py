@@ -17,7 +17,7 @@ from bot.cases.service import CaseService, Direction
 from bot.config import Settings
 from bot.core.clock import FakeClock, to_ms
 from storage import cases as case_repo
-from storage import dashboard, recovery, visits
+from storage import dashboard, locations, recovery, visits
 from storage import webhooks as hooks
 from storage.db import Connection, Database, SqliteDatabase, migrate, migration_files
 from storage.db.migrate import execute_statement, render_migration
@@ -189,3 +189,20 @@ async def test_the_dashboard_lists_unprompted_cases_with_their_first_message(
         (case_id, True, "The music is too loud", None),
     ]
     assert elsewhere == [] and counts.open == 2
+
+
+async def test_a_location_with_open_unprompted_feedback_is_not_deleted(
+    db: Database, clock: FakeClock, settings: Settings
+) -> None:
+    cases = CaseService.from_settings(db, clock, settings)
+    async with db.transaction() as conn:
+        await locations.ensure(conn, "center", locations.LocationSource.API, 0)
+        ann = await add_customer(conn, telegram_id=TID)
+        case_id = await cases.open_unprompted(conn, ann, "center", clock.now())
+        assert case_id is not None
+        assert await locations.has_open_cases(conn, "center")
+        assert not await locations.delete(conn, "center")
+    assert (await cases.close_without_fix(case_id, 900, "spam", manager_name="Alice")).ok
+    async with db.transaction() as conn:
+        assert not await locations.has_open_cases(conn, "center")
+        assert await locations.delete(conn, "center")
