@@ -201,7 +201,10 @@ async def topics_command(
         return
     scope = await _scope(message, routing)
     locations: frozenset[str] | None = scope
-    names: list[str] = sorted(scope) if scope is not None else []
+    # A region's chat may see tens of locations: the first few name it.
+    names: list[str] = sorted(scope)[:6] if scope is not None else []
+    if scope is not None and len(scope) > len(names):
+        names.append("…")
     if query.location is not None:
         async with db.read() as conn:
             listed = [(item.code, item.name) for item in await catalogue.all_locations(conn)]
