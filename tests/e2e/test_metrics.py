@@ -1,6 +1,7 @@
 """GET /metrics from the running bot, parsed with prometheus_client's own text parser:
 after a scripted visit -> survey -> detractor answer -> alert, with a 429 from the fake
-Bot API and a webhook receiver that answers 500 once, every figure is what happened.
+Bot API, a survey held up 90 s by a 500 and a webhook receiver that answers 500 once,
+every figure is what happened.
 And who may read it: API_TOKEN, or METRICS_TOKEN when set; nobody else."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.support.webhook_receiver import Receiver
 
 METRICS_TOKEN = "metrics-token-0123456789"
 BOB = 502
+CAROL = 503
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -60,6 +62,22 @@ async def test_the_metrics_tell_what_happened(tmp_path: Path, receiver: Receiver
         await subscribe(h, receiver)
         # Ann is surveyed at once and scores 3: a case, its alert, two webhook events.
         await detractor_case(h)
+        # The receiver answered the first event 500: it is retried after a backoff.
+        await until_rows(h.app.db, lambda rows: rows[0].last_status == 500)
+        # Carol's survey meets a 500 from Telegram when due: retried after a backoff
+        # of at most a second, it goes out when the clock has moved 90 s on.
+        await h.start_customer(CAROL)
+        since = len(h.fake.sent)
+        h.fake.fail_next(
+            "sendMessage", error_code=500, description="Internal Server Error", chat_id=CAROL
+        )
+        await h.post_visit(CAROL, "pos-3")
+        await h.fake.wait_for_call("sendMessage", lambda r: r.error_code == 500)
+        await h.settled()
+        h.clock.advance(90)
+        await h.survey_for(CAROL, since=since)
+        # ... and so is the retried webhook event, and then the next.
+        await until_rows(h.app.db, lambda rows: {r.status for r in rows} == {"delivered"})
         # Bob's survey meets a 429: it is due again in 60 s (not yet: 'scheduled').
         await h.start_customer(BOB)
         h.fake.fail_next(
@@ -72,26 +90,25 @@ async def test_the_metrics_tell_what_happened(tmp_path: Path, receiver: Receiver
         await h.post_visit(BOB, "pos-2")
         await h.fake.wait_for_call("sendMessage", lambda r: r.error_code == 429)
         await h.settled()
-        # The receiver answered 500 once; 10 s later both events are delivered.
-        await until_rows(h.app.db, lambda rows: rows[0].last_status == 500)
-        h.clock.advance(10)
-        await until_rows(h.app.db, lambda rows: {r.status for r in rows} == {"delivered"})
 
         m = await scrape(h)
         assert value(m, "otklik_answers_total", question="nps") == 1
         assert value(m, "otklik_answers_total", question="ces") == 0
         assert value(m, "otklik_alerts_sent_total", form="single") == 1
-        assert value(m, "otklik_outbox_sent_total", kind="survey") == 1
+        assert value(m, "otklik_outbox_sent_total", kind="survey") == 2
         assert value(m, "otklik_outbox_sent_total", kind="alert") == 1
         assert value(m, "otklik_telegram_429_total", source="outbox") == 1
         assert value(m, "otklik_outbox_rows", kind="survey", state="scheduled") == 1
         assert value(m, "otklik_outbox_rows", kind="survey", state="pending") == 0
         # Start, the survey and the answer's own replies went through the reply pacer.
         assert value(m, "otklik_replies_sent_total", method="sendMessage") >= 2
-        # Ann's survey went out the moment it was due (the clock stood still).
-        assert value(m, "otklik_survey_lateness_seconds_count") == 1
+        # Ann's survey went out the moment it was due (the clock stood still), Carol's
+        # 90 s after its due time (the time it waited in the outbox, not on its row).
+        assert value(m, "otklik_survey_lateness_seconds_count") == 2
         assert value(m, "otklik_survey_lateness_seconds_bucket", le="0.5") == 1
-        assert value(m, "otklik_survey_lateness_seconds_sum") == 0
+        assert value(m, "otklik_survey_lateness_seconds_bucket", le="60.0") == 1
+        assert value(m, "otklik_survey_lateness_seconds_bucket", le="120.0") == 2
+        assert value(m, "otklik_survey_lateness_seconds_sum") == 90
         assert value(m, "otklik_webhook_deliveries_total", outcome="retry") == 1
         assert value(m, "otklik_webhook_deliveries_total", outcome="delivered") == 2
         assert value(m, "otklik_webhook_deliveries_total", outcome="failed") == 0
