@@ -202,6 +202,7 @@ def report(prefix: str, figures: dict[str, float], batched: int, single: int) ->
         f" {figures['parallel_rate']:.0f} visits per second"
     )
     print(f"{prefix}_ratio: {figures['batch_rate'] / figures['single_rate']:.1f} x single")
+    print(f"{prefix}_cpu_bound_rate: {1000 / figures['batch_cpu_ms']:.0f} visits per CPU second")
     print(
         f"{prefix}_ratio_in_flight: {figures['batch_rate'] / figures['parallel_rate']:.1f}"
         f" x single, {SINGLE_IN_FLIGHT} in flight"
@@ -228,10 +229,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     batched, single = (5_000, 500) if args.quick else (20_000, 2_000)
+    # The machine is shared: its load says how much of a core the run could have had.
+    print(f"batch_load_average: {os.getloadavg()[0]:.1f} processes (1 min, 2 cores)")
     report("batch_sqlite", asyncio.run(sqlite_figures(batched, single)), batched, single)
     if not args.dsn:
         print("batch_postgres: skipped (no --dsn and TEST_POSTGRES_DSN is not set)")
         return
+    print(f"batch_load_average_before_postgres: {os.getloadavg()[0]:.1f} processes")
     report(
         "batch_postgres", asyncio.run(postgres_figures(args.dsn, batched, single)), batched, single
     )

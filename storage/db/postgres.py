@@ -27,10 +27,7 @@ from storage.db.protocols import (
     TransactionObserver,
     redact_url,
 )
-
-# Quoted strings, quoted identifiers and comments are copied as they are, so a ':x'
-# inside them is no parameter; '::' is a cast. Only the last group is a name.
-_TOKENS = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(--[^\n]*)|(::)|:([A-Za-z_]\w*)""")
+from storage.db.sql import numbered_parameters
 
 T = TypeVar("T")
 
@@ -48,17 +45,7 @@ def translate(sql: str) -> tuple[str, tuple[str, ...]]:
     """`:name` placeholders to asyncpg's `$n`; a name used twice is one argument.
 
     Returns the SQL for PostgreSQL and the parameter names in argument order."""
-    names: list[str] = []
-
-    def placeholder(match: re.Match[str]) -> str:
-        name = match.group(5)
-        if name is None:
-            return match.group(0)
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
-
-    return _TOKENS.sub(placeholder, sql), tuple(names)
+    return numbered_parameters(sql, "$")
 
 
 def _argument(value: Any) -> Any:
