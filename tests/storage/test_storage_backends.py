@@ -32,6 +32,7 @@ from storage.db import (
     redact_url,
 )
 from storage.db.postgres import PostgresDatabase, arguments, translate
+from storage.db.sqlite import MANY_PARAMETERS, _numbered
 from tests.support.databases import fresh_schema, reopen, require_postgres
 from tests.support.harness import running_bot
 from tests.support.settings import MANAGER_CHAT_ID, make_settings
@@ -74,6 +75,29 @@ def test_casts_strings_identifiers_and_comments_are_left_alone() -> None:
     assert sql == (
         "SELECT x::bigint, ':no', 'it''s :no', \"odd:no\" -- :no\n FROM t WHERE y = $1::text"
     )
+
+
+async def test_many_named_parameters_are_bound_by_number_on_sqlite(tmp_path: Path) -> None:
+    """A statement of more than MANY_PARAMETERS names (a multi-row INSERT) is bound by
+    number on SQLite: the values land where the names say, a name used twice is one
+    value, and ':x' in a string stays text."""
+    names = [f"p{index}" for index in range(MANY_PARAMETERS + 8)]
+    sql = (
+        "SELECT "
+        + ", ".join(f":{name} AS c{i}" for i, name in enumerate(names))
+        + ", ':p0 is text' AS quoted, :p3 AS again"
+    )
+    assert _numbered(sql) is not None and _numbered("SELECT :a, :b") is None
+    database = SqliteDatabase(tmp_path / "many.sqlite3")
+    await database.connect()
+    try:
+        async with database.read() as conn:
+            row = await conn.fetch_one(sql, {name: index * 10 for index, name in enumerate(names)})
+    finally:
+        await database.close()
+    assert row is not None
+    assert [row[f"c{i}"] for i in range(len(names))] == [i * 10 for i in range(len(names))]
+    assert (row["quoted"], row["again"]) == (":p0 is text", 30)
 
 
 def test_arguments_follow_the_names_and_flags_become_integers() -> None:
