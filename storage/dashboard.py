@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from storage.db import Connection, Row, id_in
 from storage.models import _FromRow
-from storage.reports import ResponseRow
+from storage.reports import ResponseRow, rollup_totals
 from storage.topics import of_surveys
 
 FACET_LIMIT = 200
@@ -79,16 +79,23 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(conn: Connection, query: ResponseFilter, params: dict[str, object]) -> str:
+def _where(
+    conn: Connection,
+    query: ResponseFilter,
+    params: dict[str, object],
+    before: Cursor | None = None,
+    floor: Cursor | None = None,
+) -> str:
     clauses = [
-        "s.day BETWEEN :start AND :end",
+        _window_where(conn, query, params, before, floor),
         "(s.nps IS NOT NULL OR s.ces IS NOT NULL OR s.csat IS NOT NULL OR s.reason IS NOT NULL)",
     ]
-    params["start"], params["end"] = query.start.isoformat(), query.end.isoformat()
-    if query.locations is not None:
+    if query.locations is not None and len(query.locations) != 1:
         clause, params["ids"] = id_in(conn, "s.location", list(query.locations))
-        clauses.append(clause)
-    for column in ("location", "staff", "touchpoint"):
+        # On SQLite a '+' keeps the IN list off the (location, day, id) index: a page
+        # of several locations is read along (day, id), newest first, with no sort.
+        clauses.append(f"+{clause}" if conn.dialect == "sqlite" else clause)
+    for column in ("staff", "touchpoint"):
         value = getattr(query, column)
         if value is not None:
             clauses.append(f"s.{column} = :{column}")
@@ -106,6 +113,38 @@ def _where(conn: Connection, query: ResponseFilter, params: dict[str, object]) -
             " WHERE st.survey_id = s.id AND st.topic = :topic)"
         )
         params["topic"] = query.topic
+    return " AND ".join(clauses)
+
+
+def _window_where(
+    conn: Connection,
+    query: ResponseFilter,
+    params: dict[str, object],
+    before: Cursor | None = None,
+    floor: Cursor | None = None,
+) -> str:
+    """The part of the filter an index answers in (day, id) order: the period and one
+    location (the `location` filter, or a scope of one location) along
+    surveys_location_day; the rest is checked row by row. Answers before `before`
+    and from `floor` on: the day range itself is narrowed to them, so that the index
+    range ends there (a row value alone beside BETWEEN does not bound SQLite's)."""
+    start, end = query.start.isoformat(), query.end.isoformat()
+    clauses = ["s.day BETWEEN :start AND :end"]
+    if before is not None:
+        end = min(end, before.day)
+        clauses.append("(s.day, s.id) < (:before_day, :before_id)")
+        params["before_day"], params["before_id"] = before.day, before.survey_id
+    if floor is not None:
+        start = max(start, floor.day)
+        clauses.append("(s.day, s.id) >= (:floor_day, :floor_id)")
+        params["floor_day"], params["floor_id"] = floor.day, floor.survey_id
+    params["start"], params["end"] = start, end
+    if query.locations is not None and len(query.locations) == 1:
+        clauses.append("s.location = :scope_location")
+        params["scope_location"] = query.locations[0]
+    if query.location is not None:
+        clauses.append("s.location = :location")
+        params["location"] = query.location
     return " AND ".join(clauses)
 
 
@@ -155,17 +194,54 @@ async def responses_page(
     conn: Connection, query: ResponseFilter, *, before: Cursor | None = None, limit: int = 50
 ) -> list[Response]:
     """Answers matching `query`, newest first (by day, then as they came), those before
-    `before`. The order follows the (day, id) index, so a page reads about as many rows
-    as it shows however many answers the period holds."""
+    `before`. The order follows the (day, id) index (or (location, day, id) for one
+    location), so a page reads about as many rows as it shows when matches are common;
+    a rare match reads the whole period (see `responses_window` for a bounded read)."""
     params: dict[str, object] = {"limit": limit}
-    where = _where(conn, query, params)
-    if before is not None:
-        where += " AND (s.day, s.id) < (:before_day, :before_id)"
-        params["before_day"], params["before_id"] = before.day, before.survey_id
+    where = _where(conn, query, params, before)
     rows = await conn.fetch_all(_RESPONSES_SQL.format(where=where), params)
     # The page's topics in one query (the screen's labels, the CSV's topics column).
     topics = await of_surveys(conn, [int(row["survey_id"]) for row in rows])
     return [_response(row, topics) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A page of answers read within at most `scan` surveys. `items` are the matches;
+    when fewer than a page were found before the scan ran out, `resume` is where the
+    next read goes on (older surveys remain); otherwise None."""
+
+    items: list[Response]
+    resume: Cursor | None
+
+
+async def responses_window(
+    conn: Connection,
+    query: ResponseFilter,
+    *,
+    before: Cursor | None = None,
+    limit: int = 50,
+    scan: int = 20_000,
+) -> Window:
+    """Like `responses_page`, but reading at most the `scan` newest surveys of the
+    period (before `before`, at the filter's one location if any) however rare the
+    matches are (a text search, a topic, a staff member seen once): the screen's time
+    is bounded at any size. First the scan's floor is found on the index alone (its
+    `scan`-th survey), then the page is read above it."""
+    params: dict[str, object] = {"offset": scan - 1}
+    window = _window_where(conn, query, params, before)
+    edge = await conn.fetch_all(
+        f"SELECT s.day, s.id FROM surveys AS s WHERE {window}"
+        " ORDER BY s.day DESC, s.id DESC LIMIT 2 OFFSET :offset",
+        params,
+    )
+    floor = Cursor(str(edge[0]["day"]), int(edge[0]["id"])) if len(edge) == 2 else None
+    params = {"limit": limit}
+    where = _where(conn, query, params, before, floor)
+    rows = await conn.fetch_all(_RESPONSES_SQL.format(where=where), params)
+    topics = await of_surveys(conn, [int(row["survey_id"]) for row in rows])
+    items = [_response(row, topics) for row in rows]
+    return Window(items, floor if len(items) < limit else None)
 
 
 _EXAMPLES_SQL = """
@@ -229,21 +305,30 @@ async def facets(
     conn: Connection, start: date, end: date, locations: Sequence[str] | None
 ) -> Facets:
     """Distinct locations, staff and touchpoints with counters in [start, end], of
-    `locations` only when given (read from daily_rollups, not the answers)."""
-    params: dict[str, object] = {"start": start.isoformat(), "end": end.isoformat()}
-    scoped = ""
-    if locations is not None:
-        clause, params["ids"] = id_in(conn, "location", list(locations))
-        scoped = f" AND {clause}"
+    `locations` only when given. Locations (and, for everything, staff and
+    touchpoints) come from the per-kind counters that reports read, whole months from
+    the monthly tier, so a year costs about (12 + 16) x values rows; a scope's staff
+    and touchpoints from daily_rollups along its (location, day) index."""
     found: dict[str, list[str]] = {}
     for column in ("location", "staff", "touchpoint"):
+        if column != "location" and locations is not None:
+            continue
+        totals = await rollup_totals(conn, start, end, column)
+        keys = [row.key for row in totals]
+        if locations is not None:
+            mine = set(locations)
+            keys = [key for key in keys if key in mine]
+        found[column] = keys[:FACET_LIMIT]
+    if locations is not None:
+        params: dict[str, object] = {"start": start.isoformat(), "end": end.isoformat()}
+        clause, params["ids"] = id_in(conn, "location", list(locations))
         rows = await conn.fetch_all(
-            f"SELECT DISTINCT {column} AS value FROM daily_rollups"
-            f" WHERE day BETWEEN :start AND :end{scoped}"
-            f" ORDER BY {column} LIMIT {FACET_LIMIT}",
+            "SELECT DISTINCT staff, touchpoint FROM daily_rollups"
+            f" WHERE {clause} AND day BETWEEN :start AND :end",
             params,
         )
-        found[column] = [str(row["value"]) for row in rows]
+        found["staff"] = sorted({str(row["staff"]) for row in rows})[:FACET_LIMIT]
+        found["touchpoint"] = sorted({str(row["touchpoint"]) for row in rows})[:FACET_LIMIT]
     return Facets(found["location"], found["staff"], found["touchpoint"])
 
 
@@ -297,6 +382,27 @@ class OpenCounts:
     overdue: int
 
 
+# An open case as the screen shows it, from a `page` of (id, due_at) in its order.
+_CASE_PAGE = (
+    "SELECT c.id, c.status, c.owner_id, c.owner_name, c.opened_at, c.taken_at,"
+    " page.due_at, COALESCE(s.location, c.unprompted_location, '') AS location,"
+    " s.nps, s.ces, cu.name AS customer_name,"
+    " CASE WHEN c.survey_id IS NULL THEN 1 ELSE 0 END AS unprompted,"
+    " CASE WHEN c.survey_id IS NULL THEN (SELECT e.text FROM case_events e"
+    " WHERE e.case_id = c.id AND e.kind = 'message_in' ORDER BY e.at, e.id LIMIT 1)"
+    " ELSE s.reason END AS reason{extra}"
+    " FROM ({page}) AS page"
+    " JOIN cases c ON c.id = page.id"
+    " LEFT JOIN surveys s ON s.id = c.survey_id"
+    " JOIN customers cu ON cu.id = c.customer_id"
+    " ORDER BY page.due_at, page.id"
+)
+
+
+def _open_case(row: Row) -> OpenCase:
+    return OpenCase.from_row({**row, "unprompted": bool(row["unprompted"])})
+
+
 async def open_cases_by_due(
     conn: Connection, locations: Sequence[str] | None, limit: int = 50
 ) -> list[OpenCase]:
@@ -305,23 +411,9 @@ async def open_cases_by_due(
     locations) alone; only the page's rows are joined to their answers and customers."""
     params: dict[str, object] = {"limit": limit}
     source = _open_cases(conn, locations, params)
-    rows = await conn.fetch_all(
-        "SELECT c.id, c.status, c.owner_id, c.owner_name, c.opened_at, c.taken_at,"
-        " page.due_at, COALESCE(s.location, c.unprompted_location, '') AS location,"
-        " s.nps, s.ces, cu.name AS customer_name,"
-        " CASE WHEN c.survey_id IS NULL THEN 1 ELSE 0 END AS unprompted,"
-        " CASE WHEN c.survey_id IS NULL THEN (SELECT e.text FROM case_events e"
-        " WHERE e.case_id = c.id AND e.kind = 'message_in' ORDER BY e.at, e.id LIMIT 1)"
-        " ELSE s.reason END AS reason"
-        f" FROM (SELECT c.id, {_DUE} AS due_at FROM {source}"
-        " ORDER BY due_at, c.id LIMIT :limit) AS page"
-        " JOIN cases c ON c.id = page.id"
-        " LEFT JOIN surveys s ON s.id = c.survey_id"
-        " JOIN customers cu ON cu.id = c.customer_id"
-        " ORDER BY page.due_at, page.id",
-        params,
-    )
-    return [OpenCase.from_row({**row, "unprompted": bool(row["unprompted"])}) for row in rows]
+    page = f"SELECT c.id, {_DUE} AS due_at FROM {source} ORDER BY due_at, c.id LIMIT :limit"
+    rows = await conn.fetch_all(_CASE_PAGE.format(extra="", page=page), params)
+    return [_open_case(row) for row in rows]
 
 
 async def count_open_cases(
@@ -338,6 +430,33 @@ async def count_open_cases(
     if row is None:
         return OpenCounts(0, 0)
     return OpenCounts(int(row["open"] or 0), int(row["overdue"] or 0))
+
+
+async def open_cases_page(
+    conn: Connection, locations: Sequence[str] | None, now: int, limit: int = 50
+) -> tuple[list[OpenCase], OpenCounts]:
+    """The Cases screen: `open_cases_by_due` and `count_open_cases` together. For
+    everything the cases' own indexes answer both; for a scope, finding the open cases'
+    locations (through their surveys) is the cost, so one pass gives the page and the
+    counts (window sums over the same rows)."""
+    if locations is None:
+        return (
+            await open_cases_by_due(conn, None, limit),
+            await count_open_cases(conn, None, now),
+        )
+    params: dict[str, object] = {"limit": limit, "now": now}
+    source = _open_cases(conn, locations, params)
+    page = (
+        f"SELECT c.id, {_DUE} AS due_at, COUNT(*) OVER () AS open_count,"
+        f" SUM(CASE WHEN {_DUE} < :now THEN 1 ELSE 0 END) OVER () AS overdue_count"
+        f" FROM {source} ORDER BY due_at, c.id LIMIT :limit"
+    )
+    extra = ", page.open_count, page.overdue_count"
+    rows = await conn.fetch_all(_CASE_PAGE.format(extra=extra, page=page), params)
+    if not rows:
+        return [], OpenCounts(0, 0)
+    counts = OpenCounts(int(rows[0]["open_count"]), int(rows[0]["overdue_count"] or 0))
+    return [_open_case(row) for row in rows], counts
 
 
 async def use_login(

@@ -32,6 +32,10 @@ from storage.db import Database
 PAGE_SIZE = 50
 # The Topics screen's example reasons per topic: the most recent ones.
 EXAMPLES = 3
+# The most surveys one Responses page reads, however rare its matches (a text search
+# over a million answers): the page says how far back it searched and goes on from
+# there when asked (storage.dashboard.responses_window).
+SCAN_LIMIT = 20_000
 
 
 def scoped(scope: Scope) -> list[str] | None:
@@ -99,9 +103,12 @@ class DashboardService:
 
     async def responses(
         self, query: queries.ResponseFilter, before: queries.Cursor | None = None
-    ) -> list[queries.Response]:
+    ) -> queries.Window:
+        """A page of answers, reading at most SCAN_LIMIT surveys."""
         async with self._db.read() as conn:
-            return await queries.responses_page(conn, query, before=before, limit=PAGE_SIZE)
+            return await queries.responses_window(
+                conn, query, before=before, limit=PAGE_SIZE, scan=SCAN_LIMIT
+            )
 
     async def facets(self, start: date, end: date, scope: Scope) -> queries.Facets:
         async with self._db.read() as conn:
@@ -111,9 +118,9 @@ class DashboardService:
         """The first PAGE_SIZE open cases by SLA deadline, and how many are open."""
         locations = scoped(scope)
         async with self._db.read() as conn:
-            items = await queries.open_cases_by_due(conn, locations, PAGE_SIZE)
-            counts = await queries.count_open_cases(conn, locations, to_ms(self._clock.now()))
-        return items, counts
+            return await queries.open_cases_page(
+                conn, locations, to_ms(self._clock.now()), PAGE_SIZE
+            )
 
     async def recovery(self, period: rules.Period, scope: Scope) -> RecoveryReport:
         """Closing the loop in the period, from the counters /stats reads."""

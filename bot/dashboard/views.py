@@ -67,8 +67,16 @@ def render(
 ) -> str:
     """A template in `language`; `names` are the catalogue's names of location codes."""
 
+    # A screen repeats its labels (every case has Take, every answer its scores): each
+    # message is formatted once per page.
+    said: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+
     def t(key: str, **args: Any) -> str:
-        return dashboard.translator.get(language, key, **args)
+        asked = (key, tuple(sorted(args.items())))
+        text = said.get(asked)
+        if text is None:
+            text = said[asked] = dashboard.translator.get(language, key, **args)
+        return text
 
     def name_of(code: str) -> str:
         return (names or {}).get(code) or segment_name(code, dashboard.translator, language)
@@ -232,7 +240,8 @@ async def responses(request: web.Request) -> web.Response:
         return parsed
     period, preset, filters = parsed
     before = queries.Cursor.parse(request.query.get("before", ""))
-    page = await dashboard.service.responses(filters, before)
+    window = await dashboard.service.responses(filters, before)
+    page = window.items
     facets = await dashboard.service.facets(period.start, period.end, scope)
     params = {
         **_period_context(period, preset)["period_query"],
@@ -262,6 +271,10 @@ async def responses(request: web.Request) -> web.Response:
             if len(page) == PAGE_SIZE
             else None,
             newest=link("responses", params) if before is not None else None,
+            resume=link("responses", {**params, "before": str(window.resume)})
+            if window.resume is not None
+            else None,
+            resume_day=window.resume.day if window.resume is not None else None,
             csv=link("responses.csv", params),
             params=params,
             link=link,

@@ -9,6 +9,9 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.dashboard import service as dashboard_service
 from storage import cases as case_repo
 from tests.support.dashboard import exchange, session_for, sign_init_data, view
 from tests.support.harness import BotHarness, running_bot
@@ -125,6 +128,37 @@ async def test_a_branch_manager_sees_only_their_locations(tmp_path: Path) -> Non
         # A stranger (no managers' chat, no admin) gets no session at all.
         status, body = await exchange(h, sign_init_data(STRANGER, h.clock.now()))
         assert (status, body) == (403, {"ok": False, "error": "forbidden"})
+
+
+async def test_a_search_reads_a_bounded_number_of_answers_and_goes_on_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rare match among a million answers must not read them all in one request: the
+    page searches SCAN_LIMIT surveys, says how far back, and links to the rest."""
+    monkeypatch.setattr(dashboard_service, "SCAN_LIMIT", 2)
+    async with running_bot(tmp_path, min_sample=2) as h:
+        surveys = await chain_with_answers(h)
+        token = await session_for(h, KATE)
+        path, pages = "responses?period=30d&q=great", 0
+        while True:
+            status, html = await view(h, token, path)
+            assert status == 200
+            pages += 1
+            if 'data-survey="' in html:
+                break
+            assert "data-scan-stopped" in html and "No matches among the answers" in html
+            found = re.search(r'href="view/(responses\?[^"]*before=[^"]*)" data-older', html)
+            assert found, html
+            path = found.group(1).replace("&amp;", "&")
+        assert f'data-survey="{surveys[501]}"' in html and "great coffee" in html
+        assert pages == 3  # five answers, two surveys a read: the oldest is in the third
+        assert "data-scan-stopped" not in html
+        # Without a search the read shows what it found, and goes on the same way.
+        status, html = await view(h, token, "responses?period=30d")
+        assert html.count('data-survey="') == 2 and "data-scan-stopped" in html
+        # The CSV is never cut short.
+        status, csv = await view(h, token, "responses.csv?period=30d&q=great")
+        assert status == 200 and "great coffee" in csv
 
 
 async def _case_of(h: BotHarness, survey_id: int) -> int:

@@ -3,11 +3,15 @@ them newest first, a login link's nonce is used once."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any, cast
+
+import pytest
 
 from storage import cases, dashboard
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.reports import rebuild_rollups
 from tests.support.reports import Answer, insert_customer, insert_survey
 
@@ -126,6 +130,104 @@ async def test_a_topics_latest_examples_in_scope_and_period(db: Database) -> Non
     assert lviv == [] and none == []
 
 
+async def _window(
+    db: Database,
+    *,
+    scan: int,
+    limit: int = 50,
+    before: dashboard.Cursor | None = None,
+    **f: object,
+) -> tuple[list[int], dashboard.Cursor | None]:
+    query = dashboard.ResponseFilter(start=START, end=END, **f)  # type: ignore[arg-type]
+    async with db.read() as conn:
+        found = await dashboard.responses_window(
+            conn, query, before=before, limit=limit, scan=scan
+        )
+    return [item.row.survey_id for item in found.items], found.resume
+
+
+async def test_a_rare_match_is_read_within_the_scan_and_the_next_read_goes_on(
+    db: Database,
+) -> None:
+    ids = await _seed(db)  # November, newest first: ids[3] (not answered), 2, 1, 0
+    # Two surveys read: no "coffee" among them; the next read starts below them.
+    assert await _window(db, scan=2, text="coffee") == ([], dashboard.Cursor(DAY, ids[2]))
+    after = dashboard.Cursor(DAY, ids[2])
+    assert await _window(db, scan=2, text="coffee", before=after) == ([ids[0]], None)
+    # Enough surveys to reach it, or a full page: nothing to go on with.
+    assert await _window(db, scan=4, text="coffee") == ([ids[0]], None)
+    assert await _window(db, scan=2, limit=1) == ([ids[2]], None)
+    # One location's surveys are counted alone (read along its own index).
+    assert await _window(db, scan=1, location="kyiv", text="coffee") == (
+        [],
+        dashboard.Cursor(DAY, ids[1]),
+    )
+    assert await _window(db, scan=1, locations=["kyiv"], text="кофе") == (
+        [ids[1]],
+        dashboard.Cursor(DAY, ids[1]),
+    )
+    # Without a scan bound the same filters find the same answers.
+    assert await _ids(db, text="coffee") == [ids[0]]
+
+
+class _Recorder:
+    """A connection that remembers the reads a repository makes."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+        self.reads: list[tuple[str, Any]] = []
+
+    async def fetch_all(self, sql: str, params: Any = None) -> list[Any]:
+        self.reads.append((sql, params))
+        return await self._conn.fetch_all(sql, params)
+
+
+async def _plans(db: Database, read: Callable[[Connection], Awaitable[object]]) -> list[str]:
+    async with db.read() as conn:
+        recorder = _Recorder(conn)
+        await read(cast(Connection, recorder))
+        plans = []
+        for sql, params in recorder.reads:
+            rows = await conn.fetch_all("EXPLAIN QUERY PLAN " + sql, params)
+            plans.append(" | ".join(str(row["detail"]) for row in rows))
+    return plans
+
+
+async def test_pages_are_read_along_an_index_in_their_order(db: Database) -> None:
+    """At a million answers a page must not sort its period or read other branches'
+    answers: one location goes along (location, day, id), several along (day, id),
+    and a scope's filter values come from its own locations' counters."""
+    if db.dialect != "sqlite":
+        pytest.skip("checks SQLite's EXPLAIN QUERY PLAN")
+    await _seed(db)
+
+    def span(**filters: Any) -> dashboard.ResponseFilter:
+        return replace(dashboard.ResponseFilter(START, END), **filters)
+
+    for query, index in (
+        (span(location="kyiv", text="x"), "surveys_location_day"),
+        (
+            span(locations=["kyiv"], band=dashboard.ScoreBand.PASSIVE),
+            "surveys_location_day",
+        ),
+        (span(locations=["kyiv", "lviv"], staff="a"), "surveys_day"),
+        (span(text="x"), "surveys_day"),
+    ):
+
+        def read(conn: Connection, query: dashboard.ResponseFilter = query) -> Awaitable[object]:
+            return dashboard.responses_window(conn, query)
+
+        edge, page = (await _plans(db, read))[:2]  # then the page's topics
+        for plan in (edge, page):
+            assert f"INDEX {index} " in plan, (query, plan)
+            assert "TEMP B-TREE FOR ORDER BY" not in plan, (query, plan)
+        assert "COVERING INDEX" in edge, edge  # the scan's floor: the index alone
+    locations, facets = await _plans(db, lambda conn: dashboard.facets(conn, START, END, ["kyiv"]))
+    assert "daily_rollups_location" in facets, facets
+    assert "daily_rollups" not in locations.replace("segment_rollups", ""), locations
+
+
 async def test_a_login_nonce_is_used_once(db: Database) -> None:
     async with db.transaction() as conn:
         assert await dashboard.use_login(conn, "n1", 42, now=1_000, expires_at=2_000)
@@ -163,6 +265,12 @@ async def test_open_cases_come_by_their_running_deadline(db: Database) -> None:
         kyiv = await dashboard.open_cases_by_due(conn, ["kyiv"], limit=1)
         counts = await dashboard.count_open_cases(conn, None, now=1_000)
         lviv = await dashboard.count_open_cases(conn, ["lviv"], now=5_000)
+        # The screen's one read gives the same, scoped or not.
+        for scope, now in ((None, 1_000), (["kyiv"], 1_000), (["lviv"], 5_000), (["x"], 0)):
+            assert await dashboard.open_cases_page(conn, scope, now, limit=2) == (
+                await dashboard.open_cases_by_due(conn, scope, limit=2),
+                await dashboard.count_open_cases(conn, scope, now),
+            ), scope
     assert [(item.id, item.due_at) for item in every] == [
         (late_new, 500),
         (taken, 2_000),

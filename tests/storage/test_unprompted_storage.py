@@ -184,6 +184,8 @@ async def test_the_dashboard_lists_unprompted_cases_with_their_first_message(
         listed = await dashboard.open_cases_by_due(conn, ["center"])
         elsewhere = await dashboard.open_cases_by_due(conn, ["lviv"])
         counts = await dashboard.count_open_cases(conn, ["center"], now=0)
+        # The screen's one read for a scope gives the same.
+        assert await dashboard.open_cases_page(conn, ["center"], 0) == (listed, counts)
     assert [(c.id, c.unprompted, c.reason, c.nps) for c in listed] == [
         (detractor, False, None, 2),
         (case_id, True, "The music is too loud", None),

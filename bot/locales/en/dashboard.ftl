@@ -92,6 +92,9 @@ dashboard-csv = Download as CSV
 dashboard-older = Older answers →
 dashboard-newest = ← Newest
 dashboard-no-responses = No answers match these filters.
+dashboard-scan-stopped = Searched the answers back to { $day }; older ones are not searched yet.
+dashboard-scan-none = No matches among the answers searched so far.
+dashboard-scan-older = Search older answers →
 dashboard-no-reason = (no reason given)
 dashboard-response-case = Case #{ $id }: { $status }
 

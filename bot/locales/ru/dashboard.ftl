@@ -97,6 +97,9 @@ dashboard-csv = Скачать CSV
 dashboard-older = Более ранние →
 dashboard-newest = ← Самые новые
 dashboard-no-responses = Нет ответов с такими фильтрами.
+dashboard-scan-stopped = Просмотрены ответы до { $day }; более ранние ещё не просмотрены.
+dashboard-scan-none = Среди просмотренных ответов совпадений нет.
+dashboard-scan-older = Искать в более ранних →
 dashboard-no-reason = (причина не указана)
 dashboard-response-case = Обращение №{ $id }: { $status }
 

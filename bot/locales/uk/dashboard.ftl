@@ -97,6 +97,9 @@ dashboard-csv = Завантажити CSV
 dashboard-older = Раніші →
 dashboard-newest = ← Найновіші
 dashboard-no-responses = Немає відповідей із такими фільтрами.
+dashboard-scan-stopped = Переглянуто відповіді до { $day }; раніші ще не переглянуто.
+dashboard-scan-none = Серед переглянутих відповідей збігів немає.
+dashboard-scan-older = Шукати в раніших →
 dashboard-no-reason = (причину не вказано)
 dashboard-response-case = Звернення №{ $id }: { $status }
 
