@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.bounds import MAX_BATCH_VISITS
 from bot.core.clock import SystemClock
 from bot.core.policy import SurveyPolicy
 from bot.customers.service import CustomerService
@@ -71,16 +72,24 @@ async def import_visits(settings: Settings, path: Path) -> int:
         refuse_unknown_locations=settings.unknown_locations == "refuse",
     )
     summary: Counter[str] = Counter()
+    rows = _rows(path)
     try:
-        for number, row in enumerate(_rows(path), start=2):
-            try:
-                outcome = await service.register(visit_request(row))
-            except VisitError as error:
-                print(f"line {number}: error: {error}", file=sys.stderr)
-                summary["error"] += 1
-                continue
-            label = outcome.status if outcome.reason is None else f"skipped:{outcome.reason}"
-            summary["duplicate" if outcome.duplicate else label] += 1
+        # As POST /api/v1/visits:batch does: each chunk one transaction, rows in order.
+        for start in range(0, len(rows), MAX_BATCH_VISITS):
+            requests: list[VisitRequest | VisitError] = []
+            for row in rows[start : start + MAX_BATCH_VISITS]:
+                try:
+                    requests.append(visit_request(row))
+                except VisitError as error:
+                    requests.append(error)
+            outcomes = await service.register_many(requests)
+            for number, outcome in enumerate(outcomes, start=start + 2):
+                if isinstance(outcome, VisitError):
+                    print(f"line {number}: error: {outcome}", file=sys.stderr)
+                    summary["error"] += 1
+                    continue
+                label = outcome.status if outcome.reason is None else f"skipped:{outcome.reason}"
+                summary["duplicate" if outcome.duplicate else label] += 1
     finally:
         await db.close()
     print(", ".join(f"{key}: {count}" for key, count in sorted(summary.items())) or "no rows")
