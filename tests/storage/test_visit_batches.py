@@ -181,3 +181,29 @@ async def _until_blocked_by(db: Database, pid: int) -> None:
             if row is not None and row["n"]:
                 return
             await asyncio.sleep(0.01)
+
+
+async def test_with_unknown_locations_refused_only_that_visit_is(
+    db: Database, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    service = VisitService(
+        db, FakeClock(NOW), SurveyPolicy.from_settings(settings), refuse_unknown_locations=True
+    )
+    async with db.transaction() as conn:
+        await customers.upsert_telegram(conn, customers.TelegramProfile(501, "Ann", None, "en"), 0)
+        await locations.upsert(conn, "main", LocationFields("Main"), LocationSource.API, 0)
+    results = await service.register_many(
+        [
+            VisitRequest("u-1", telegram_id=501, location="nowhere"),
+            VisitRequest("u-2", telegram_id=501, location="main"),
+            VisitRequest("u-1", telegram_id=501, location="main"),  # u-1 wrote nothing
+        ]
+    )
+    assert [_summary(r)[:2] for r in results] == [
+        ("error", "location: 'nowhere' is not in the catalogue"),
+        ("scheduled", None),
+        ("skipped", "cooldown"),
+    ]
+    async with db.read() as conn:
+        assert [location.code for location in await locations.all_locations(conn)] == ["main"]
