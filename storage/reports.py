@@ -229,7 +229,11 @@ _FUNNEL_TIERS = _Tiers("funnel_daily", "funnel_monthly", "location, event", ("co
 
 
 async def rollup_totals(
-    conn: Connection, start_day: DayLike, end_day: DayLike, segment: str
+    conn: Connection,
+    start_day: DayLike,
+    end_day: DayLike,
+    segment: str,
+    keys: Sequence[str] | None = None,
 ) -> list[RollupTotals]:
     """Sums over [start_day, end_day] (inclusive) per segment value: what every report reads.
 
@@ -238,12 +242,17 @@ async def rollup_totals(
     Rows are ordered by key. Reads the per-kind tiers: whole months from
     monthly_segment_rollups, at most about half a month of days per edge from
     daily_segment_rollups, so a year by location costs about (12 + 16) x locations
-    rows, however many answers there are.
+    rows, however many answers there are. With `keys`, only those segment values (a
+    chat's locations), read along the tiers' (kind, day, segment_key) keys.
     """
     params: dict[str, object] = {"kind": _segment_kind(segment)}
-    union = _tiered_query(
-        _SEGMENT_TIERS, plan_period(_as_date(start_day), _as_date(end_day)), params
-    )
+    tiers = _SEGMENT_TIERS
+    if keys is not None:
+        if not keys:
+            return []
+        where, params["ids"] = id_in(conn, "segment_key", list(keys))
+        tiers = replace(tiers, where=f"{tiers.where} AND {where}")
+    union = _tiered_query(tiers, plan_period(_as_date(start_day), _as_date(end_day)), params)
     rows = await conn.fetch_all(
         f"SELECT segment_key, {_SUMS} FROM ({union}) AS tiers"
         " GROUP BY segment_key ORDER BY segment_key",

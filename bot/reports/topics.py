@@ -204,11 +204,9 @@ async def _answers(conn: Connection, period: Period, locations: Collection[str] 
     if locations is None:
         rows = await queries.rollup_totals(conn, period.start, period.end, "none")
     else:
-        rows = [
-            row
-            for row in await queries.rollup_totals(conn, period.start, period.end, "location")
-            if row.key in locations
-        ]
+        rows = await queries.rollup_totals(
+            conn, period.start, period.end, "location", sorted(locations)
+        )
     return Answers(
         sum(row.promoters for row in rows),
         sum(row.passives for row in rows),

@@ -26,6 +26,7 @@ from storage import customers, outbox, topics
 from storage.customers import TelegramProfile
 from storage.db import Connection, Database, SqliteDatabase, migrate
 from storage.models import Survey
+from storage.reports import rollup_totals
 from storage.rollups import Tally
 from tests.support.settings import make_settings
 
@@ -146,6 +147,10 @@ async def test_a_reason_gets_its_topics_counted_in_its_nps_band(world: World) ->
         (day, "Podil", "wait", "detractors", 1),
     ]
     assert [row["month"] for row in found["topic_monthly"]] == [day[:7]] * 3
+    async with world.db.read() as conn:  # a scoped report's answers, read by location
+        scoped = await rollup_totals(conn, day, day, "location", ["Obolon", "Lviv"])
+        assert await rollup_totals(conn, day, day, "location", []) == []
+    assert [(row.key, row.answered, row.promoters) for row in scoped] == [("Obolon", 1, 1)]
     assert [tuple(row.values()) for row in found["topic_total_daily"]] == [
         (day, "price", "promoters", 1),
         (day, "wait", "detractors", 1),
