@@ -200,7 +200,7 @@ class Page:
 
 def pages(words: tuple[str, str]) -> list[Page]:
     """The screens a viewer opens: overview (default period, 90 days, a custom range),
-    responses (first page, filters), cases."""
+    responses (first page, filters, topics), cases, topics."""
     location = f"&location={BRANCH.code}"
     common, rare = words
     listed = [
@@ -221,6 +221,15 @@ def pages(words: tuple[str, str]) -> list[Page]:
         Page("responses_text_90d", f"responses?period=90d&q={rare}"),
         Page("responses_text_365d", f"responses?period=365d&q={rare}"),
         Page("cases", "cases"),
+        # What the reasons say: the Topics screen (the report from the counters, three
+        # latest reasons per topic) and Responses narrowed to a common and a rare topic.
+        Page("topics_30d", "topics"),
+        Page("topics_365d", "topics?period=365d"),
+        Page("topics_location", f"topics?period=90d{location}"),
+        Page("responses_topic_common", "responses?period=90d&topic=wait"),
+        Page("responses_topic_rare", "responses?period=90d&topic=communication"),
+        Page("responses_topic_rare_365d", "responses?period=365d&topic=communication"),
+        Page("responses_topic_location", f"responses?period=90d&topic=communication{location}"),
     ]
     return listed
 

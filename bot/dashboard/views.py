@@ -324,7 +324,12 @@ async def topics(request: web.Request) -> web.Response:
     except rules.ReportError as error:
         return _error_fragment(dashboard, language, format_error(error, tr, language))
     data = await dashboard.service.topics(period, scope, location)
-    facets = await dashboard.service.facets(period.start, period.end, scope)
+    names = await dashboard.service.location_names()
+    # The location filter offers the catalogue's locations in scope (no read of the
+    # period's values); a chain without a catalogue, the period's counted ones.
+    choices = [code for code in sorted(names) if scope.allows(code)]
+    if not choices:
+        choices = (await dashboard.service.facets(period.start, period.end, scope)).locations
     taxonomy = dashboard.service.taxonomy
     mentioned = [figures for figures in data.report.topics if figures.mentions]
     largest = max((abs(item.current.impact or 0.0) for item in mentioned), default=0.0)
@@ -334,7 +339,7 @@ async def topics(request: web.Request) -> web.Response:
             dashboard,
             language,
             "topics.html",
-            await dashboard.service.location_names(),
+            names,
             screen="topics",
             report=data.report,
             topics=mentioned,
@@ -348,7 +353,7 @@ async def topics(request: web.Request) -> web.Response:
             points=lambda value: points(value, language),
             largest=largest,
             location=location,
-            facets=facets,
+            choices=choices,
             when=lambda ms: from_ms(ms).astimezone(zone).strftime("%Y-%m-%d"),
             link=link,
             **_period_context(period, preset),

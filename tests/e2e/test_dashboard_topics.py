@@ -127,6 +127,7 @@ async def test_the_topics_screen_shows_the_figures_of_the_topics_api(tmp_path: P
         assert status == 200 and "Теми за впливом на NPS" in html
         assert topic_rows(html) == api_rows(body)
         assert "Холодный кофе" not in html
+        assert '<option value="lviv"' in html and '<option value="kyiv"' not in html
         assert (await view(h, leo, "topics?period=30d&location=kyiv"))[0] == 403
         # Below MIN_SAMPLE it says so, and shows no impact.
         status, html = await view(h, leo, "topics?period=30d&location=lviv")
