@@ -220,6 +220,7 @@ def pages(words: tuple[str, str]) -> list[Page]:
         Page("responses_text_rare", f"responses?q={rare}"),
         Page("responses_text_90d", f"responses?period=90d&q={rare}"),
         Page("responses_text_365d", f"responses?period=365d&q={rare}"),
+        Page("responses_topic", "responses?period=90d&topic=payment"),
         Page("cases", "cases"),
         # What the reasons say: the Topics screen (the report from the counters, three
         # latest reasons per topic) and Responses narrowed to a common and a rare topic.
@@ -230,6 +231,7 @@ def pages(words: tuple[str, str]) -> list[Page]:
         Page("responses_topic_rare", "responses?period=90d&topic=communication"),
         Page("responses_topic_rare_365d", "responses?period=365d&topic=communication"),
         Page("responses_topic_location", f"responses?period=90d&topic=communication{location}"),
+        Page("topics_90d", "topics?period=90d"),
     ]
     return listed
 
