@@ -244,33 +244,64 @@ async def responses_window(
     return Window(items, floor if len(items) < limit else None)
 
 
-_EXAMPLES_SQL = """
-SELECT s.id AS survey_id, v.visit_key, v.visited_at, s.day, s.location, s.staff,
-       s.touchpoint, s.status, s.nps, s.ces, s.reason, s.sent_at, s.nps_at, s.ces_at,
-       s.completed_at, c.status AS case_status, c.id AS case_id
-FROM survey_topics AS st
-CROSS JOIN surveys AS s
-JOIN visits AS v ON v.id = s.visit_id
-LEFT JOIN cases AS c ON c.survey_id = s.id
-WHERE st.topic = :topic AND s.id = st.survey_id AND {where}
-ORDER BY st.survey_id DESC
-LIMIT :limit
-"""
+# The Topics screen's examples are looked for among this many of the period's latest
+# surveys (at the filter's one location if any), along the (day, id) or (location, day,
+# id) index, whatever the period and however rare a topic: the screen's time is bounded
+# at any size (as `responses_window` bounds a Responses page).
+EXAMPLES_SCAN = 5_000
 
 
 async def topic_examples(
-    conn: Connection, query: ResponseFilter, topic: str, limit: int = 3
-) -> list[Response]:
-    """The latest answers (by survey id) with words in their reason that mention
-    `topic`, among those `query` selects. Read backwards along survey_topics' (topic,
-    survey_id) index (CROSS JOIN keeps SQLite's loop in that order), so a few are found
-    after about limit / (the scope's share of the topic) rows, not by reading the
-    period's answers."""
-    params: dict[str, object] = {"limit": limit, "topic": topic}
-    where = _where(conn, replace(query, topic=None, with_reason=True), params)
-    rows = await conn.fetch_all(_EXAMPLES_SQL.format(where=where), params)
-    topics = await of_surveys(conn, [int(row["survey_id"]) for row in rows])
-    return [_response(row, topics) for row in rows]
+    conn: Connection,
+    query: ResponseFilter,
+    topics: Sequence[str],
+    limit: int = 3,
+    scan: int = EXAMPLES_SCAN,
+) -> dict[str, list[Response]]:
+    """Up to `limit` of the latest answers (by day, then id) with words in their reason
+    mentioning each of `topics`, among those `query` selects within the `scan` latest
+    surveys of its period: the scan's floor found on the index alone, the topics of the
+    answers above it through survey_topics' primary key, then the chosen answers read
+    whole by id. A topic without a mention in that stretch gets no entry."""
+    wanted = set(topics)
+    if not wanted:
+        return {}
+    params: dict[str, object] = {"offset": scan - 1}
+    window = _window_where(conn, query, params)
+    edge = await conn.fetch_all(
+        f"SELECT s.day, s.id FROM surveys AS s WHERE {window}"
+        " ORDER BY s.day DESC, s.id DESC LIMIT 2 OFFSET :offset",
+        params,
+    )
+    floor = Cursor(str(edge[0]["day"]), int(edge[0]["id"])) if len(edge) == 2 else None
+    params = {}
+    where = _where(conn, replace(query, topic=None, with_reason=True), params, floor=floor)
+    pairs = await conn.fetch_all(
+        "SELECT s.id, s.day, st.topic FROM surveys AS s"
+        " JOIN survey_topics AS st ON st.survey_id = s.id"
+        f" WHERE {where} ORDER BY s.day DESC, s.id DESC",
+        params,
+    )
+    chosen: dict[str, list[int]] = {}
+    for pair in pairs:
+        topic = str(pair["topic"])
+        ids = chosen.setdefault(topic, [])
+        if topic in wanted and len(ids) < limit:
+            ids.append(int(pair["id"]))
+    every = sorted({survey_id for ids in chosen.values() for survey_id in ids})
+    if not every:
+        return {}
+    clause, ids_param = id_in(conn, "s.id", every, param="example_ids")
+    rows = await conn.fetch_all(
+        _RESPONSES_SQL.format(where=clause), {"example_ids": ids_param, "limit": len(every)}
+    )
+    found = await of_surveys(conn, every)
+    by_id = {int(row["survey_id"]): _response(row, found) for row in rows}
+    return {
+        topic: [by_id[survey_id] for survey_id in ids if survey_id in by_id]
+        for topic, ids in chosen.items()
+        if topic in wanted and ids
+    }
 
 
 def cursor_after(page: Sequence[Response]) -> Cursor:

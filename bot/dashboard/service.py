@@ -136,17 +136,12 @@ class DashboardService:
         report = await load_topics(
             self._db, period, self.taxonomy.ids(), self.min_sample, locations
         )
-        examples: dict[str, list[queries.Response]] = {}
+        query = queries.ResponseFilter(
+            start=period.start, end=period.end, locations=scoped(scope), location=location
+        )
+        mentioned = [figures.topic for figures in report.topics if figures.mentions]
         async with self._db.read() as conn:
-            for figures in report.topics:
-                if not figures.mentions:
-                    continue
-                query = queries.ResponseFilter(
-                    start=period.start, end=period.end, locations=scoped(scope), location=location
-                )
-                examples[figures.topic] = await queries.topic_examples(
-                    conn, query, figures.topic, EXAMPLES
-                )
+            examples = await queries.topic_examples(conn, query, mentioned, EXAMPLES)
         return TopicsScreen(report, examples)
 
     async def location_names(self) -> dict[str, str]:

@@ -107,27 +107,38 @@ async def test_a_topic_narrows_the_answers_to_those_mentioning_it(db: Database) 
     assert every == [(ids[1], ("product", "staff_attitude")), (ids[0], ("product",))]
 
 
-async def test_a_topics_latest_examples_in_scope_and_period(db: Database) -> None:
+async def test_each_topics_latest_examples_in_scope_and_period(db: Database) -> None:
     ids = await _seed(db)
     async with db.transaction() as conn:
         await conn.execute_many(
-            "INSERT INTO survey_topics (survey_id, topic) VALUES (:id, 'product')",
-            [{"id": survey_id} for survey_id in ids],
+            "INSERT INTO survey_topics (survey_id, topic) VALUES (:id, :topic)",
+            [{"id": survey_id, "topic": "product"} for survey_id in ids]
+            + [{"id": ids[0], "topic": "wait"}, {"id": ids[2], "topic": "wait"}],
         )
         await conn.execute("UPDATE surveys SET reason = '' WHERE id = :id", {"id": ids[2]})
     query = dashboard.ResponseFilter(start=START, end=END)
     async with db.read() as conn:
-        found = await dashboard.topic_examples(conn, query, "product")
-        one = await dashboard.topic_examples(conn, query, "product", limit=1)
-        kyiv = await dashboard.topic_examples(conn, replace(query, locations=["kyiv"]), "product")
-        lviv = await dashboard.topic_examples(conn, replace(query, location="lviv"), "product")
-        none = await dashboard.topic_examples(conn, query, "wait")
-    # Latest first; the blanked reason, the unanswered survey and December's left out.
-    assert [item.row.survey_id for item in found] == [ids[1], ids[0]]
-    assert found[0].row.topics == ("product",)
-    assert [item.row.survey_id for item in one] == [ids[1]]
-    assert [item.row.survey_id for item in kyiv] == [ids[1], ids[0]]
-    assert lviv == [] and none == []
+        found = await dashboard.topic_examples(conn, query, ["product", "wait", "price"])
+        one = await dashboard.topic_examples(conn, query, ["product"], limit=1)
+        kyiv = await dashboard.topic_examples(conn, replace(query, locations=["kyiv"]), ["wait"])
+        lviv = await dashboard.topic_examples(conn, replace(query, location="lviv"), ["wait"])
+        short = await dashboard.topic_examples(conn, query, ["product", "wait"], scan=3)
+        none = await dashboard.topic_examples(conn, query, [])
+
+    def shown(examples: dict[str, list[dashboard.Response]]) -> dict[str, list[int]]:
+        return {topic: [item.row.survey_id for item in items] for topic, items in examples.items()}
+
+    # Latest first; the blanked reason, the unanswered survey and December's left out;
+    # a topic not asked for (or never mentioned) has no entry.
+    assert shown(found) == {"product": [ids[1], ids[0]], "wait": [ids[0]]}
+    assert found["product"][0].row.topics == ("product",)
+    assert found["wait"][0].row.topics == ("product", "wait")
+    assert shown(one) == {"product": [ids[1]]}
+    assert shown(kyiv) == {"wait": [ids[0]]}
+    assert lviv == {} and none == {}
+    # Only the `scan` latest surveys of the period are looked through (here the
+    # unanswered one, the blanked reason and the 3).
+    assert shown(short) == {"product": [ids[1]]}
 
 
 async def _window(
@@ -226,6 +237,27 @@ async def test_pages_are_read_along_an_index_in_their_order(db: Database) -> Non
     locations, facets = await _plans(db, lambda conn: dashboard.facets(conn, START, END, ["kyiv"]))
     assert "daily_rollups_location" in facets, facets
     assert "daily_rollups" not in locations.replace("segment_rollups", ""), locations
+
+
+async def test_topic_examples_are_read_along_an_index(db: Database) -> None:
+    """The Topics screen's examples at a million answers: the scan's floor on the index
+    alone, the answers above it along the same index in order, their topics by key."""
+    if db.dialect != "sqlite":
+        pytest.skip("checks SQLite's EXPLAIN QUERY PLAN")
+    await _seed(db)
+    for query, index in (
+        (dashboard.ResponseFilter(START, END), "surveys_day"),
+        (dashboard.ResponseFilter(START, END, locations=["kyiv"]), "surveys_location_day"),
+        (dashboard.ResponseFilter(START, END, locations=["kyiv", "lviv"]), "surveys_day"),
+    ):
+
+        def read(conn: Connection, query: dashboard.ResponseFilter = query) -> Awaitable[object]:
+            return dashboard.topic_examples(conn, query, ["product"], scan=2)
+
+        edge, pairs = (await _plans(db, read))[:2]
+        assert f"COVERING INDEX {index} " in edge, (query, edge)
+        assert f"INDEX {index} " in pairs and "TEMP B-TREE" not in pairs, (query, pairs)
+        assert "survey_topics" in pairs, pairs
 
 
 async def test_a_login_nonce_is_used_once(db: Database) -> None:
