@@ -232,6 +232,7 @@ def pages(words: tuple[str, str]) -> list[Page]:
         Page("responses_topic_rare_365d", "responses?period=365d&topic=communication"),
         Page("responses_topic_location", f"responses?period=90d&topic=communication{location}"),
         Page("topics_90d", "topics?period=90d"),
+        Page("topics_custom", "topics?period=custom&from=2026-03-01&to=2026-08-31"),
     ]
     return listed
 
