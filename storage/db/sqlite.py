@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.db.protocols import Connection, Params, Row, TransactionObserver
+from storage.db.protocols import (
+    Connection,
+    DatabaseUnavailable,
+    Params,
+    Row,
+    TransactionObserver,
+)
 from storage.db.sql import numbered_parameters
 
 T = TypeVar("T")
@@ -175,19 +181,33 @@ class SqliteDatabase:
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            # aiosqlite's thread is not a daemon: a connection left open on a file that is
+            # not a database would keep the process alive after its error.
+            await conn.close()
+            raise
         return conn
 
     async def connect(self) -> None:
         if self._writer is None:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._writer = await self._open()
-            self._reader = await self._open()
+            try:
+                writer = await self._open()
+                try:
+                    self._reader = await self._open()
+                except BaseException:
+                    await writer.close()
+                    raise
+            except sqlite3.Error as error:
+                raise DatabaseUnavailable(f"SQLite at {self.path}: {error}") from None
+            self._writer = writer
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -504,3 +505,20 @@ async def test_closing_postgres_cuts_a_connection_that_is_never_released() -> No
         await asyncio.wait_for(database.close(), 5)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_file_that_is_not_a_database_is_one_clear_line_and_leaves_no_thread(
+    tmp_path: Path,
+) -> None:
+    junk = tmp_path / "otklik.sqlite3"
+    junk.write_bytes(b"this is not a database, it is a shopping list\n" * 100)
+    before = set(threading.enumerate())
+    database = SqliteDatabase(junk)
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await database.connect()
+    assert str(caught.value) == f"SQLite at {junk}: file is not a database"
+    # aiosqlite's threads are not daemons: one left behind would keep the process alive.
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)
+        assert not thread.is_alive(), thread.name
+    assert junk.read_bytes().startswith(b"this is not a database")
