@@ -251,3 +251,42 @@ async def totals(
         for row in rows
         if int(row["total"])
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class DayMentions:
+    day: str
+    topic: str
+    count: int
+
+
+async def daily_mentions(
+    conn: Connection,
+    start_day: DayLike,
+    end_day: DayLike,
+    locations: Sequence[str] | None = None,
+) -> list[DayMentions]:
+    """Mentions per business day and topic (every band) over [start_day, end_day], of
+    `locations` when given, else the chain's: the Topics screen's weekly trend. Read
+    from the daily tier alone: a year is at most 366 x topics rows for the chain, and
+    as many per location, whatever the number of answers."""
+    params: dict[str, object] = {
+        "start": _as_date(start_day).isoformat(),
+        "end": _as_date(end_day).isoformat(),
+    }
+    table, where = _CHAIN_TIERS.daily, ""
+    if locations is not None:
+        if not locations:
+            return []
+        clause, params["ids"] = id_in(conn, "location", list(locations))
+        table, where = _TOPIC_TIERS.daily, f" AND {clause}"
+    rows = await conn.fetch_all(
+        f"SELECT day, topic, SUM(count) AS total FROM {table}"
+        f" WHERE day >= :start AND day <= :end{where} GROUP BY day, topic ORDER BY day, topic",
+        params,
+    )
+    return [
+        DayMentions(str(row["day"]), str(row["topic"]), int(row["total"]))
+        for row in rows
+        if int(row["total"])
+    ]

@@ -22,7 +22,7 @@ from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.outbox import load_report
 from bot.reports.recovery import RecoveryReport, load_recovery
-from bot.reports.topics import TopicReport, load_topics
+from bot.reports.topics import TopicReport, TopicWeek, load_topic_weeks, load_topics
 from bot.topics import Taxonomy
 from storage import dashboard as queries
 from storage import locations as catalogue
@@ -56,6 +56,8 @@ class TopicsScreen:
 
     report: TopicReport
     examples: dict[str, list[queries.Response]]
+    # Each mentioned topic's share of the answers per ISO week (its trend).
+    weeks: dict[str, list[TopicWeek]]
 
 
 class DashboardService:
@@ -131,7 +133,8 @@ class DashboardService:
     ) -> TopicsScreen:
         """Each topic's NPS impact, mentions and share against the period before (the
         report of /topics and GET /api/v1/topics) of the scope or of one `location` in
-        it, with the EXAMPLES latest reasons of each mentioned topic."""
+        it, with the EXAMPLES latest reasons of each mentioned topic and its share of the
+        answers week by week."""
         locations = [location] if location is not None else scoped(scope)
         report = await load_topics(
             self._db, period, self.taxonomy.ids(), self.min_sample, locations
@@ -142,7 +145,8 @@ class DashboardService:
         mentioned = [figures.topic for figures in report.topics if figures.mentions]
         async with self._db.read() as conn:
             examples = await queries.topic_examples(conn, query, mentioned, EXAMPLES)
-        return TopicsScreen(report, examples)
+        weeks = await load_topic_weeks(self._db, period, locations)
+        return TopicsScreen(report, examples, weeks)
 
     async def location_names(self) -> dict[str, str]:
         """The catalogue's name of each location code (a chain has tens to hundreds)."""

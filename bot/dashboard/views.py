@@ -5,7 +5,7 @@ viewer's scope; naming another branch's location or case is 403."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,14 +25,16 @@ from bot.dashboard.facade import (
     forbidden,
 )
 from bot.dashboard.service import PAGE_SIZE, scoped, week_series
-from bot.i18n import normalize_language
+from bot.i18n import Translator, normalize_language
 from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.export import CONTENT_TYPE, csv_filename, response_format, stream_csv
 from bot.reports.recovery import format_recovery
 from bot.reports.texts import format_error, segment_name, signed
 from bot.reports.topic_texts import points
+from bot.reports.topics import TopicWeek
 from storage import dashboard as queries
+from storage.reports import iso_week_key
 
 PRESETS = ("7d", "30d", "90d", "month", "custom")
 DEFAULT_PRESET = "30d"
@@ -311,6 +313,29 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
 # --- Topics ----------------------------------------------------------------------------
 
 
+def topic_trend(
+    weeks: Sequence[TopicWeek], translator: Translator, language: str
+) -> list[dict[str, Any]]:
+    """A topic's weeks as the screen draws them: the share of the week's answers that
+    mention it, a bar's height against the topic's busiest week, and a readable title."""
+    top = max((week.share or 0.0 for week in weeks), default=0.0)
+    return [
+        {
+            "start": week.week_start.isoformat(),
+            "share": None if week.share is None else round(week.share * 100, 1),
+            "height": round((week.share or 0.0) / top * 100, 1) if top else 0,
+            "title": translator.get(
+                language,
+                "dashboard-topics-week",
+                week=iso_week_key(week.week_start),
+                mentions=week.mentions,
+                answered=week.answered,
+            ),
+        }
+        for week in weeks
+    ]
+
+
 async def topics(request: web.Request) -> web.Response:
     """The topics by NPS impact (a bar each), their change against the previous period
     and a few recent reasons each, of the scope or of one ?location= in it."""
@@ -349,6 +374,7 @@ async def topics(request: web.Request) -> web.Response:
                 if not item.mentions
             ],
             examples=data.examples,
+            trend=lambda topic: topic_trend(data.weeks.get(topic, []), tr, language),
             label=lambda topic: taxonomy.label(topic, language),
             points=lambda value: points(value, language),
             largest=largest,

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from bot.reports.service import Period
@@ -233,6 +234,43 @@ async def load_topics(
     return build_topic_report(
         period, previous, answers, before, now_counts, old_counts, topic_ids, min_sample
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TopicWeek:
+    """One ISO week of a topic's trend: the answers with an NPS and how many mention it."""
+
+    week_start: date
+    answered: int
+    mentions: int
+
+    @property
+    def share(self) -> float | None:
+        """The share of the week's answers that mention the topic; None with no answer."""
+        return self.mentions / self.answered if self.answered else None
+
+
+async def load_topic_weeks(
+    db: Database, period: Period, locations: Collection[str] | None = None
+) -> dict[str, list[TopicWeek]]:
+    """Each mentioned topic's share of the answers per ISO week touching `period` (empty
+    weeks included, as NPS by week), of `locations` (all when None): from the daily
+    counters, so a year costs the same at 10,000 or 1,000,000 answers."""
+    scope = None if locations is None else sorted(locations)
+    async with db.read() as conn:
+        weeks = await queries.weekly_totals(conn, period.start, period.end, scope)
+        days = await counters.daily_mentions(conn, period.start, period.end, scope)
+    mentions: dict[str, Counter[date]] = {}
+    for row in days:
+        day = date.fromisoformat(row.day)
+        mentions.setdefault(row.topic, Counter())[day - timedelta(days=day.weekday())] += row.count
+    return {
+        topic: [
+            TopicWeek(week.week_start, week.totals.answered, found[week.week_start])
+            for week in weeks
+        ]
+        for topic, found in mentions.items()
+    }
 
 
 def _percent(share: float | None) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from csv import DictReader
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,50 @@ async def test_the_topics_screen_shows_the_figures_of_the_topics_api(tmp_path: P
         assert "data-too-few" not in html  # Lviv: 2 answers, MIN_SAMPLE 2
         assert topic_rows(html)["staff_attitude"]["impact"] == ""  # 1 left without it
         assert "замало даних" in html
+
+
+def topic_weeks(html: str, topic: str) -> list[tuple[str, str, str]]:
+    """A topic's weekly trend on the screen: (week start, share %, bar height %)."""
+    row = html.split(f'data-topic="{topic}"')[1].split("</li>\n    <li")[0]
+    return re.findall(
+        r'data-week="([\d-]+)" data-week-share="([^"]*)"><span class="week-fill"'
+        r' data-height="([^"]*)"',
+        row,
+    )
+
+
+async def test_the_topics_screen_shows_each_topics_share_week_by_week(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, min_sample=2) as h:
+        await chain_with_answers(h)  # this week: 5 answers, 2 about products
+        first = h.clock.now().date()
+        h.clock.advance(timedelta(days=7))
+        await h.start_customer(506)
+        outcome = await h.post_visit(506, "visit-506", location="kyiv", staff="staff-1")
+        await h.survey_for(506)
+        survey_id = outcome["survey_id"]
+        assert (await h.app.surveys.answer_nps(survey_id, 506, 5)).ok
+        assert (await h.app.surveys.answer_ces(survey_id, 506, 3)).ok
+        assert (await h.app.surveys.answer_reason(survey_id, 506, "the coffee was awful")).ok
+        await h.settled()
+
+        kate = await session_for(h, KATE)
+        status, html = await view(h, kate, "topics?period=30d")
+        assert status == 200
+        weeks = topic_weeks(html, "product")
+        monday = first - timedelta(days=first.weekday())
+        busy = {start: (share, height) for start, share, height in weeks if share}
+        # By hand: 2 of 5 answers the first week, 1 of 1 the next; bars against the top.
+        assert busy == {
+            monday.isoformat(): ("40.0", "40.0"),
+            (monday + timedelta(days=7)).isoformat(): ("100.0", "100.0"),
+        }
+        assert len(weeks) >= 5  # every week touching the 30 days, empty ones too
+        assert (
+            f"{first.isocalendar().year}-W{first.isocalendar().week:02d}: 2 of 5 answers" in html
+        )
+        # Staff attitude (Lviv's "rude staff") only the first week; Leo sees Lviv's alone.
+        leo = await session_for(h, LEO)
+        status, html = await view(h, leo, "topics?period=30d")
+        lviv = {start: share for start, share, _ in topic_weeks(html, "staff_attitude") if share}
+        assert lviv == {monday.isoformat(): "50.0"}  # 1 of Lviv's 2 answers
+        assert 'data-topic="product"' not in html

@@ -185,6 +185,14 @@
     });
   }
 
+  /* The weekly trend's bars: their height (a share of the topic's busiest week). */
+  function drawWeeks() {
+    main.querySelectorAll("[data-height]").forEach(function (element) {
+      var height = parseFloat(element.dataset.height);
+      element.style.height = (isFinite(height) ? Math.min(Math.max(height, 0), 100) : 0) + "%";
+    });
+  }
+
   function enhance() {
     main.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () {
@@ -195,6 +203,7 @@
     });
     drawCharts();
     drawBars();
+    drawWeeks();
   }
 
   main.addEventListener("click", function (event) {

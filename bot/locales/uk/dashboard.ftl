@@ -162,4 +162,9 @@ dashboard-topics-share-change = частка { $change } в. п. до попер
 dashboard-topics-impact-change = вплив { $change } до попереднього періоду
 dashboard-topics-all = Усі відповіді за темою ({ $count }) →
 dashboard-topics-none = Жодна відповідь за цей період не стосується тем.
+dashboard-topics-trend = Частка відповідей з цією темою по тижнях
+dashboard-topics-week = { $week }: { $mentions } з { $answered ->
+    [one] { $answered } відповіді
+   *[other] { $answered } відповідей
+}
 dashboard-topics-silent = Не згадувалися: { $topics }
