@@ -49,6 +49,7 @@ from bot.demo.bulk import BulkWriter
 from bot.demo.chain import BRANCHES, DEMO_ADMIN_ID, REGIONS
 from bot.demo.plan import DemoPlan, Scale
 from bot.wiring import Services, build_services
+from storage import bulk
 from storage.db import create_database, migrate
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -85,6 +86,8 @@ async def build(url: str, answers: int) -> int:
         await migrate(db)
         plan = DemoPlan(settings, NOW, scale=scale_for(answers))
         summary = await BulkWriter(db, plan).write(days_per_transaction=7)
+        async with db.transaction() as conn:
+            await bulk.analyze(conn)
     finally:
         await db.close()
     return summary.answers

@@ -150,6 +150,21 @@ async def finish(conn: Connection) -> None:
         await reset_identities(conn)
 
 
+async def analyze(conn: Connection) -> None:
+    """After a load of this size: PostgreSQL's planner statistics, as autovacuum would
+    gather them soon after (a server may run with it off). SQLite keeps none unless
+    asked, and the bot never asks, so nothing there."""
+    if conn.dialect != "postgresql":
+        return
+    # The schema's own tables only: a bare ANALYZE would read every schema's.
+    tables = await conn.fetch_all(
+        "SELECT table_name AS name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    )
+    for table in tables:
+        await conn.execute(f'ANALYZE "{table["name"]}"')
+
+
 async def mark_unreachable(
     conn: Connection, customers: Sequence[tuple[int, int]], reason: str
 ) -> None:

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from storage import cases, dashboard
+from storage import bulk, cases, dashboard
 from storage.db import Connection, Database
 from storage.reports import rebuild_rollups
 from tests.support.reports import Answer, insert_customer, insert_survey
@@ -312,3 +312,23 @@ async def test_open_cases_come_by_their_running_deadline(db: Database) -> None:
     assert [item.id for item in kyiv] == [late_new]
     assert counts == dashboard.OpenCounts(open=3, overdue=1)
     assert lviv == dashboard.OpenCounts(open=1, overdue=1)
+
+
+async def test_after_a_bulk_load_postgresql_has_planner_statistics(db: Database) -> None:
+    """bench/dashboard_bench.py measures PostgreSQL as autovacuum leaves it after a
+    load; SQLite is left without statistics, as the bot runs it."""
+    await _seed(db)
+    async with db.transaction() as conn:
+        await bulk.analyze(conn)
+    async with db.read() as conn:
+        if db.dialect == "postgresql":
+            row = await conn.fetch_one(
+                "SELECT COUNT(*) AS n FROM pg_stats"
+                " WHERE schemaname = current_schema() AND tablename = 'surveys'"
+            )
+            assert row is not None and row["n"] > 0
+        else:
+            row = await conn.fetch_one(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            )
+            assert row == {"n": 0}
