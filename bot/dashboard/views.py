@@ -25,7 +25,7 @@ from bot.dashboard.facade import (
     forbidden,
 )
 from bot.dashboard.service import PAGE_SIZE, scoped, week_series
-from bot.i18n import Translator, normalize_language
+from bot.i18n import normalize_language
 from bot.locations.routing import Scope
 from bot.reports import service as rules
 from bot.reports.export import CONTENT_TYPE, csv_filename, response_format, stream_csv
@@ -313,24 +313,17 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
 # --- Topics ----------------------------------------------------------------------------
 
 
-def topic_trend(
-    weeks: Sequence[TopicWeek], translator: Translator, language: str
-) -> list[dict[str, Any]]:
+def topic_trend(weeks: Sequence[TopicWeek]) -> list[dict[str, Any]]:
     """A topic's weeks as the screen draws them: the share of the week's answers that
-    mention it, a bar's height against the topic's busiest week, and a readable title."""
+    mention it, a bar's height against the topic's busiest week, and a title with the
+    counts ("2026-W45: 3 / 25", the same in every language: no translation per bar)."""
     top = max((week.share or 0.0 for week in weeks), default=0.0)
     return [
         {
             "start": week.week_start.isoformat(),
             "share": None if week.share is None else round(week.share * 100, 1),
             "height": round((week.share or 0.0) / top * 100, 1) if top else 0,
-            "title": translator.get(
-                language,
-                "dashboard-topics-week",
-                week=iso_week_key(week.week_start),
-                mentions=week.mentions,
-                answered=week.answered,
-            ),
+            "title": f"{iso_week_key(week.week_start)}: {week.mentions} / {week.answered}",
         }
         for week in weeks
     ]
@@ -374,7 +367,7 @@ async def topics(request: web.Request) -> web.Response:
                 if not item.mentions
             ],
             examples=data.examples,
-            trend=lambda topic: topic_trend(data.weeks.get(topic, []), tr, language),
+            trend=lambda topic: topic_trend(data.weeks.get(topic, [])),
             label=lambda topic: taxonomy.label(topic, language),
             points=lambda value: points(value, language),
             largest=largest,

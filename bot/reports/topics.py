@@ -250,16 +250,25 @@ class TopicWeek:
         return self.mentions / self.answered if self.answered else None
 
 
+# A trend shows at most the period's last this many ISO weeks: read from the daily
+# counters, a region's year (34 branches x 365 days x topics x bands) cost about 100 ms
+# on the dashboard's Topics screen at a million answers; a quarter is what a manager
+# follows week by week.
+TREND_WEEKS = 13
+
+
 async def load_topic_weeks(
     db: Database, period: Period, locations: Collection[str] | None = None
 ) -> dict[str, list[TopicWeek]]:
-    """Each mentioned topic's share of the answers per ISO week touching `period` (empty
-    weeks included, as NPS by week), of `locations` (all when None): from the daily
-    counters, so a year costs the same at 10,000 or 1,000,000 answers."""
+    """Each mentioned topic's share of the answers per ISO week of the period's last
+    TREND_WEEKS (empty weeks included, as NPS by week), of `locations` (all when None):
+    from the daily counters, so it costs the same at 10,000 or 1,000,000 answers."""
     scope = None if locations is None else sorted(locations)
+    last_monday = period.end - timedelta(days=period.end.weekday())
+    start = max(period.start, last_monday - timedelta(weeks=TREND_WEEKS - 1))
     async with db.read() as conn:
-        weeks = await queries.weekly_totals(conn, period.start, period.end, scope)
-        days = await counters.daily_mentions(conn, period.start, period.end, scope)
+        weeks = await queries.weekly_totals(conn, start, period.end, scope)
+        days = await counters.daily_mentions(conn, start, period.end, scope)
     mentions: dict[str, Counter[date]] = {}
     for row in days:
         day = date.fromisoformat(row.day)

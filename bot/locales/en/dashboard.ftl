@@ -154,8 +154,4 @@ dashboard-topics-impact-change = impact { $change } against the previous period
 dashboard-topics-all = All answers about it ({ $count }) →
 dashboard-topics-none = No answer in this period mentions a topic.
 dashboard-topics-trend = Share of answers mentioning it, week by week
-dashboard-topics-week = { $week }: { $mentions } of { $answered ->
-    [one] { $answered } answer
-   *[other] { $answered } answers
-}
 dashboard-topics-silent = Not mentioned: { $topics }

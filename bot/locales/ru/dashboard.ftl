@@ -163,8 +163,4 @@ dashboard-topics-impact-change = влияние { $change } к прошлому 
 dashboard-topics-all = Все ответы по теме ({ $count }) →
 dashboard-topics-none = Ни один ответ за этот период не касается тем.
 dashboard-topics-trend = Доля ответов с этой темой по неделям
-dashboard-topics-week = { $week }: { $mentions } из { $answered ->
-    [one] { $answered } ответа
-   *[other] { $answered } ответов
-}
 dashboard-topics-silent = Не упоминались: { $topics }

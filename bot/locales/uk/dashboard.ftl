@@ -163,8 +163,4 @@ dashboard-topics-impact-change = вплив { $change } до попереднь�
 dashboard-topics-all = Усі відповіді за темою ({ $count }) →
 dashboard-topics-none = Жодна відповідь за цей період не стосується тем.
 dashboard-topics-trend = Частка відповідей з цією темою по тижнях
-dashboard-topics-week = { $week }: { $mentions } з { $answered ->
-    [one] { $answered } відповіді
-   *[other] { $answered } відповідей
-}
 dashboard-topics-silent = Не згадувалися: { $topics }
