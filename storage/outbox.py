@@ -111,14 +111,16 @@ async def claim_due(
     A row claimed by an instance that died (and never marked 'sending') is due again
     once its lease ends: nothing of it reached Telegram."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    # A materialised CTE, read once (see storage.webhooks.claim_due): never more than
+    # `limit` rows, whatever plan PostgreSQL picks.
     rows = await conn.fetch_all(
-        f"UPDATE outbox SET status = '{OutboxStatus.CLAIMED}', lease_owner = :owner,"
-        " lease_until = :until"
-        " WHERE id IN (SELECT id FROM outbox"
+        "WITH chosen AS MATERIALIZED (SELECT id FROM outbox"
         f"  WHERE (status = '{OutboxStatus.PENDING}' AND due_at <= :now)"
         f"     OR (status = '{OutboxStatus.CLAIMED}' AND lease_until < :now)"
         "  ORDER BY priority, COALESCE(deadline_at, due_at), id"
         f"  LIMIT :limit{skip_locked})"
+        f" UPDATE outbox SET status = '{OutboxStatus.CLAIMED}', lease_owner = :owner,"
+        " lease_until = :until WHERE id IN (SELECT id FROM chosen)"
         " RETURNING *",
         {"owner": owner, "until": now + lease_ms, "now": now, "limit": limit},
     )

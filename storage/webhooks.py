@@ -341,14 +341,18 @@ async def claim_due(
     and order key: pending ones due, and 'sending' ones whose lease ended (their
     instance stopped mid-request). Each claim counts an attempt."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    # The chosen ids are a materialised CTE, read once: as `id IN (SELECT ... LIMIT n
+    # FOR UPDATE)` PostgreSQL may rescan the subquery per row, and each rescan skips the
+    # rows this UPDATE already changed and picks the next ones: more than `limit` rows.
     rows = await conn.fetch_all(
-        f"UPDATE webhook_deliveries SET status = '{DeliveryStatus.SENDING}',"
-        " lease_owner = :owner, lease_until = :until, attempts = attempts + 1"
-        " WHERE id IN (SELECT d.id FROM webhook_deliveries d"
+        "WITH chosen AS MATERIALIZED (SELECT d.id FROM webhook_deliveries d"
         f"  WHERE ((d.status = '{DeliveryStatus.PENDING}' AND d.due_at <= :now)"
         f"     OR (d.status = '{DeliveryStatus.SENDING}' AND d.lease_until < :now))"
         f"   AND {_FIRST_OF_ITS_KEY}"
         f"  ORDER BY d.due_at, d.id LIMIT :limit{skip_locked})"
+        f" UPDATE webhook_deliveries SET status = '{DeliveryStatus.SENDING}',"
+        " lease_owner = :owner, lease_until = :until, attempts = attempts + 1"
+        " WHERE id IN (SELECT id FROM chosen)"
         " RETURNING *",
         {"owner": owner, "until": now + lease_ms, "now": now, "limit": limit},
     )
