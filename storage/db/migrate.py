@@ -94,8 +94,9 @@ async def _sqlite_drop_not_null(conn: Connection, table: str, column: str) -> No
         await conn.execute(index)
 
 
-async def migrate(db: Database) -> list[int]:
-    """Apply pending migrations in order; returns the versions applied."""
+async def migrate(db: Database, *, before: int | None = None) -> list[int]:
+    """Apply pending migrations in order; returns the versions applied. `before` stops
+    short of that version: a database as an older release left it (upgrade tests)."""
     applied: list[int] = []
     async with db.transaction() as conn:
         if db.dialect == "postgresql":
@@ -109,6 +110,8 @@ async def migrate(db: Database) -> list[int]:
             row["version"] for row in await conn.fetch_all("SELECT version FROM schema_migrations")
         }
         for version, name, sql in migration_files():
+            if before is not None and version >= before:
+                break
             if version in done:
                 continue
             for statement in render_migration(sql, db.dialect):

@@ -19,13 +19,9 @@ from storage import customers, privacy
 from storage.db import (
     Connection,
     Database,
-    SqliteDatabase,
     migrate,
-    migration_files,
-    render_migration,
 )
-from storage.db.postgres import PostgresDatabase
-from tests.support.databases import fresh_schema, require_postgres
+from tests.support.databases import database_before
 from tests.support.settings import make_settings
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -131,42 +127,11 @@ async def test_a_forgotten_customer_gets_no_date_back(db: Database) -> None:
 # --- upgrading a database from before since_source ------------------------------------
 
 
-async def _migrate_before(database: Database, version: int) -> None:
-    async with database.transaction() as conn:
-        await conn.execute(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-        )
-        for number, name, sql in migration_files():
-            if number >= version:
-                break
-            for statement in render_migration(sql, database.dialect):
-                await conn.execute(statement)
-            await conn.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)",
-                {"v": number, "n": name},
-            )
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def old_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A database migrated up to, not including, the since_source migration."""
-    if request.param == "sqlite":
-        database: Database = SqliteDatabase(tmp_path / "old.sqlite3")
-        await database.connect()
-        try:
-            await _migrate_before(database, SINCE_SOURCE_MIGRATION)
-            yield database
-        finally:
-            await database.close()
-        return
-    async with fresh_schema(require_postgres()) as url:
-        database = PostgresDatabase(url)
-        await database.connect()
-        try:
-            await _migrate_before(database, SINCE_SOURCE_MIGRATION)
-            yield database
-        finally:
-            await database.close()
+    async with database_before(request.param, tmp_path, SINCE_SOURCE_MIGRATION) as database:
+        yield database
 
 
 async def _old_customer(

@@ -16,7 +16,7 @@ from bot.locations.service import (
     parse_location,
 )
 from storage import locations as catalogue
-from storage.db import Database, SqliteDatabase, migration_files, render_migration
+from storage.db import Database, SqliteDatabase
 from storage.db import migrate as apply_migrations
 from storage.locations import LocationFields, LocationSource
 from tests.support.reports import Answer, insert_customer, insert_survey
@@ -128,19 +128,8 @@ async def test_existing_free_text_locations_are_catalogued_on_upgrade(tmp_path: 
     old = SqliteDatabase(tmp_path / "old.sqlite3")
     await old.connect()
     try:
+        await apply_migrations(old, before=11)
         async with old.transaction() as conn:
-            await conn.execute(
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-            )
-            for version, name, sql in migration_files():
-                if version >= 11:
-                    break
-                for statement in render_migration(sql, old.dialect):
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)",
-                    {"v": version, "n": name},
-                )
             for key, location in [("v1", "Centre"), ("v2", "Mall"), ("v3", "Centre"), ("v4", "")]:
                 await conn.execute(
                     "INSERT INTO visits (visit_key, visited_at, location, staff, touchpoint,"

@@ -23,8 +23,6 @@ from storage.db import (
     Connection,
     SqliteDatabase,
     migrate,
-    migration_files,
-    render_migration,
 )
 from storage.reports import (
     RollupTotals,
@@ -352,19 +350,8 @@ async def test_upgrade_backfills_the_tiers_from_daily_rollups(tmp_path: Path) ->
     database = SqliteDatabase(tmp_path / "old.sqlite3")
     await database.connect()
     try:
+        await migrate(database, before=7)
         async with database.transaction() as conn:
-            await conn.execute(
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-            )
-            for version, name, sql in migration_files():
-                if version >= 7:
-                    break
-                for statement in render_migration(sql, database.dialect):
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)",
-                    {"v": version, "n": name},
-                )
             # What the bot counted before 0007: daily_rollups and funnel_daily only.
             for day, location, staff, nps in [
                 ("2026-09-30", "Centre", "Ann", 10),

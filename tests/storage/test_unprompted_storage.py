@@ -19,12 +19,10 @@ from bot.core.clock import FakeClock, to_ms
 from storage import cases as case_repo
 from storage import dashboard, locations, recovery, visits
 from storage import webhooks as hooks
-from storage.db import Connection, Database, SqliteDatabase, migrate, migration_files
-from storage.db.migrate import execute_statement, render_migration
-from storage.db.postgres import PostgresDatabase
+from storage.db import Connection, Database, migrate, migration_files
 from tests.storage.test_privacy import add_answered_visit, add_customer
 from tests.storage.test_webhooks import put
-from tests.support.databases import fresh_schema, require_postgres
+from tests.support.databases import database_before
 
 UNPROMPTED_MIGRATION = 25
 TID = 501
@@ -86,42 +84,11 @@ async def test_one_open_unprompted_case_per_customer_heard_where_they_last_were(
 # --- 0025 on a database that has cases ------------------------------------------------
 
 
-async def _migrate_before(database: Database, version: int) -> None:
-    async with database.transaction() as conn:
-        await conn.execute(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-        )
-        for number, name, sql in migration_files():
-            if number >= version:
-                break
-            for statement in render_migration(sql, database.dialect):
-                await execute_statement(conn, database.dialect, statement)
-            await conn.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (:v, :n)",
-                {"v": number, "n": name},
-            )
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def old_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A database migrated up to, not including, 0025."""
-    if request.param == "sqlite":
-        database: Database = SqliteDatabase(tmp_path / "old.sqlite3")
-        await database.connect()
-        try:
-            await _migrate_before(database, UNPROMPTED_MIGRATION)
-            yield database
-        finally:
-            await database.close()
-        return
-    async with fresh_schema(require_postgres()) as url:
-        database = PostgresDatabase(url)
-        await database.connect()
-        try:
-            await _migrate_before(database, UNPROMPTED_MIGRATION)
-            yield database
-        finally:
-            await database.close()
+    async with database_before(request.param, tmp_path, UNPROMPTED_MIGRATION) as database:
+        yield database
 
 
 async def test_0025_keeps_every_case_its_id_history_and_indexes(old_db: Database) -> None:

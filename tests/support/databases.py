@@ -7,7 +7,8 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
@@ -139,3 +140,22 @@ def reopen(database: Database) -> Database:
         return PostgresDatabase(database.url)
     assert isinstance(database, SqliteDatabase)
     return SqliteDatabase(database.path)
+
+
+@asynccontextmanager
+async def database_before(kind: str, tmp_path: Path, version: int) -> AsyncIterator[Database]:
+    """A database ("sqlite" or "postgres") migrated up to, not including, `version`: as
+    an older release left it, for an upgrade test. Closed (and its schema dropped)
+    afterwards."""
+    async with AsyncExitStack() as stack:
+        database: Database
+        if kind == "sqlite":
+            database = SqliteDatabase(tmp_path / "old.sqlite3")
+        else:
+            database = PostgresDatabase(
+                await stack.enter_async_context(fresh_schema(require_postgres()))
+            )
+        await database.connect()
+        stack.push_async_callback(database.close)
+        await migrate(database, before=version)
+        yield database
