@@ -15,6 +15,7 @@ from typing import Any
 
 from storage.copy import reset_identities
 from storage.db import Connection
+from storage.visits import VISIT_COLUMNS
 
 # The columns a bulk row may carry, per table (every row of a call names them all).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -33,21 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
         "updated_at",
     ),
-    "visits": (
-        "id",
-        "visit_key",
-        "customer_id",
-        "visited_at",
-        "utc_offset_minutes",
-        "location",
-        "staff",
-        "touchpoint",
-        "source",
-        "outcome",
-        "skip_reason",
-        "day",
-        "created_at",
-    ),
+    "visits": ("id", *VISIT_COLUMNS),
     "surveys": (
         "id",
         "visit_id",

@@ -22,7 +22,8 @@ class NewVisit:
     day: str
 
 
-_VISIT_COLUMNS = (
+# The columns a visit is written with (its id chosen by the database; storage.bulk adds it).
+VISIT_COLUMNS = (
     "visit_key",
     "customer_id",
     "visited_at",
@@ -113,9 +114,9 @@ async def insert_many(
         for visit, outcome, skip_reason in sorted(rows, key=lambda row: row[0].visit_key)
     ]
     inserted: dict[str, int] = {}
-    for chunk, params in multi_row(_VISIT_COLUMNS, values):
+    for chunk, params in multi_row(VISIT_COLUMNS, values):
         found = await conn.fetch_all(
-            f"INSERT INTO visits ({', '.join(_VISIT_COLUMNS)}) VALUES {chunk}"
+            f"INSERT INTO visits ({', '.join(VISIT_COLUMNS)}) VALUES {chunk}"
             " ON CONFLICT (visit_key) DO NOTHING RETURNING id, visit_key",
             params,
         )
